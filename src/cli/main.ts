@@ -1,0 +1,186 @@
+/**
+ * calcdx command line.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readdirSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assess } from '../core/engine/assess.js';
+import { formatIssue, isLang, t, type Lang } from '../i18n/index.js';
+import { readCaseFile } from '../io/case-file.js';
+import { CalcdxError } from '../io/errors.js';
+import { checkKnowledgeBase, KnowledgeBaseError, loadKnowledgeBase } from '../io/kb-files.js';
+import { writeFileAtomic } from '../io/write-file.js';
+import { buildReport, type Audience } from '../report/build.js';
+import { followUpIcs } from '../report/ics.js';
+import { assessmentToJson } from '../report/json.js';
+import { renderHtml } from '../report/render-html.js';
+import { renderMarkdown, renderText } from '../report/render-text.js';
+import { kbEntityJson, kbListText, kbShowText } from '../report/kb-view.js';
+import { VERSION } from '../report/version.js';
+
+const FORMATS = ['text', 'md', 'html', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'cases');
+
+function envLang(): Lang {
+  const l = process.env.CALCDX_LANG ?? process.env.LC_ALL ?? process.env.LANG ?? '';
+  return l.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+/** Language for messages, read from argv before commander has parsed it (errors may come first). */
+function argvLang(argv: string[]): Lang {
+  const i = argv.findIndex((a) => a === '--lang' || a.startsWith('--lang='));
+  if (i >= 0) {
+    const v = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+    if (isLang(v)) return v;
+  }
+  return envLang();
+}
+
+export function renderAssessment(file: string, format: Format, lang: Lang, audience: Audience): string {
+  const kb = loadKnowledgeBase();
+  const c = readCaseFile(file);
+  const a = assess(kb, c);
+  if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang), null, 2)}\n`;
+  const doc = buildReport(kb, a, lang, audience);
+  return format === 'html' ? renderHtml(doc) : format === 'md' ? renderMarkdown(doc) : renderText(doc);
+}
+
+function output(text: string, out: string | undefined): void {
+  if (out) writeFileAtomic(out, text);
+  else process.stdout.write(text);
+}
+
+const langOption = () => new Option('--lang <lang>', 'language of the output: zh | en').choices(['zh', 'en']);
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('calcdx')
+    .description('Clinical decision support for soft-tissue tumours with calcification (软组织肿瘤伴钙化). Supports, does not replace, a doctor.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('assess')
+    .description('assess a case file (YAML or JSON; "-" reads standard input) and print the report')
+    .argument('<file>', 'case file, or - for standard input')
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
+    .addOption(langOption())
+    .addOption(new Option('--audience <audience>', 'who the report is for').choices(['clinician', 'patient']).default('clinician'))
+    .option('--out <file>', 'write the report to a file instead of standard output')
+    .action((file: string, o: { format: Format; lang?: Lang; audience: Audience; out?: string }) => {
+      const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
+      output(renderAssessment(file, o.format, lang, o.audience), o.out);
+    });
+
+  program.command('validate')
+    .description('check a case file against case format version 1')
+    .argument('<file>', 'case file, or - for standard input')
+    .addOption(langOption())
+    .action((file: string, o: { lang?: Lang }) => {
+      readCaseFile(file);
+      process.stdout.write(`${t(o.lang ?? envLang(), 'cli.valid', { file })}\n`);
+    });
+
+  program.command('followup')
+    .description('export the dated follow-up schedule of a case as iCalendar (.ics)')
+    .argument('<file>', 'case file with treatment.surgeryDate')
+    .requiredOption('--ics <out>', 'calendar file to write')
+    .addOption(langOption())
+    .action((file: string, o: { ics: string; lang?: Lang }) => {
+      const lang = o.lang ?? envLang();
+      const kb = loadKnowledgeBase();
+      const a = assess(kb, readCaseFile(file));
+      const r = followUpIcs(kb, a, lang);
+      if (!r.ok) {
+        if (r.reason === 'no_surgery_date') throw new CalcdxError('usage', { detail: t(lang, 'cli.no_surgery_date', { file }) });
+        throw new CalcdxError('usage', { detail: r.reason === 'no_visits' ? t(lang, 'cli.no_visits') : r.detail ?? r.reason });
+      }
+      writeFileAtomic(o.ics, r.ics);
+      process.stdout.write(`${t(lang, 'cli.ics_written', { file: o.ics, count: r.count })}\n`);
+    });
+
+  const kbCmd = program.command('kb').description('the knowledge base');
+  kbCmd.command('list')
+    .description('list the entities')
+    .option('--json', 'print JSON')
+    .addOption(langOption())
+    .action((o: { json?: boolean; lang?: Lang }) => {
+      const kb = loadKnowledgeBase();
+      const lang = o.lang ?? envLang();
+      if (o.json) process.stdout.write(`${JSON.stringify(kb.entities.map((e) => ({ id: e.id, names: e.names, group: e.group, seed: e.seed })), null, 2)}\n`);
+      else process.stdout.write(kbListText(kb, lang));
+    });
+  kbCmd.command('show')
+    .description('show one entity')
+    .argument('<id>', 'entity id')
+    .option('--json', 'print JSON')
+    .addOption(langOption())
+    .action((id: string, o: { json?: boolean; lang?: Lang }) => {
+      const kb = loadKnowledgeBase();
+      const i = kb.entityIndex.get(id);
+      if (i === undefined) throw new CalcdxError('unknown_entity', { id, list: kb.entities.map((e) => e.id).join(', ') });
+      const e = kb.entities[i]!;
+      if (o.json) process.stdout.write(`${JSON.stringify(kbEntityJson(kb, e), null, 2)}\n`);
+      else process.stdout.write(kbShowText(kb, e, o.lang ?? envLang()));
+    });
+  kbCmd.command('check')
+    .description('validate every knowledge-base file')
+    .action(() => {
+      const r = checkKnowledgeBase();
+      for (const p of r.problems) process.stdout.write(`${p.file}: ${p.path || '(file)'}: ${p.message}\n`);
+      if (!r.ok) throw new CalcdxError('kb_invalid', { detail: `${r.problems.length} problems` });
+      process.stdout.write(`knowledge base OK: ${r.kb.entities.length} entities, ${r.kb.findings.length} findings\n`);
+    });
+
+  program.command('demo')
+    .description('assess the bundled example cases and print their reports (what `npm start` runs)')
+    .addOption(langOption())
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
+    .action((o: { lang?: Lang; format: Format }) => {
+      const lang = o.lang ?? envLang();
+      const files = readdirSync(EXAMPLES_DIR).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+      process.stdout.write(`${t(lang, 'demo.heading')}\n\n`);
+      files.forEach((f, n) => {
+        process.stdout.write(`${'#'.repeat(72)}\n${t(lang, 'demo.case', { n: n + 1, total: files.length, file: f })}\n${'#'.repeat(72)}\n`);
+        process.stdout.write(renderAssessment(join(EXAMPLES_DIR, f), o.format, lang, 'clinician'));
+        process.stdout.write('\n');
+      });
+    });
+  return program;
+}
+
+export function errorText(e: unknown, lang: Lang): { text: string; exitCode: number } {
+  if (e instanceof CalcdxError) {
+    const head = t(lang, `error.${e.code}`, e.params);
+    const lines = e.issues.map((i) => `  - ${formatIssue(lang, i)}`);
+    return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
+  }
+  if (e instanceof KnowledgeBaseError) return { text: t(lang, 'error.kb_invalid', { detail: e.problems.join('\n') }), exitCode: 3 };
+  const err = e as Error;
+  return { text: t(lang, 'error.internal', { detail: err?.message ?? String(e) }), exitCode: 70 };
+}
+
+export function run(argv: string[]): number {
+  const lang = argvLang(argv);
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; commander has already printed its message
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const { text, exitCode } = errorText(e, lang);
+    process.stderr.write(`calcdx: ${text}\n`);
+    if (process.env.CALCDX_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return exitCode;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /(?:calcdx(?:\.js)?|cli[\\/]main\.js)$/.test(process.argv[1]);
+if (invokedDirectly) process.exitCode = run(process.argv.slice(2));

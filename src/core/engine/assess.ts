@@ -1,0 +1,229 @@
+/**
+ * findings → assessment: a pure, synchronous function over a loaded knowledge base.
+ * Texts are returned bilingual ({ en, zh }); renderers pick the language.
+ */
+import type { CaseFile } from '../case-format/schema.js';
+import type { KnowledgeBase } from '../knowledge/compile.js';
+import { GROUPS, MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
+import { holds, type ConditionContext } from './conditions.js';
+import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
+import { observe } from './findings.js';
+import { schedule, type SchemeId, type Visit } from './follow-up.js';
+import { nextQuestions, type NextQuestion } from './next-questions.js';
+import { gradeOf, stage, type StagingOutcome } from './staging.js';
+
+export interface DifferentialItem {
+  id: string;
+  rank: number;
+  probability: number;
+  group: Group;
+  /** prior after age, sex and region (before the other evidence) */
+  prior: number;
+  evidence: EvidenceTerm[];
+}
+
+export interface TextItem { id: string; text: Text; src: Src }
+
+export interface Assessment {
+  caseId?: string;
+  differential: DifferentialItem[];
+  groups: Record<Group, number>;
+  malignancy: {
+    probability: number;
+    /** probability of an intermediate (locally aggressive / rarely metastasising) tumour */
+    intermediateProbability: number;
+    urgentReferral: boolean;
+    threshold: number;
+    /** why urgentReferral is what it is: 'probability' and/or red-flag ids */
+    reasons: string[];
+  };
+  redFlags: Array<{ id: string; text: Text }>;
+  safety: Array<{ id: string; severity: 'critical' | 'warning' | 'info'; text: Text }>;
+  mechanism: Array<{ id: Mechanism; probability: number; reasons: Array<{ id: string; text: Text; lr: number }> }>;
+  nextQuestions: NextQuestion[];
+  workup: TextItem[];
+  treatment: {
+    /** the entity the plan is for; confirmed when pathology names it */
+    basis: { entity: string; confirmed: boolean };
+    entity: TextItem[];
+    group: TextItem[];
+    /** shown while malignancy is not excluded and the basis is not malignant */
+    ifMalignant: TextItem[];
+  };
+  staging: StagingOutcome;
+  prognosis: {
+    entity: string;
+    text: Text;
+    src: Src;
+    fiveYearSurvival?: { low: number; high: number };
+    /** the seed's figures by grade that apply */
+    byGrade: Array<{ grade: 'benign' | 'low' | 'high'; text: Text; fiveYearSurvival?: { low: number; high: number } }>;
+  };
+  followUp: {
+    entity: string;
+    scheme: SchemeId;
+    label: Text;
+    note: Text;
+    watchFor: Text;
+    surgeryDate?: string;
+    visits: Visit[];
+  };
+  /** consistency notes about the input (codes with parameters) */
+  warnings: Array<{ code: string; params: Record<string, string | number> }>;
+}
+
+export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
+  const obs = observe(kb, c);
+  const diff = computeDifferential(kb, c, obs);
+  const post = diff.posterior;
+  const nE = kb.entities.length;
+  const order = Array.from({ length: nE }, (_, i) => i).sort((a, b) => post[b]! - post[a]!);
+  const rankOf = new Int32Array(nE);
+  order.forEach((e, r) => { rankOf[e] = r + 1; });
+
+  const differential: DifferentialItem[] = order.map((e) => ({
+    id: kb.entities[e]!.id,
+    rank: rankOf[e]!,
+    probability: post[e]!,
+    group: kb.groups[e]!,
+    prior: diff.demographicPrior[e]!,
+    evidence: evidenceFor(kb, c, obs, e),
+  }));
+
+  const groups = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
+  for (let e = 0; e < nE; e++) groups[kb.groups[e]!] += post[e]!;
+
+  // mechanism: entity mechanism mix weighted by the posterior, then the case facts
+  const rules = kb.rules;
+  const baseCtx: ConditionContext = { case: c };
+  const mechScore = Object.fromEntries(MECHANISMS.map((m) => [m, 0])) as Record<Mechanism, number>;
+  for (let e = 0; e < nE; e++) {
+    const wts = kb.entities[e]!.mechanisms.weights;
+    for (const m of MECHANISMS) mechScore[m] += post[e]! * (wts[m] ?? 0);
+  }
+  const mechReasons = Object.fromEntries(MECHANISMS.map((m) => [m, [] as Array<{ id: string; text: Text; lr: number }>])) as Record<Mechanism, Array<{ id: string; text: Text; lr: number }>>;
+  for (const r of rules.mechanismReasons) {
+    if (holds(r.when, baseCtx)) {
+      mechScore[r.mechanism] *= r.lr;
+      mechReasons[r.mechanism].push({ id: r.id, text: r.text, lr: r.lr });
+    }
+  }
+  const mSum = MECHANISMS.reduce((a, m) => a + mechScore[m], 0) || 1;
+  const mechanism = MECHANISMS.map((m) => ({ id: m, probability: mechScore[m] / mSum, reasons: mechReasons[m] }))
+    .sort((a, b) => b.probability - a.probability);
+  const mechProb = (m: Mechanism): number => mechScore[m] / mSum;
+
+  // red flags, malignancy, referral
+  const redFlags = rules.redFlags.filter((f) => holds(f.when, baseCtx)).map((f) => ({ id: f.id, text: f.text }));
+  const threshold = rules.thresholds.urgentReferral.value;
+  const malignantP = groups.malignant;
+  const reasons: string[] = [];
+  if (malignantP >= threshold) reasons.push('probability');
+  for (const f of redFlags) if (rules.urgentRedFlags.includes(f.id)) reasons.push(f.id);
+  const urgentReferral = reasons.length > 0;
+
+  const ctx: ConditionContext = {
+    case: c,
+    posterior: (id) => {
+      const i = kb.entityIndex.get(id);
+      return i === undefined ? undefined : { probability: post[i]!, rank: rankOf[i]! };
+    },
+    groupProbability: (g) => groups[g],
+    mechanism: mechProb,
+    redFlagCount: redFlags.length,
+    urgentReferral,
+  };
+  const safety = rules.safetyRules.filter((r) => holds(r.when, ctx)).map((r) => ({ id: r.id, severity: r.severity, text: r.text }));
+
+  // the entity the plan is for
+  const diagId = c.pathology?.diagnosis;
+  const confirmedIdx = diagId !== undefined ? kb.entityIndex.get(diagId) : undefined;
+  const basisIdx = confirmedIdx ?? order[0]!;
+  const basis: Entity = kb.entities[basisIdx]!;
+  const confirmed = confirmedIdx !== undefined ? basis : undefined;
+
+  // work-up: situation steps, then the leading entities' own steps
+  const workup: TextItem[] = [];
+  for (const s of kb.plans.workup) if (!s.when || holds(s.when, ctx)) workup.push({ id: `plans.${s.id}`, text: { en: s.en, zh: s.zh }, src: s.src });
+  const leaders = confirmed ? [basisIdx] : order.filter((e, r) => r === 0 || (r < 3 && post[e]! >= 0.15));
+  for (const e of leaders) {
+    const ent = kb.entities[e]!;
+    ent.workup.forEach((t, i) => workup.push({ id: `${ent.id}.workup.${i}`, text: { en: t.en, zh: t.zh }, src: t.src }));
+  }
+
+  const toItems = (prefix: string, list: ReadonlyArray<{ en: string; zh: string; src: Src; id?: string }>): TextItem[] =>
+    list.map((t, i) => ({ id: `${prefix}.${t.id ?? i}`, text: { en: t.en, zh: t.zh }, src: t.src }));
+  const treatment: Assessment['treatment'] = {
+    basis: { entity: basis.id, confirmed: confirmed !== undefined },
+    entity: toItems(`${basis.id}.treatment`, basis.treatment),
+    group: toItems(`plans.groupTreatment.${basis.group}`, kb.plans.groupTreatment[basis.group] ?? []),
+    ifMalignant: basis.group !== 'malignant' && urgentReferral ? toItems('plans.groupTreatment.malignant', kb.plans.groupTreatment.malignant ?? []) : [],
+  };
+
+  const grade = gradeOf(c);
+  const pg = kb.plans.prognosisByGrade;
+  const byGrade: Assessment['prognosis']['byGrade'] = [];
+  if (basis.group === 'malignant' || (!confirmed && urgentReferral)) {
+    if (grade === undefined || grade === 1) byGrade.push({ grade: 'low', text: { en: pg.lowGrade.en, zh: pg.lowGrade.zh }, fiveYearSurvival: pg.lowGrade.fiveYearSurvival });
+    if (grade === undefined || grade >= 2) byGrade.push({ grade: 'high', text: { en: pg.highGrade.en, zh: pg.highGrade.zh }, fiveYearSurvival: pg.highGrade.fiveYearSurvival });
+  }
+  if (basis.group !== 'malignant') byGrade.unshift({ grade: 'benign', text: { en: pg.benign.en, zh: pg.benign.zh } });
+  const prognosis: Assessment['prognosis'] = {
+    entity: basis.id,
+    text: { en: basis.prognosis.en, zh: basis.prognosis.zh },
+    src: basis.prognosis.src,
+    ...(basis.fiveYearSurvival ? { fiveYearSurvival: { low: basis.fiveYearSurvival.low, high: basis.fiveYearSurvival.high } } : {}),
+    byGrade,
+  };
+
+  let scheme: SchemeId = basis.followUp.scheme;
+  if (scheme === 'sarcoma_high_grade' || scheme === 'sarcoma_low_grade') {
+    if (grade === 1) scheme = 'sarcoma_low_grade';
+    else if (grade !== undefined) scheme = 'sarcoma_high_grade';
+  }
+  const surgeryDate = c.treatment?.surgeryDate;
+  const sch = kb.plans.followUpSchemes[scheme];
+  const followUp: Assessment['followUp'] = {
+    entity: basis.id,
+    scheme,
+    label: sch?.label ?? basis.names,
+    note: { en: basis.followUp.note.en, zh: basis.followUp.note.zh },
+    watchFor: sch?.watchFor ?? basis.names,
+    ...(surgeryDate ? { surgeryDate } : {}),
+    visits: schedule(kb.plans, scheme, surgeryDate),
+  };
+
+  const warnings: Assessment['warnings'] = [];
+  const p = c.pathology;
+  if (p?.grade !== undefined && p.fnclcc) {
+    const fg = (p.fnclcc.differentiation + p.fnclcc.mitoses + p.fnclcc.necrosis);
+    const fgGrade = fg <= 3 ? 1 : fg <= 5 ? 2 : 3;
+    if (fgGrade !== p.grade) warnings.push({ code: 'grade_mismatch', params: { grade: p.grade, fnclccGrade: fgGrade, score: fg } });
+  }
+  if (p?.fnclcc && confirmed?.fnclccDifferentiation !== undefined && p.fnclcc.differentiation !== confirmed.fnclccDifferentiation) {
+    warnings.push({ code: 'differentiation_unusual', params: { given: p.fnclcc.differentiation, usual: confirmed.fnclccDifferentiation, entity: confirmed.id } });
+  }
+  if (c.history?.trauma && !c.history.trauma.present && c.history.trauma.weeksAgo !== undefined) {
+    warnings.push({ code: 'trauma_weeks_without_trauma', params: {} });
+  }
+  if (c.history?.dialysis === true && c.history.chronicKidneyDisease === false) {
+    warnings.push({ code: 'dialysis_without_ckd', params: {} });
+  }
+
+  return {
+    ...(c.id !== undefined ? { caseId: c.id } : {}),
+    differential,
+    groups,
+    malignancy: { probability: malignantP, intermediateProbability: groups.intermediate, urgentReferral, threshold, reasons },
+    redFlags,
+    safety,
+    mechanism,
+    nextQuestions: nextQuestions(kb, post, obs, c.history?.trauma?.present === true),
+    workup,
+    treatment,
+    staging: stage(c, confirmed),
+    prognosis,
+    followUp,
+    warnings,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Reads the case into observed findings: for each catalogue finding the case answers,
+ * the index of the value it takes. Omitted fields are unknown and produce nothing.
+ */
+import type { CaseFile } from '../case-format/schema.js';
+import type { CompiledFinding, KnowledgeBase } from '../knowledge/compile.js';
+
+export interface Observation {
+  finding: number;
+  value: number;
+}
+
+export function getField(c: unknown, path: readonly string[]): unknown {
+  let node: unknown = c;
+  for (const seg of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[seg];
+  }
+  return node;
+}
+
+export function valueIndexOf(f: CompiledFinding, raw: unknown): number {
+  const def = f.def;
+  switch (def.kind) {
+    case 'boolean':
+      return typeof raw === 'boolean' ? (raw ? 0 : 1) : -1;
+    case 'member':
+      return Array.isArray(raw) ? (raw.includes(f.member) ? 0 : 1) : -1;
+    case 'enum':
+      return typeof raw === 'string' ? f.values.indexOf(raw) : -1;
+    case 'binned': {
+      if (typeof raw !== 'number') return -1;
+      const bins = def.bins;
+      for (let i = 0; i < bins.length; i++) {
+        const b = bins[i]!;
+        if (b.below !== undefined ? raw < b.below : b.atMost !== undefined ? raw <= b.atMost : true) return i;
+      }
+      return bins.length - 1;
+    }
+  }
+}
+
+export function observe(kb: KnowledgeBase, c: CaseFile): Observation[] {
+  const out: Observation[] = [];
+  for (const f of kb.findings) {
+    const v = valueIndexOf(f, getField(c, f.path));
+    if (v >= 0) out.push({ finding: f.index, value: v });
+  }
+  return out;
+}

@@ -1,0 +1,379 @@
+/**
+ * Turns the raw knowledge-base documents (already parsed from YAML) into a validated,
+ * compiled knowledge base: dense likelihood tables the engine can use without lookups.
+ * Pure: no I/O. Every problem is collected, none is thrown on its own.
+ */
+import { z } from 'zod';
+import { ENTITY_IDS, caseSchema } from '../case-format/schema.js';
+import {
+  entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
+  type Condition, type Entity, type FindingDef, type Group, type PlansFile, type RulesFile, type SourceEntry, type Src,
+} from './schema.js';
+
+export interface RawKnowledgeBase {
+  findings: unknown;
+  entities: Array<{ file: string; data: unknown }>;
+  rules: unknown;
+  plans: unknown;
+  sources: unknown;
+  seedMap?: unknown;
+}
+
+export interface KbProblem {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export interface CompiledFinding {
+  def: FindingDef;
+  index: number;
+  /** value names; boolean and member findings are ['true', 'false'] */
+  values: string[];
+  /** case path of the field read (for a member finding: the list field) */
+  path: string[];
+  member?: string;
+  /** P(value | entity): lik[entityIndex * values.length + valueIndex] */
+  lik: Float64Array;
+  /** reference distribution over values */
+  reference: Float64Array;
+  /** log(lik / reference), same layout as lik */
+  logLr: Float64Array;
+}
+
+export interface KnowledgeBase {
+  entities: Entity[];
+  entityIndex: ReadonlyMap<string, number>;
+  groups: Group[];
+  findings: CompiledFinding[];
+  findingIndex: ReadonlyMap<string, number>;
+  /** log of normalised base prior weights */
+  logPrior: Float64Array;
+  rules: RulesFile;
+  plans: PlansFile;
+  sources: ReadonlyMap<string, SourceEntry>;
+  seedMap?: z.infer<typeof seedMapFile>;
+}
+
+export type CompileResult = { ok: true; kb: KnowledgeBase; problems: KbProblem[] } | { ok: false; problems: KbProblem[] };
+
+const pathOf = (p: readonly PropertyKey[]): string => p.map(String).join('.');
+
+function zodProblems(file: string, error: z.ZodError): KbProblem[] {
+  return error.issues.map((i) => ({ file, path: pathOf(i.path), message: i.message }));
+}
+
+/** Every case-format field path (dotted) that holds a value, for checking finding references. */
+export function caseFieldPaths(): Set<string> {
+  const out = new Set<string>();
+  const walk = (schema: z.ZodType, prefix: string): void => {
+    let s: z.ZodType = schema;
+    // unwrap optional / default / pipe wrappers
+    for (;;) {
+      const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+      if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) s = def.innerType;
+      else if (def.type === 'pipe' && def.in) s = def.in;
+      else break;
+    }
+    const def = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType> } }).def;
+    if (def.type === 'object' && def.shape) {
+      for (const [k, v] of Object.entries(def.shape)) walk(v, prefix ? `${prefix}.${k}` : k);
+    } else if (prefix) out.add(prefix);
+  };
+  walk(caseSchema, '');
+  return out;
+}
+
+/** The enum values a case field accepts, when it is an enum (or list of enum). */
+function caseFieldValues(path: string): string[] | undefined {
+  let s: z.ZodType = caseSchema;
+  for (const seg of path.split('.')) {
+    s = unwrap(s);
+    const def = (s as unknown as { def: { type: string; shape?: Record<string, z.ZodType> } }).def;
+    if (def.type !== 'object' || !def.shape?.[seg]) return undefined;
+    s = def.shape[seg];
+  }
+  s = unwrap(s);
+  let def = (s as unknown as { def: { type: string; element?: z.ZodType; entries?: Record<string, string> } }).def;
+  if (def.type === 'array' && def.element) {
+    def = (unwrap(def.element) as unknown as { def: { type: string; entries?: Record<string, string> } }).def;
+  }
+  if (def.type === 'enum' && def.entries) return Object.values(def.entries);
+  if (def.type === 'boolean') return ['true', 'false'];
+  return undefined;
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  for (;;) {
+    const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else return s;
+  }
+}
+
+function valuesOf(def: FindingDef): string[] {
+  switch (def.kind) {
+    case 'boolean':
+    case 'member':
+      return ['true', 'false'];
+    case 'enum':
+      return Object.keys(def.values);
+    case 'binned':
+      return def.bins.map((b) => b.value);
+  }
+}
+
+function referenceOf(def: FindingDef, values: string[]): Float64Array {
+  const out = new Float64Array(values.length);
+  if (def.kind === 'boolean' || def.kind === 'member') {
+    out[0] = def.reference;
+    out[1] = 1 - def.reference;
+  } else {
+    values.forEach((v, i) => { out[i] = (def.reference as Record<string, number>)[v] ?? 0; });
+  }
+  return out;
+}
+
+export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
+  const problems: KbProblem[] = [];
+
+  // ---- shared sources
+  const sources = new Map<string, SourceEntry>();
+  const sharedParsed = z.strictObject({ sources: z.array(sourceEntry) }).safeParse(raw.sources);
+  if (!sharedParsed.success) problems.push(...zodProblems('sources.yaml', sharedParsed.error));
+  else for (const s of sharedParsed.data.sources) {
+    if (sources.has(s.id)) problems.push({ file: 'sources.yaml', path: `sources.${s.id}`, message: 'duplicate source id' });
+    sources.set(s.id, s);
+  }
+
+  // ---- findings
+  const fParsed = findingsFile.safeParse(raw.findings);
+  if (!fParsed.success) return { ok: false, problems: [...problems, ...zodProblems('findings.yaml', fParsed.error)] };
+  const fieldPaths = caseFieldPaths();
+  const findings: CompiledFinding[] = [];
+  const findingIndex = new Map<string, number>();
+  for (const def of fParsed.data.findings) {
+    const where = `findings.${def.id}`;
+    if (findingIndex.has(def.id)) problems.push({ file: 'findings.yaml', path: where, message: 'duplicate finding id' });
+    const fieldPath = def.kind === 'member' ? def.field : def.id;
+    if (!fieldPaths.has(fieldPath)) {
+      problems.push({ file: 'findings.yaml', path: where, message: `no case-format field "${fieldPath}"` });
+      continue;
+    }
+    const values = valuesOf(def);
+    const accepted = caseFieldValues(fieldPath);
+    if (def.kind === 'enum' && accepted) {
+      const missing = accepted.filter((v) => !values.includes(v));
+      const extra = values.filter((v) => !accepted.includes(v));
+      if (missing.length || extra.length) {
+        problems.push({ file: 'findings.yaml', path: where, message: `values must equal the case format's: missing [${missing.join(', ')}], extra [${extra.join(', ')}]` });
+      }
+    }
+    if (def.kind === 'member' && accepted && !accepted.includes(def.member)) {
+      problems.push({ file: 'findings.yaml', path: where, message: `"${def.member}" is not a value of ${def.field}` });
+    }
+    if (def.kind === 'binned') {
+      def.bins.forEach((b, i) => {
+        const last = i === def.bins.length - 1;
+        if (last !== (b.below === undefined && b.atMost === undefined)) {
+          problems.push({ file: 'findings.yaml', path: `${where}.bins.${i}`, message: 'every bin but the last needs `below` or `atMost`; the last has neither' });
+        }
+      });
+    }
+    const reference = referenceOf(def, values);
+    if (def.kind === 'enum' || def.kind === 'binned') {
+      const keys = Object.keys(def.reference);
+      const bad = keys.filter((k) => !values.includes(k));
+      if (bad.length) problems.push({ file: 'findings.yaml', path: `${where}.reference`, message: `unknown values ${bad.join(', ')}` });
+      const sum = reference.reduce((a, b) => a + b, 0);
+      if (Math.abs(sum - 1) > 0.011 || reference.some((x) => x <= 0)) {
+        problems.push({ file: 'findings.yaml', path: `${where}.reference`, message: `reference must give every value a probability > 0, summing to 1 (sum ${sum.toFixed(3)})` });
+      }
+      for (let i = 0; i < reference.length; i++) reference[i] = reference[i]! / sum;
+    }
+    findingIndex.set(def.id, findings.length);
+    findings.push({
+      def, index: findings.length, values, path: fieldPath.split('.'),
+      ...(def.kind === 'member' ? { member: def.member } : {}),
+      lik: new Float64Array(0), reference, logLr: new Float64Array(0),
+    });
+  }
+
+  // ---- rules and plans
+  const rParsed = rulesFile.safeParse(raw.rules);
+  if (!rParsed.success) problems.push(...zodProblems('rules.yaml', rParsed.error));
+  const pParsed = plansFile.safeParse(raw.plans);
+  if (!pParsed.success) problems.push(...zodProblems('plans.yaml', pParsed.error));
+  for (const s of rParsed.success ? rParsed.data.sources : []) sources.set(s.id, s);
+  for (const s of pParsed.success ? pParsed.data.sources : []) sources.set(s.id, s);
+
+  // ---- entities
+  const entities: Entity[] = [];
+  for (const { file, data } of raw.entities) {
+    const parsed = entitySchema.safeParse(data);
+    if (!parsed.success) { problems.push(...zodProblems(file, parsed.error)); continue; }
+    const e = parsed.data;
+    if (`${e.id}.yaml` !== file.replace(/^.*\//, '')) problems.push({ file, path: 'id', message: `id "${e.id}" must match the file name` });
+    if (entities.some((x) => x.id === e.id)) { problems.push({ file, path: 'id', message: 'duplicate entity id' }); continue; }
+    entities.push(e);
+  }
+  entities.sort((a, b) => a.id.localeCompare(b.id));
+  for (const id of ENTITY_IDS) {
+    if (!entities.some((e) => e.id === id)) problems.push({ file: `entities/${id}.yaml`, path: '', message: `entity "${id}" of the case format is missing` });
+  }
+  const entityIndex = new Map(entities.map((e, i) => [e.id, i]));
+
+  const floor = rParsed.success ? rParsed.data.thresholds.likelihoodFloor.value : 0.005;
+  const nE = entities.length;
+  for (const f of findings) {
+    const k = f.values.length;
+    f.lik = new Float64Array(nE * k);
+    f.logLr = new Float64Array(nE * k);
+  }
+
+  const checkSrc = (file: string, path: string, s: Src, local: Set<string>): void => {
+    if (s === 'expert') return;
+    for (const id of s) if (!local.has(id) && !sources.has(id)) problems.push({ file, path, message: `unknown source id "${id}"` });
+  };
+
+  entities.forEach((e, ei) => {
+    const file = `entities/${e.id}.yaml`;
+    const local = new Set(e.sources.map((s) => s.id));
+    for (const s of e.sources) if (sources.has(s.id) && sources.get(s.id)!.url !== s.url) {
+      problems.push({ file, path: `sources.${s.id}`, message: 'source id already used by data/kb/sources.yaml for another URL' });
+    }
+    checkSrc(file, 'prior.src', e.prior.src, local);
+    checkSrc(file, 'mechanisms.src', e.mechanisms.src, local);
+    const mSum = Object.values(e.mechanisms.weights).reduce((a, b) => a + (b ?? 0), 0);
+    if (Math.abs(mSum - 1) > 0.011) problems.push({ file, path: 'mechanisms.weights', message: `mechanism weights must sum to 1 (sum ${mSum.toFixed(3)})` });
+    for (const m of ['xray', 'ct', 'mri', 'ultrasound'] as const) checkSrc(file, `imaging.${m}.src`, e.imaging[m].src, local);
+    e.workup.forEach((t, i) => checkSrc(file, `workup.${i}.src`, t.src, local));
+    e.treatment.forEach((t, i) => checkSrc(file, `treatment.${i}.src`, t.src, local));
+    checkSrc(file, 'prognosis.src', e.prognosis.src, local);
+    checkSrc(file, 'followUp.note.src', e.followUp.note.src, local);
+    if (e.fiveYearSurvival) checkSrc(file, 'fiveYearSurvival.src', e.fiveYearSurvival.src, local);
+
+    for (const [fid, l] of Object.entries(e.likelihoods)) {
+      const where = `likelihoods.${fid}`;
+      checkSrc(file, `${where}.src`, l.src, local);
+      if (!findingIndex.has(fid)) { problems.push({ file, path: where, message: `unknown finding "${fid}" (see data/kb/findings.yaml)` }); continue; }
+    }
+    for (const f of findings) {
+      const k = f.values.length;
+      const l = e.likelihoods[f.def.id];
+      const p = new Float64Array(f.reference);
+      if (l) {
+        const where = `likelihoods.${f.def.id}`;
+        if (typeof l.p === 'number') {
+          if (k !== 2 || (f.def.kind !== 'boolean' && f.def.kind !== 'member')) {
+            problems.push({ file, path: `${where}.p`, message: 'a single probability is only for boolean / member findings; give a map value -> probability' });
+          } else { p[0] = l.p; p[1] = 1 - l.p; }
+        } else {
+          if (f.def.kind === 'boolean' || f.def.kind === 'member') {
+            problems.push({ file, path: `${where}.p`, message: 'boolean / member findings take a single probability P(true)' });
+          } else {
+            const given = l.p;
+            const bad = Object.keys(given).filter((v) => !f.values.includes(v));
+            if (bad.length) problems.push({ file, path: `${where}.p`, message: `unknown values ${bad.join(', ')}; allowed: ${f.values.join(', ')}` });
+            const listedSum = f.values.reduce((a, v) => a + (given[v] ?? 0), 0);
+            const unlisted = f.values.map((v, i) => (v in given ? -1 : i)).filter((i) => i >= 0);
+            if (listedSum > 1.011) problems.push({ file, path: `${where}.p`, message: `probabilities sum to ${listedSum.toFixed(3)} > 1` });
+            if (unlisted.length === 0 && Math.abs(listedSum - 1) > 0.021) {
+              problems.push({ file, path: `${where}.p`, message: `all values listed but they sum to ${listedSum.toFixed(3)}, not 1` });
+            }
+            const refUnlisted = unlisted.reduce((a, i) => a + f.reference[i]!, 0);
+            const rest = Math.max(0, 1 - listedSum);
+            f.values.forEach((v, i) => {
+              p[i] = v in given ? given[v]! : (refUnlisted > 0 ? rest * f.reference[i]! / refUnlisted : 0);
+            });
+          }
+        }
+      }
+      // floor, then renormalise: no finding value is impossible for any entity
+      let sum = 0;
+      for (let i = 0; i < k; i++) { p[i] = Math.max(p[i]!, floor); sum += p[i]!; }
+      for (let i = 0; i < k; i++) {
+        const v = p[i]! / sum;
+        f.lik[ei * k + i] = v;
+        f.logLr[ei * k + i] = Math.log(v / f.reference[i]!);
+      }
+    }
+  });
+
+  // hallmarks: the marked entity must have the highest likelihood of that value
+  entities.forEach((e, ei) => {
+    for (const [fid, l] of Object.entries(e.likelihoods)) {
+      if (l.hallmark === undefined) continue;
+      const fi = findingIndex.get(fid);
+      if (fi === undefined) continue;
+      const f = findings[fi]!;
+      const vi = f.values.indexOf(l.hallmark);
+      if (vi < 0) { problems.push({ file: `entities/${e.id}.yaml`, path: `likelihoods.${fid}.hallmark`, message: `"${l.hallmark}" is not a value of ${fid}` }); continue; }
+      const k = f.values.length;
+      const mine = f.lik[ei * k + vi]!;
+      for (let j = 0; j < nE; j++) {
+        if (j !== ei && f.lik[j * k + vi]! >= mine) {
+          problems.push({ file: `entities/${e.id}.yaml`, path: `likelihoods.${fid}.hallmark`, message: `hallmark ${fid}=${l.hallmark} (${mine.toFixed(3)}) is not higher than ${entities[j]!.id} (${f.lik[j * k + vi]!.toFixed(3)})` });
+        }
+      }
+    }
+  });
+
+  // prior
+  const logPrior = new Float64Array(nE);
+  const wSum = entities.reduce((a, e) => a + e.prior.weight, 0);
+  entities.forEach((e, i) => { logPrior[i] = Math.log(e.prior.weight / wSum); });
+
+  // rule and plan references
+  if (rParsed.success) {
+    const r = rParsed.data;
+    const local = new Set(r.sources.map((s) => s.id));
+    for (const [k, t] of Object.entries(r.thresholds)) checkSrc('rules.yaml', `thresholds.${k}.src`, t.src, local);
+    r.redFlags.forEach((x, i) => { checkSrc('rules.yaml', `redFlags.${i}.src`, x.src, local); checkCondition('rules.yaml', `redFlags.${i}.when`, x.when); });
+    r.safetyRules.forEach((x, i) => { checkSrc('rules.yaml', `safetyRules.${i}.src`, x.src, local); checkCondition('rules.yaml', `safetyRules.${i}.when`, x.when); });
+    r.mechanismReasons.forEach((x, i) => { checkSrc('rules.yaml', `mechanismReasons.${i}.src`, x.src, local); checkCondition('rules.yaml', `mechanismReasons.${i}.when`, x.when); });
+    for (const id of r.urgentRedFlags) if (!r.redFlags.some((f) => f.id === id)) problems.push({ file: 'rules.yaml', path: 'urgentRedFlags', message: `unknown red flag "${id}"` });
+  }
+  if (pParsed.success) {
+    const pl = pParsed.data;
+    const local = new Set(pl.sources.map((s) => s.id));
+    const visit = (node: unknown, path: string): void => {
+      if (Array.isArray(node)) node.forEach((x, i) => visit(x, `${path}.${i}`));
+      else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          if (k === 'src') checkSrc('plans.yaml', `${path}.src`, v as Src, local);
+          else if (k === 'when') checkCondition('plans.yaml', `${path}.when`, v as Condition);
+          else if (k !== 'sources') visit(v, path ? `${path}.${k}` : k);
+        }
+      }
+    };
+    visit(pl, '');
+  }
+
+  function checkCondition(file: string, path: string, c: Condition): void {
+    if ('all' in c) c.all.forEach((x, i) => checkCondition(file, `${path}.all.${i}`, x));
+    else if ('any' in c) c.any.forEach((x, i) => checkCondition(file, `${path}.any.${i}`, x));
+    else if ('not' in c) checkCondition(file, `${path}.not`, c.not);
+    else if ('field' in c) { if (!fieldPaths.has(c.field)) problems.push({ file, path, message: `no case-format field "${c.field}"` }); }
+    else if ('posterior' in c) { if (!entityIndex.has(c.posterior)) problems.push({ file, path, message: `unknown entity "${c.posterior}"` }); }
+  }
+
+  // seed map
+  let seedMap: z.infer<typeof seedMapFile> | undefined;
+  if (raw.seedMap !== undefined) {
+    const s = seedMapFile.safeParse(raw.seedMap);
+    if (!s.success) problems.push(...zodProblems('seed-map.yaml', s.error));
+    else seedMap = s.data;
+  }
+
+  if (problems.length || !rParsed.success || !pParsed.success) return { ok: false, problems };
+  return {
+    ok: true,
+    problems,
+    kb: {
+      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior,
+      rules: rParsed.data, plans: pParsed.data, sources, ...(seedMap ? { seedMap } : {}),
+    },
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * Knowledge-base schemas: the data files under data/kb are validated against these at load.
+ * Types come from the same schemas.
+ */
+import { z } from 'zod';
+
+export const text = z.strictObject({ en: z.string().min(1), zh: z.string().min(1) });
+export type Text = z.infer<typeof text>;
+
+export const GROUPS = ['benign', 'intermediate', 'malignant', 'non_neoplastic'] as const;
+export type Group = (typeof GROUPS)[number];
+export const MECHANISMS = ['dystrophic', 'metabolic', 'tumoral', 'idiopathic'] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
+export const TESTS = ['history', 'exam', 'imaging', 'xray', 'ct', 'mri', 'ultrasound', 'labs', 'follow_up_imaging'] as const;
+
+/** A source list: ids of entries in a `sources` table, or the literal mark "expert" (expert estimate). */
+export const src = z.union([z.literal('expert'), z.array(z.string().min(1)).min(1)]);
+export type Src = z.infer<typeof src>;
+
+export const sourceEntry = z.strictObject({
+  id: z.string().min(1),
+  url: z.string().url(),
+  title: z.string().min(1),
+  quality: z.enum(['guideline', 'study', 'review', 'low']),
+});
+export type SourceEntry = z.infer<typeof sourceEntry>;
+
+const probability = z.number().min(0).max(1);
+const openProbability = z.number().gt(0).lt(1);
+
+// ---------------------------------------------------------------- findings
+const bin = z.strictObject({
+  value: z.string().min(1),
+  /** value < below */
+  below: z.number().optional(),
+  /** value <= atMost */
+  atMost: z.number().optional(),
+  label: text,
+});
+
+const findingBase = {
+  id: z.string().min(1),
+  role: z.enum(['demographic', 'evidence']).default('evidence'),
+  test: z.enum(TESTS),
+  label: text,
+  question: text,
+};
+
+export const findingDef = z.discriminatedUnion('kind', [
+  z.strictObject({ ...findingBase, kind: z.literal('boolean'), reference: openProbability }),
+  z.strictObject({
+    ...findingBase, kind: z.literal('member'), field: z.string().min(1), member: z.string().min(1), reference: openProbability,
+  }),
+  z.strictObject({
+    ...findingBase, kind: z.literal('enum'), values: z.record(z.string(), text), reference: z.record(z.string(), openProbability),
+  }),
+  z.strictObject({
+    ...findingBase, kind: z.literal('binned'), bins: z.array(bin).min(2), reference: z.record(z.string(), openProbability),
+  }),
+]);
+export type FindingDef = z.infer<typeof findingDef>;
+
+export const findingsFile = z.strictObject({
+  referenceSource: src,
+  findings: z.array(findingDef).min(1),
+});
+
+// ---------------------------------------------------------------- conditions (rules as data)
+/** A condition over the case and the assessment so far. */
+export type Condition =
+  | { field: string; eq?: unknown; in?: unknown[]; gt?: number; gte?: number; lt?: number; lte?: number; present?: boolean }
+  | { posterior: string; gte?: number; lt?: number; rank?: number }
+  | { groupProbability: Group; gte?: number; lt?: number }
+  | { mechanism: Mechanism; gte: number }
+  | { redFlagCount: { gte: number } }
+  | { urgentReferral: boolean }
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition };
+
+export const condition: z.ZodType<Condition> = z.lazy(() => z.union([
+  z.strictObject({
+    field: z.string().min(1),
+    eq: z.unknown().optional(),
+    in: z.array(z.unknown()).optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    present: z.boolean().optional(),
+  }),
+  z.strictObject({ posterior: z.string().min(1), gte: z.number().optional(), lt: z.number().optional(), rank: z.number().int().min(1).optional() }),
+  z.strictObject({ groupProbability: z.enum(GROUPS), gte: z.number().optional(), lt: z.number().optional() }),
+  z.strictObject({ mechanism: z.enum(MECHANISMS), gte: z.number() }),
+  z.strictObject({ redFlagCount: z.strictObject({ gte: z.number().int() }) }),
+  z.strictObject({ urgentReferral: z.boolean() }),
+  z.strictObject({ all: z.array(condition).min(1) }),
+  z.strictObject({ any: z.array(condition).min(1) }),
+  z.strictObject({ not: condition }),
+]));
+
+// ---------------------------------------------------------------- entities
+export const likelihood = z.strictObject({
+  /** boolean / member finding: P(true | entity); enum / binned: P(value | entity), partial allowed */
+  p: z.union([probability, z.record(z.string(), probability)]),
+  src,
+  /** the KB marks this value as strongly specific for the entity (checked: highest likelihood of all entities) */
+  hallmark: z.string().optional(),
+  note: z.string().optional(),
+});
+export type Likelihood = z.infer<typeof likelihood>;
+
+const sourcedText = text.extend({ src });
+export type SourcedText = z.infer<typeof sourcedText>;
+
+export const FOLLOW_UP_SCHEMES = [
+  'sarcoma_high_grade', 'sarcoma_low_grade', 'intermediate_local', 'benign_excised', 'benign_observed', 'non_neoplastic_clinical', 'metastasis_oncology',
+] as const;
+
+export const STAGING_SYSTEMS = ['ajcc8_sts_trunk_extremity', 'ajcc8_bone', 'primary_cancer'] as const;
+
+export const entity = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  names: text,
+  group: z.enum(GROUPS),
+  /** one of the six entities the seed article names */
+  seed: z.boolean().default(false),
+  summary: text,
+  mechanisms: z.strictObject({
+    weights: z.partialRecord(z.enum(MECHANISMS), probability),
+    src,
+  }),
+  prior: z.strictObject({
+    /** relative frequency among calcified / ossified soft-tissue lesions referred for imaging work-up */
+    weight: z.number().positive(),
+    src,
+    note: text,
+  }),
+  likelihoods: z.record(z.string(), likelihood),
+  imaging: z.strictObject({ xray: sourcedText, ct: sourcedText, mri: sourcedText, ultrasound: sourcedText }),
+  workup: z.array(sourcedText).min(1),
+  treatment: z.array(sourcedText).min(1),
+  prognosis: sourcedText,
+  /** 5-year overall survival range when a figure is published */
+  fiveYearSurvival: z.strictObject({ low: probability, high: probability, src }).optional(),
+  followUp: z.strictObject({ scheme: z.enum(FOLLOW_UP_SCHEMES), note: sourcedText }),
+  /** plain-language text for the patient report */
+  patient: text,
+  /** FNCLCC differentiation score of the histotype, where it is a sarcoma */
+  fnclccDifferentiation: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  /** which staging system applies once the diagnosis is confirmed (none when not given) */
+  stagingSystem: z.enum(STAGING_SYSTEMS).optional(),
+  sources: z.array(sourceEntry).default([]),
+});
+export type Entity = z.infer<typeof entity>;
+
+// ---------------------------------------------------------------- rules, plans, follow-up
+export const rule = z.strictObject({
+  id: z.string().min(1),
+  when: condition,
+  text: text,
+  src,
+  /** safety rules: action category */
+  severity: z.enum(['critical', 'warning', 'info']).default('warning'),
+});
+export type Rule = z.infer<typeof rule>;
+
+export const redFlag = z.strictObject({
+  id: z.string().min(1),
+  when: condition,
+  text: text,
+  src,
+});
+
+export const mechanismReason = z.strictObject({
+  id: z.string().min(1),
+  mechanism: z.enum(MECHANISMS),
+  when: condition,
+  /** likelihood ratio this case fact gives the mechanism against the others */
+  lr: z.number().positive(),
+  text: text,
+  src,
+});
+
+export const rulesFile = z.strictObject({
+  thresholds: z.strictObject({
+    /** malignancy probability at or above which the case goes to a sarcoma team now */
+    urgentReferral: z.strictObject({ value: probability, src, note: text }),
+    /** exponent applied to every evidence log likelihood ratio (1 = plain naive Bayes) */
+    evidenceWeight: z.strictObject({ value: z.number().gt(0).max(1), src, note: text }),
+    /** likelihood floor and ceiling keep any single finding from being decisive on its own */
+    likelihoodFloor: z.strictObject({ value: z.number().gt(0).lt(0.1), src, note: text }),
+    /** pathology: probability that a biopsy / resection report names the true entity */
+    pathologyAccuracy: z.strictObject({ value: openProbability, src, note: text }),
+  }),
+  redFlags: z.array(redFlag).min(1),
+  /** red flags that on their own send the case to the sarcoma team */
+  urgentRedFlags: z.array(z.string()),
+  safetyRules: z.array(rule).min(1),
+  mechanismReasons: z.array(mechanismReason).min(1),
+  sources: z.array(sourceEntry).default([]),
+});
+export type RulesFile = z.infer<typeof rulesFile>;
+
+const scheduleSegment = z.strictObject({
+  fromMonth: z.number().int().min(0),
+  toMonth: z.number().int().positive(),
+  everyMonths: z.number().int().positive(),
+  items: z.array(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs'])).min(1),
+});
+
+export const plansFile = z.strictObject({
+  followUpSchemes: z.record(z.enum(FOLLOW_UP_SCHEMES), z.strictObject({
+    label: text,
+    segments: z.array(scheduleSegment).min(1),
+    watchFor: text,
+    src,
+  })),
+  followUpItems: z.record(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs']), text),
+  /** group-level treatment options (the seed's surgery by category, radiotherapy, chemotherapy, targeted and immune therapy) */
+  groupTreatment: z.record(z.enum(GROUPS), z.array(sourcedText.extend({ id: z.string().min(1) })).min(1)),
+  /** work-up steps by situation */
+  workup: z.array(sourcedText.extend({ id: z.string().min(1), when: condition.optional() })).min(1),
+  prognosisByGrade: z.strictObject({
+    benign: sourcedText,
+    lowGrade: sourcedText.extend({ fiveYearSurvival: z.strictObject({ low: probability, high: probability }) }),
+    highGrade: sourcedText.extend({ fiveYearSurvival: z.strictObject({ low: probability, high: probability }) }),
+  }),
+  /** the seed's five recommended steps and its advice to patients */
+  recommendedSteps: z.array(sourcedText.extend({ id: z.string().min(1) })).length(5),
+  patientAdvice: z.array(sourcedText.extend({ id: z.string().min(1) })).min(1),
+  mechanisms: z.record(z.enum(MECHANISMS), sourcedText.extend({ name: text })),
+  modalities: z.record(z.enum(['xray', 'ct', 'mri', 'ultrasound']), z.array(sourcedText.extend({ id: z.string().min(1) })).min(1)),
+  disclaimer: text,
+  sources: z.array(sourceEntry).default([]),
+});
+export type PlansFile = z.infer<typeof plansFile>;
+
+export const seedMapFile = z.strictObject({
+  statements: z.array(z.strictObject({
+    id: z.string().min(1),
+    /** the statement as written in the seed article */
+    zh: z.string().min(1),
+    /** KB items that carry it: `entity:<id>#<path>`, `plans#<path>`, `rules#<path>`, `findings#<id>` */
+    carriedBy: z.array(z.string().min(1)).min(1),
+  })).min(1),
+});

@@ -1,0 +1,72 @@
+/**
+ * Names and labels in the reader's language: entities, findings and their values, sources.
+ */
+import type { KnowledgeBase } from '../core/knowledge/compile.js';
+import type { Src, Text } from '../core/knowledge/schema.js';
+import type { EvidenceTerm } from '../core/engine/differential.js';
+import { t, type Lang } from '../i18n/index.js';
+
+export const tx = (text: Text, lang: Lang): string => text[lang];
+
+export function entityName(kb: KnowledgeBase, id: string, lang: Lang): string {
+  const i = kb.entityIndex.get(id);
+  return i === undefined ? id : kb.entities[i]!.names[lang];
+}
+
+export function pct(p: number): string {
+  const v = p * 100;
+  if (v > 0 && v < 1) return `${v.toFixed(1)}%`;
+  return `${Math.round(v)}%`;
+}
+
+export function findingLabel(kb: KnowledgeBase, findingId: string, lang: Lang): string {
+  const i = kb.findingIndex.get(findingId);
+  if (i === undefined) return findingId;
+  return kb.findings[i]!.def.label[lang];
+}
+
+/** "Label: value" for one observed or possible value of a finding. */
+export function findingValueText(kb: KnowledgeBase, findingId: string, value: string, lang: Lang): string {
+  if (findingId === 'pathology.diagnosis') return `${t(lang, 'report.pathologyTerm')}: ${entityName(kb, value, lang)}`;
+  const i = kb.findingIndex.get(findingId);
+  if (i === undefined) return `${findingId}: ${value}`;
+  const def = kb.findings[i]!.def;
+  const yes = lang === 'zh' ? '有' : 'present';
+  const no = lang === 'zh' ? '无' : 'absent';
+  switch (def.kind) {
+    case 'boolean':
+    case 'member':
+      return `${def.label[lang]}: ${value === 'true' ? yes : no}`;
+    case 'enum':
+      return `${def.label[lang]}: ${def.values[value]?.[lang] ?? value}`;
+    case 'binned':
+      return `${def.label[lang]}: ${def.bins.find((b) => b.value === value)?.label[lang] ?? value}`;
+  }
+}
+
+export function evidenceText(kb: KnowledgeBase, e: EvidenceTerm, lang: Lang): string {
+  return findingValueText(kb, e.finding, e.value, lang);
+}
+
+export function questionText(kb: KnowledgeBase, findingId: string, lang: Lang): string {
+  const i = kb.findingIndex.get(findingId);
+  return i === undefined ? findingId : kb.findings[i]!.def.question[lang];
+}
+
+export function groupName(g: string, lang: Lang): string {
+  return t(lang, `group.${g}`);
+}
+
+/** Source entries cited by a list of src marks, for the reference list of a report. */
+export function collectSources(kb: KnowledgeBase, srcs: Src[], entitySources: (id: string) => { url: string; title: string } | undefined): Array<{ id: string; url: string; title: string }> {
+  const seen = new Map<string, { id: string; url: string; title: string }>();
+  for (const s of srcs) {
+    if (s === 'expert') continue;
+    for (const id of s) {
+      if (seen.has(id)) continue;
+      const e = kb.sources.get(id) ?? entitySources(id);
+      if (e) seen.set(id, { id, url: e.url, title: e.title });
+    }
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,73 @@
+/**
+ * The assessment as JSON: the engine's result with every bilingual text rendered in the
+ * chosen language and names added. Public contract: differential[{id, probability, group,
+ * evidence}], malignancy{probability, urgentReferral}, redFlags[{id, text}],
+ * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}].
+ */
+import type { Assessment } from '../core/engine/assess.js';
+import type { KnowledgeBase } from '../core/knowledge/compile.js';
+import { t, type Lang } from '../i18n/index.js';
+import { entityName, evidenceText, findingLabel, questionText } from './describe.js';
+
+const round = (x: number, d = 6): number => Number(x.toFixed(d));
+
+export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang): Record<string, unknown> {
+  const items = (xs: Array<{ id: string; text: { en: string; zh: string } }>) => xs.map((x) => ({ id: x.id, text: x.text[lang] }));
+  return {
+    calcdx: { assessmentVersion: 1, lang },
+    ...(a.caseId !== undefined ? { caseId: a.caseId } : {}),
+    differential: a.differential.map((d) => ({
+      id: d.id,
+      name: entityName(kb, d.id, lang),
+      rank: d.rank,
+      probability: round(d.probability),
+      group: d.group,
+      prior: round(d.prior),
+      evidence: d.evidence.map((e) => ({
+        finding: e.finding, value: e.value, role: e.role, direction: e.direction,
+        lr: round(e.lr, 4), logLr: round(e.logLr, 4), text: evidenceText(kb, e, lang),
+      })),
+    })),
+    groups: Object.fromEntries(Object.entries(a.groups).map(([k, v]) => [k, round(v)])),
+    malignancy: {
+      probability: round(a.malignancy.probability),
+      intermediateProbability: round(a.malignancy.intermediateProbability),
+      urgentReferral: a.malignancy.urgentReferral,
+      threshold: a.malignancy.threshold,
+      reasons: a.malignancy.reasons,
+    },
+    redFlags: items(a.redFlags),
+    safety: a.safety.map((s) => ({ id: s.id, severity: s.severity, text: s.text[lang] })),
+    mechanism: a.mechanism.map((m) => ({ id: m.id, name: kb.plans.mechanisms[m.id]?.name[lang] ?? m.id, probability: round(m.probability), reasons: items(m.reasons) })),
+    nextQuestions: a.nextQuestions.map((q) => ({
+      finding: q.finding, label: findingLabel(kb, q.finding, lang), question: questionText(kb, q.finding, lang),
+      test: q.test, expectedGain: round(q.expectedGain, 4),
+      outcomes: q.outcomes.map((o) => ({ value: o.value, probability: round(o.probability, 4), leader: o.leader, leaderProbability: round(o.leaderProbability, 4) })),
+    })),
+    workup: items(a.workup),
+    treatment: {
+      basis: a.treatment.basis,
+      entity: items(a.treatment.entity),
+      group: items(a.treatment.group),
+      ifMalignant: items(a.treatment.ifMalignant),
+    },
+    staging: a.staging,
+    prognosis: {
+      entity: a.prognosis.entity,
+      text: a.prognosis.text[lang],
+      ...(a.prognosis.fiveYearSurvival ? { fiveYearSurvival: a.prognosis.fiveYearSurvival } : {}),
+      byGrade: a.prognosis.byGrade.map((g) => ({ grade: g.grade, text: g.text[lang], ...(g.fiveYearSurvival ? { fiveYearSurvival: g.fiveYearSurvival } : {}) })),
+    },
+    followUp: {
+      entity: a.followUp.entity,
+      scheme: a.followUp.scheme,
+      label: a.followUp.label[lang],
+      note: a.followUp.note[lang],
+      watchFor: a.followUp.watchFor[lang],
+      ...(a.followUp.surgeryDate ? { surgeryDate: a.followUp.surgeryDate } : {}),
+      visits: a.followUp.visits,
+    },
+    warnings: a.warnings.map((w) => ({ code: w.code, text: t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? entityName(kb, w.params.entity, lang) : '' }) })),
+    disclaimer: kb.plans.disclaimer[lang],
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Self-contained HTML rendering of a report: inline CSS, SVG probability bars and
+ * follow-up timeline, no script, no external resource; prints cleanly.
+ */
+import type { Block, Inline, ReportDocument } from './document.js';
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const safeUrl = (u: string): string => (/^https?:\/\//i.test(u) ? esc(u) : '#');
+
+const inline = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? esc(x)
+  : 'link' in x ? `<a href="${safeUrl(x.link)}">${esc(x.text)}</a>` : `<strong>${esc(x.strong)}</strong>`)).join('');
+
+const TONE = { malignant: '#c0392b', intermediate: '#d68910', benign: '#2e86c1' } as const;
+
+function bars(items: Extract<Block, { kind: 'bars' }>['items']): string {
+  const rowH = 26;
+  const labelW = 300;
+  const barW = 360;
+  const h = items.length * rowH + 8;
+  const rows = items.map((x, i) => {
+    const y = i * rowH + 4;
+    const w = Math.max(1, Math.round(x.value * barW));
+    const p = x.value > 0 && x.value < 0.01 ? `${(x.value * 100).toFixed(1)}%` : `${Math.round(x.value * 100)}%`;
+    return `<g><text x="0" y="${y + 17}" class="bl">${esc(x.label)}</text>`
+      + `<rect x="${labelW}" y="${y + 4}" width="${barW}" height="16" fill="#eef2f5"/>`
+      + `<rect x="${labelW}" y="${y + 4}" width="${w}" height="16" fill="${TONE[x.tone]}"><title>${esc(`${x.label}: ${p} (${x.note})`)}</title></rect>`
+      + `<text x="${labelW + barW + 8}" y="${y + 17}" class="bv">${p} · ${esc(x.note)}</text></g>`;
+  }).join('');
+  return `<svg class="bars" role="img" viewBox="0 0 ${labelW + barW + 160} ${h}" width="100%" xmlns="http://www.w3.org/2000/svg">${rows}</svg>`;
+}
+
+function timeline(items: Extract<Block, { kind: 'timeline' }>['items']): string {
+  if (!items.length) return '';
+  const step = 64;
+  const w = Math.max(600, items.length * step + 40);
+  const marks = items.map((x, i) => {
+    const cx = 20 + i * step;
+    return `<g><circle cx="${cx}" cy="30" r="6" fill="#2e86c1"><title>${esc(`${x.when}: ${x.what}`)}</title></circle>`
+      + `<text x="${cx}" y="16" class="tl" text-anchor="middle">${esc(x.when)}</text></g>`;
+  }).join('');
+  const svg = `<svg class="timeline" role="img" viewBox="0 0 ${w} 44" width="100%" xmlns="http://www.w3.org/2000/svg"><line x1="14" y1="30" x2="${w - 10}" y2="30" stroke="#99a3ad" stroke-width="2"/>${marks}</svg>`;
+  const table = `<table class="visits"><tbody>${items.map((x) => `<tr><th>${esc(x.when)}</th><td>${esc(x.what)}</td></tr>`).join('')}</tbody></table>`;
+  return svg + table;
+}
+
+function block(b: Block): string {
+  switch (b.kind) {
+    case 'title': return `<header><h1>${esc(b.text)}</h1>${b.subtitle ? `<p class="sub">${esc(b.subtitle)}</p>` : ''}</header>`;
+    case 'heading': return `<h2>${esc(b.text)}</h2>`;
+    case 'paragraph': return `<p>${inline(b.text)}</p>`;
+    case 'alert': return `<div class="alert ${b.level}" role="${b.level === 'critical' ? 'alert' : 'note'}">${esc(b.text)}</div>`;
+    case 'list': {
+      const tag = b.ordered ? 'ol' : 'ul';
+      return `<${tag}>${b.items.map((i) => `<li>${inline(i)}</li>`).join('')}</${tag}>`;
+    }
+    case 'table':
+      return `<table class="evidence"><thead><tr>${b.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${b.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('')}</tbody></table>`;
+    case 'bars': return bars(b.items);
+    case 'timeline': return timeline(b.items);
+    case 'details': return `<details open><summary>${esc(b.summary)}</summary>${b.blocks.map(block).join('')}</details>`;
+  }
+}
+
+const CSS = `
+:root{color-scheme:light}
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1b2631;line-height:1.5}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:1px solid #d5dbdf;padding-bottom:.2rem;margin-top:1.6rem}
+.sub{color:#566573;margin:0}
+.alert{border-left:5px solid #2e86c1;background:#ebf5fb;padding:.5rem .8rem;margin:.5rem 0}
+.alert.critical{border-color:#c0392b;background:#fdedec;font-weight:600}
+.alert.warning{border-color:#d68910;background:#fef5e7}
+table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.92rem}
+th,td{border:1px solid #d5dbdf;padding:.3rem .5rem;vertical-align:top;text-align:left}
+thead th{background:#f4f6f7}
+.bars text{font-size:13px;fill:#1b2631}.bars .bv{fill:#566573}
+.timeline text{font-size:10px;fill:#566573}
+.visits th{width:8rem;white-space:nowrap}
+a{color:#1f618d;word-break:break-word}
+@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}table,svg,.alert{break-inside:avoid}a{color:inherit;text-decoration:none}}
+`;
+
+export function renderHtml(doc: ReportDocument): string {
+  return `<!DOCTYPE html>
+<html lang="${doc.lang === 'zh' ? 'zh-CN' : 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(doc.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${doc.blocks.map(block).join('\n')}
+</main>
+</body>
+</html>
+`;
+}
