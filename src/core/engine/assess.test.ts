@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { CaseFile } from '../case-format/schema.js';
+import { validateCase } from '../case-format/validate.js';
+import { loadKnowledgeBase } from '../../io/kb-files.js';
+import { arbitraryCase } from '../../test-support/arbitrary-case.js';
+import { ROOT, exampleCases, textbookCases } from '../../test-support/cases.js';
+import { assess } from './assess.js';
+
+const kb = loadKnowledgeBase();
+const example = (name: string): CaseFile => exampleCases().find((c) => c.file.startsWith(name))!.case;
+
+describe('example cases of the published format', () => {
+  for (const c of exampleCases()) {
+    it(`${c.file}: ${c.expected} ranks first`, () => {
+      const a = assess(kb, c.case);
+      expect(a.differential[0]!.id).toBe(c.expected);
+    });
+  }
+});
+
+describe('cited textbook cases (test/cases)', () => {
+  const cases = textbookCases();
+  it('has at least 20 cases, each citing its source', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    for (const c of cases) expect(c.source?.url).toMatch(/^https?:\/\//);
+  });
+  for (const c of cases) {
+    it(`${c.file}: ${c.expected} is in the top 3`, () => {
+      const a = assess(kb, c.case);
+      expect(a.differential.slice(0, 3).map((d) => d.id)).toContain(c.expected);
+    });
+  }
+});
+
+describe('safety rules and red flags', () => {
+  it('suspected malignancy: urgent referral and core biopsy planned with the sarcoma team before excision', () => {
+    const a = assess(kb, example('synovial-sarcoma'));
+    expect(a.malignancy.urgentReferral).toBe(true);
+    expect(a.malignancy.reasons).toContain('probability');
+    expect(a.safety.map((s) => s.id)).toContain('biopsy_before_excision');
+    expect(a.redFlags.map((r) => r.id)).toEqual(expect.arrayContaining(['size_over_5cm', 'deep_to_fascia', 'growing', 'painful']));
+  });
+  it('likely early myositis ossificans: no biopsy, repeat imaging in 4-6 weeks', () => {
+    const a = assess(kb, example('myositis-ossificans'));
+    const rule = a.safety.find((s) => s.id === 'early_mo_no_biopsy');
+    expect(rule?.text.en).toMatch(/4-6 weeks/);
+    expect(a.mechanism[0]!.id).toBe('dystrophic');
+  });
+  it('metabolic pattern: calcium, phosphate, PTH, vitamin D and renal function', () => {
+    const a = assess(kb, example('tumoral-calcinosis'));
+    expect(a.mechanism[0]!.id).toBe('metabolic');
+    expect(a.mechanism[0]!.reasons.map((r) => r.id)).toEqual(expect.arrayContaining(['ckd', 'high_phosphate', 'hyperparathyroidism']));
+    expect(a.safety.find((s) => s.id === 'metabolic_labs')?.text.en).toMatch(/calcium.*phosphate.*PTH.*vitamin D.*renal/);
+  });
+  it('calcification never rules malignancy out: said in every assessment', () => {
+    for (const c of exampleCases()) expect(assess(kb, c.case).safety.map((s) => s.id)).toContain('calcification_not_reassuring');
+  });
+  it('a recurrence or bone destruction sends the case to the sarcoma team whatever the probability', () => {
+    const a = assess(kb, { ...example('calcific-tendinitis'), history: { recurrenceAfterExcision: true } });
+    expect(a.malignancy.urgentReferral).toBe(true);
+    expect(a.malignancy.reasons).toContain('recurrence');
+  });
+  it('a typical calcific tendinitis is not sent to urgent referral', () => {
+    const a = assess(kb, example('calcific-tendinitis'));
+    expect(a.malignancy.urgentReferral).toBe(false);
+    expect(a.malignancy.probability).toBeLessThan(a.malignancy.threshold);
+  });
+});
+
+describe('explanations, next questions, plan', () => {
+  it('explains each rank with log likelihood ratios', () => {
+    const a = assess(kb, example('synovial-sarcoma'));
+    const ss = a.differential.find((d) => d.id === 'synovial_sarcoma')!;
+    const ffl = ss.evidence.find((e) => e.finding === 'imaging.mri.fluidFluidLevels');
+    expect(ffl).toMatchObject({ value: 'true', direction: 'for' });
+    expect(ffl!.lr).toBeGreaterThan(1);
+    for (const e of ss.evidence) expect(Math.log(e.lr)).toBeCloseTo(e.logLr, 6);
+  });
+  it('asks for the three most informative missing findings, best first', () => {
+    const c = example('calcific-tendinitis');
+    const a = assess(kb, c);
+    expect(a.nextQuestions).toHaveLength(3);
+    const gains = a.nextQuestions.map((q) => q.expectedGain);
+    expect([...gains].sort((x, y) => y - x)).toEqual(gains);
+    const given = new Set(['patient.age', 'patient.sex', 'lesion.region', 'lesion.compartment', 'lesion.depth', 'lesion.sizeCm', 'lesion.count', 'symptoms.pain']);
+    for (const q of a.nextQuestions) {
+      expect(given.has(q.finding)).toBe(false);
+      expect(q.outcomes.reduce((s, o) => s + o.probability, 0)).toBeCloseTo(1, 6);
+    }
+  });
+  it('stages a confirmed sarcoma and dates the follow-up from surgery', () => {
+    const full = validateCase(parse(readFileSync(join(ROOT, 'test', 'fixtures', 'full-case.yaml'), 'utf8')));
+    if (!full.ok) throw new Error('fixture');
+    const a = assess(kb, full.value);
+    expect(a.differential[0]!.id).toBe('synovial_sarcoma');
+    expect(a.staging).toMatchObject({ applicable: true, staging: { T: 'T2', N: 'N0', M: 'M0', G: 'G3', stage: 'IIIA' } });
+    expect(a.followUp.scheme).toBe('sarcoma_high_grade');
+    expect(a.followUp.visits[0]).toMatchObject({ date: '2026-06-02' });
+    expect(a.followUp.visits.some((v) => v.items.includes('chest_imaging'))).toBe(true);
+    // seed: imaging every 3-6 months for the first 2 years
+    const first2y = a.followUp.visits.filter((v) => v.month <= 24);
+    for (let i = 1; i < first2y.length; i++) expect(first2y[i]!.month - first2y[i - 1]!.month).toBeLessThanOrEqual(6);
+    expect(a.prognosis.byGrade.map((g) => g.grade)).toEqual(['high']);
+    expect(a.prognosis.byGrade[0]!.fiveYearSurvival).toEqual({ low: 0.3, high: 0.5 });
+  });
+  it('plans treatment by entity and group', () => {
+    const a = assess(kb, example('synovial-sarcoma'));
+    expect(a.treatment.basis).toEqual({ entity: 'synovial_sarcoma', confirmed: false });
+    const text = a.treatment.group.map((t) => t.text.en).join(' ');
+    expect(text).toMatch(/doxorubicin/i);
+    expect(text).toMatch(/anlotinib|pazopanib/i);
+    expect(text).toMatch(/PD-1|PD-L1/);
+  });
+});
+
+describe('invariants (property tests)', () => {
+  it('posteriors are probabilities that sum to 1, and any valid case assesses without throwing, fast', () => {
+    const times: number[] = [];
+    fc.assert(fc.property(arbitraryCase, (c) => {
+      const t0 = performance.now();
+      const a = assess(kb, c);
+      times.push(performance.now() - t0);
+      const sum = a.differential.reduce((s, d) => s + d.probability, 0);
+      expect(sum).toBeCloseTo(1, 9);
+      for (const d of a.differential) { expect(d.probability).toBeGreaterThanOrEqual(0); expect(d.probability).toBeLessThanOrEqual(1); }
+      for (let i = 1; i < a.differential.length; i++) expect(a.differential[i - 1]!.probability).toBeGreaterThanOrEqual(a.differential[i]!.probability);
+      expect(a.mechanism.reduce((s, m) => s + m.probability, 0)).toBeCloseTo(1, 9);
+      expect(a.malignancy.probability).toBeGreaterThanOrEqual(0);
+      expect(a.malignancy.probability).toBeLessThanOrEqual(1 + 1e-12);
+      expect(a.nextQuestions.length).toBeLessThanOrEqual(3);
+    }), { numRuns: 400 });
+    times.sort((x, y) => x - y);
+    expect(times[Math.floor(times.length * 0.99)]!).toBeLessThan(5);
+  });
+
+  it('adding a finding the KB marks as strongly specific for an entity raises that entity', () => {
+    const hallmarks: Array<{ entity: string; finding: string; value: string }> = [];
+    for (const e of kb.entities) for (const [f, l] of Object.entries(e.likelihoods)) if (l.hallmark) hallmarks.push({ entity: e.id, finding: f, value: l.hallmark });
+    expect(hallmarks.length).toBeGreaterThanOrEqual(5);
+    fc.assert(fc.property(arbitraryCase, fc.constantFrom(...hallmarks), (c0, h) => {
+      const c = structuredClone(c0);
+      delete c.pathology;
+      const fi = kb.findingIndex.get(h.finding)!;
+      const f = kb.findings[fi]!;
+      // remove the finding, then add it with the hallmark value
+      const parentPath = f.path.slice(0, -1);
+      const leaf = f.path.at(-1)!;
+      const get = (create: boolean) => {
+        let n = c as Record<string, unknown>;
+        for (const seg of parentPath) {
+          if (n[seg] === undefined) { if (!create) return undefined; n[seg] = {}; }
+          n = n[seg] as Record<string, unknown>;
+        }
+        return n;
+      };
+      const parent = get(false);
+      if (parent) delete parent[leaf];
+      if (h.finding === 'history.trauma.present') { const hist = get(false); if (hist) delete hist.trauma; }
+      const before = assess(kb, c).differential.find((d) => d.id === h.entity)!.probability;
+      const target = get(true)!;
+      if (f.def.kind === 'member') target[leaf] = [f.member];
+      else if (f.def.kind === 'boolean') {
+        if (h.finding === 'history.trauma.present') target.trauma = { present: h.value === 'true' };
+        else target[leaf] = h.value === 'true';
+      } else if (f.def.kind === 'enum') target[leaf] = h.value;
+      else return; // binned hallmarks are not used
+      const after = assess(kb, c).differential.find((d) => d.id === h.entity)!.probability;
+      expect(after).toBeGreaterThan(before);
+    }), { numRuns: 300 });
+  });
+
+  it('omitted findings are not evidence: an empty case gives the base prior', () => {
+    const a = assess(kb, { formatVersion: 1 });
+    const total = kb.entities.reduce((s, e) => s + e.prior.weight, 0);
+    for (const d of a.differential) {
+      const e = kb.entities[kb.entityIndex.get(d.id)!]!;
+      expect(d.probability).toBeCloseTo(e.prior.weight / total, 9);
+      expect(d.evidence).toEqual([]);
+    }
+  });
+
+  it('is pure: the same case gives the same assessment, and the case is not modified', () => {
+    fc.assert(fc.property(arbitraryCase, (c) => {
+      const copy = structuredClone(c);
+      expect(assess(kb, c)).toEqual(assess(kb, copy));
+      expect(c).toEqual(copy);
+    }), { numRuns: 50 });
+  });
+});

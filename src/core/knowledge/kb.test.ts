@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENTITY_IDS } from '../case-format/schema.js';
+import { checkKnowledgeBase, readRawKnowledgeBase } from '../../io/kb-files.js';
+import { compileKnowledgeBase } from './compile.js';
+import { resolvePointer } from './pointer.js';
+import { ROOT } from '../../test-support/cases.js';
+
+const result = checkKnowledgeBase();
+
+describe('knowledge base', () => {
+  it('loads without a single problem', () => {
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+  });
+  if (!result.ok) return;
+  const kb = result.kb;
+
+  it('covers every entity id of the case format (at least 23), the seed six marked', () => {
+    expect(kb.entities.length).toBeGreaterThanOrEqual(23);
+    for (const id of ENTITY_IDS) expect(kb.entityIndex.has(id)).toBe(true);
+    const seed = kb.entities.filter((e) => e.seed).map((e) => e.id).sort();
+    expect(seed).toEqual(['calcific_tendinitis', 'extraskeletal_chondrosarcoma', 'myositis_ossificans', 'soft_tissue_chondroma', 'soft_tissue_metastasis', 'synovial_sarcoma']);
+  });
+
+  it('has zh and en text everywhere', () => {
+    const visit = (n: unknown, path: string): void => {
+      if (Array.isArray(n)) n.forEach((x, i) => visit(x, `${path}.${i}`));
+      else if (n && typeof n === 'object') {
+        const o = n as Record<string, unknown>;
+        if ('en' in o || 'zh' in o) {
+          expect(typeof o.en, `${path}.en`).toBe('string');
+          expect(typeof o.zh, `${path}.zh`).toBe('string');
+          expect((o.zh as string).length, `${path}.zh`).toBeGreaterThan(0);
+          expect(/[\u4e00-\u9fff]/.test(o.zh as string) || /^[\x20-\x7e]*$/.test(o.zh as string), `${path}.zh has Chinese`).toBe(true);
+        }
+        for (const [k, v] of Object.entries(o)) visit(v, `${path}.${k}`);
+      }
+    };
+    for (const e of kb.entities) visit(e, e.id);
+    visit(kb.plans, 'plans');
+    visit(kb.rules, 'rules');
+  });
+
+  it('every compiled likelihood is a probability and every distribution sums to 1', () => {
+    for (const f of kb.findings) {
+      const k = f.values.length;
+      for (let e = 0; e < kb.entities.length; e++) {
+        let s = 0;
+        for (let v = 0; v < k; v++) {
+          const p = f.lik[e * k + v]!;
+          expect(p).toBeGreaterThan(0);
+          expect(p).toBeLessThan(1);
+          s += p;
+        }
+        expect(s).toBeCloseTo(1, 9);
+      }
+    }
+  });
+
+  it('every number has a source or the expert-estimate mark', () => {
+    for (const e of kb.entities) {
+      for (const [fid, l] of Object.entries(e.likelihoods)) {
+        expect(l.src === 'expert' || (Array.isArray(l.src) && l.src.length > 0), `${e.id}.${fid}`).toBe(true);
+      }
+      const local = new Set(e.sources.map((s) => s.id));
+      for (const s of e.sources) expect(s.url).toMatch(/^https?:\/\//);
+      expect(e.prior.src === 'expert' || e.prior.src.every((id) => local.has(id) || kb.sources.has(id))).toBe(true);
+    }
+  });
+
+  it('rejects a knowledge base with a bad probability, an unknown finding or a missing translation', () => {
+    const raw = readRawKnowledgeBase();
+    const bad = structuredClone(raw);
+    const ent = bad.entities.find((x) => x.file.endsWith('synovial_sarcoma.yaml'))!.data as Record<string, any>;
+    ent.likelihoods['imaging.mri.fluidFluidLevels'].p = 1.5;
+    ent.likelihoods['imaging.mri.sparkles'] = { p: 0.5, src: 'expert' };
+    delete ent.names.zh;
+    const r = compileKnowledgeBase(bad);
+    expect(r.ok).toBe(false);
+    const msgs = r.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+    expect(msgs).toMatch(/likelihoods\.imaging\.mri\.fluidFluidLevels\.p/);
+    expect(msgs).toMatch(/names\.zh/);
+    const bad2 = structuredClone(raw);
+    (bad2.entities.find((x) => x.file.endsWith('synovial_sarcoma.yaml'))!.data as Record<string, any>).likelihoods['imaging.mri.sparkles'] = { p: 0.5, src: 'expert' };
+    const r2 = compileKnowledgeBase(bad2);
+    expect(r2.problems.map((p) => p.message).join('\n')).toMatch(/unknown finding "imaging\.mri\.sparkles"/);
+  });
+});
+
+describe('seed coverage map', () => {
+  if (!result.ok) return;
+  const kb = result.kb;
+  const seedMap = kb.seedMap!;
+  // a verbatim copy of ../shared/seed, bundled so the test runs from any checkout
+  const seedText = readFileSync(join(ROOT, 'data', 'seed', 'seed-article.txt'), 'utf8');
+  const norm = (s: string) => s.replace(/^\s*(?:•|\d+\.)\s*/, '').replace(/\s+/g, '').replace(/[。.]$/, '');
+
+  it('every pointer resolves to a knowledge-base item', () => {
+    expect(seedMap.statements.length).toBeGreaterThanOrEqual(40);
+    for (const s of seedMap.statements) for (const p of s.carriedBy) expect(resolvePointer(kb, p), `${s.id} → ${p}`).toBeDefined();
+  });
+
+  it('every statement of the seed article is mapped', () => {
+    // the article body: from the first paragraph to the advice to patients, without page furniture
+    const lines = seedText.split('\n').map((l) => l.trim()).filter(Boolean);
+    const start = lines.findIndex((l) => l.startsWith('软组织肿瘤伴大量钙化影是'));
+    const end = lines.findIndex((l) => l.startsWith('上一篇'));
+    const headings = new Set(['钙化形成的机制与意义', '影像学表现特征', '临床分类与鉴别诊断', '良性病变', '恶性病变', '治疗策略选择', '手术治疗', '非手术治疗', '预后与随访', '总结建议']);
+    const body = lines.slice(start, end).filter((l) => !headings.has(l) && !/^\d+\.\s*\S{1,12}$/.test(l) && !/^\d+\.\s*(X线|CT|MRI|超声)表现$/.test(l));
+    const mapped = seedMap.statements.map((s) => norm(s.zh));
+    const unmapped = body.filter((l) => { const n = norm(l); return n.length > 0 && !mapped.some((m) => m.includes(n) || n.includes(m)); });
+    expect(unmapped).toEqual([]);
+  });
+});

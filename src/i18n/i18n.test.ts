@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { catalogueKeys, t } from './index.js';
+import { ERROR_CODES } from '../io/errors.js';
+import { ROOT } from '../test-support/cases.js';
+import { VERSION } from '../report/version.js';
+
+describe('strings', () => {
+  it('zh and en catalogues have the same keys', () => {
+    expect(catalogueKeys('zh')).toEqual(catalogueKeys('en'));
+  });
+  it('every error code has a message in both languages and is documented in the README', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const code of ERROR_CODES) {
+      expect(t('en', `error.${code}`)).not.toBe(`error.${code}`);
+      expect(t('zh', `error.${code}`)).not.toBe(`error.${code}`);
+      expect(readme).toContain(`\`${code}\``);
+    }
+    for (const code of ['required', 'wrong_type', 'not_allowed', 'too_small', 'too_big', 'unknown_field', 'bad_date', 'duplicate', 'invalid']) {
+      expect(readme).toContain(`\`${code}\``);
+      expect(catalogueKeys('en')).toContain(`issue.${code}`);
+    }
+  });
+  it('the report version matches package.json', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version).toBe(VERSION);
+  });
+});
