@@ -13,7 +13,14 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const EXAMPLES = join(ROOT, 'examples', 'cases');
 export const TEXTBOOK = join(ROOT, 'test', 'cases');
 
-export interface LabelledCase { file: string; case: CaseFile; expected: string; source?: { url: string; title: string } }
+export interface LabelledCase {
+  file: string;
+  case: CaseFile;
+  expected: string;
+  source?: { url: string; title: string };
+  /** why the presentation is atypical for its diagnosis (such cases count only in the overall accuracy) */
+  atypical?: string;
+}
 
 function toCase(file: string, data: unknown): CaseFile {
   const v = validateCase(data);
@@ -33,8 +40,8 @@ export function exampleCases(): LabelledCase[] {
 export function textbookCases(): LabelledCase[] {
   return readdirSync(TEXTBOOK).filter((f) => f.endsWith('.yaml')).sort().map((f) => {
     const { source, expect, ...rest } = parse(readFileSync(join(TEXTBOOK, f), 'utf8')) as Record<string, unknown> & {
-      source: { url: string; title: string }; expect: { inTop3: string };
+      source: { url: string; title: string }; expect: { inTop3: string; atypical?: string };
     };
-    return { file: f, case: toCase(f, rest), expected: expect.inTop3, source };
+    return { file: f, case: toCase(f, rest), expected: expect.inTop3, source, ...(expect.atypical ? { atypical: expect.atypical } : {}) };
   });
 }

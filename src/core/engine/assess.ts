@@ -3,11 +3,11 @@
  * Texts are returned bilingual ({ en, zh }); renderers pick the language.
  */
 import type { CaseFile } from '../case-format/schema.js';
-import type { KnowledgeBase } from '../knowledge/compile.js';
+import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
 import { GROUPS, MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
 import { holds, type ConditionContext } from './conditions.js';
 import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
-import { observe } from './findings.js';
+import { observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
 import { nextQuestions, type NextQuestion } from './next-questions.js';
 import { gradeOf, stage, type StagingOutcome } from './staging.js';
@@ -22,7 +22,7 @@ export interface DifferentialItem {
   evidence: EvidenceTerm[];
 }
 
-export interface TextItem { id: string; text: Text; src: Src }
+export type { TextItem } from '../knowledge/compile.js';
 
 export interface Assessment {
   caseId?: string;
@@ -72,6 +72,31 @@ export interface Assessment {
   warnings: Array<{ code: string; params: Record<string, string | number> }>;
 }
 
+/** One differential entry; its explanation is computed when first read (reports, JSON, UI) and kept. */
+class Entry implements DifferentialItem {
+  readonly id: string;
+  readonly group: Group;
+  readonly rank: number;
+  readonly probability: number;
+  readonly prior: number;
+  readonly #explain: () => EvidenceTerm[];
+  #evidence: EvidenceTerm[] | undefined;
+  constructor(kb: KnowledgeBase, c: CaseFile, obs: readonly Observation[], entity: number, rank: number, probability: number, prior: number) {
+    this.id = kb.entities[entity]!.id;
+    this.group = kb.groups[entity]!;
+    this.rank = rank;
+    this.probability = probability;
+    this.prior = prior;
+    this.#explain = () => evidenceFor(kb, c, obs, entity);
+  }
+  get evidence(): EvidenceTerm[] {
+    return (this.#evidence ??= this.#explain());
+  }
+  toJSON(): DifferentialItem {
+    return { id: this.id, rank: this.rank, probability: this.probability, group: this.group, prior: this.prior, evidence: this.evidence };
+  }
+}
+
 export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const obs = observe(kb, c);
   const diff = computeDifferential(kb, c, obs);
@@ -81,14 +106,7 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const rankOf = new Int32Array(nE);
   order.forEach((e, r) => { rankOf[e] = r + 1; });
 
-  const differential: DifferentialItem[] = order.map((e) => ({
-    id: kb.entities[e]!.id,
-    rank: rankOf[e]!,
-    probability: post[e]!,
-    group: kb.groups[e]!,
-    prior: diff.demographicPrior[e]!,
-    evidence: evidenceFor(kb, c, obs, e),
-  }));
+  const differential: DifferentialItem[] = order.map((e) => new Entry(kb, c, obs, e, rankOf[e]!, post[e]!, diff.demographicPrior[e]!));
 
   const groups = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
   for (let e = 0; e < nE; e++) groups[kb.groups[e]!] += post[e]!;
@@ -144,20 +162,15 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
 
   // work-up: situation steps, then the leading entities' own steps
   const workup: TextItem[] = [];
-  for (const s of kb.plans.workup) if (!s.when || holds(s.when, ctx)) workup.push({ id: `plans.${s.id}`, text: { en: s.en, zh: s.zh }, src: s.src });
+  for (const s of kb.views.planWorkup) if (!s.when || holds(s.when, ctx)) workup.push(s.item);
   const leaders = confirmed ? [basisIdx] : order.filter((e, r) => r === 0 || (r < 3 && post[e]! >= 0.15));
-  for (const e of leaders) {
-    const ent = kb.entities[e]!;
-    ent.workup.forEach((t, i) => workup.push({ id: `${ent.id}.workup.${i}`, text: { en: t.en, zh: t.zh }, src: t.src }));
-  }
+  for (const e of leaders) workup.push(...kb.views.entityWorkup[e]!);
 
-  const toItems = (prefix: string, list: ReadonlyArray<{ en: string; zh: string; src: Src; id?: string }>): TextItem[] =>
-    list.map((t, i) => ({ id: `${prefix}.${t.id ?? i}`, text: { en: t.en, zh: t.zh }, src: t.src }));
   const treatment: Assessment['treatment'] = {
     basis: { entity: basis.id, confirmed: confirmed !== undefined },
-    entity: toItems(`${basis.id}.treatment`, basis.treatment),
-    group: toItems(`plans.groupTreatment.${basis.group}`, kb.plans.groupTreatment[basis.group] ?? []),
-    ifMalignant: basis.group !== 'malignant' && urgentReferral ? toItems('plans.groupTreatment.malignant', kb.plans.groupTreatment.malignant ?? []) : [],
+    entity: kb.views.entityTreatment[basisIdx]!,
+    group: kb.views.groupTreatment[basis.group],
+    ifMalignant: basis.group !== 'malignant' && urgentReferral ? kb.views.groupTreatment.malignant : [],
   };
 
   const grade = gradeOf(c);
@@ -205,6 +218,15 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   }
   if (c.history?.trauma && !c.history.trauma.present && c.history.trauma.weeksAgo !== undefined) {
     warnings.push({ code: 'trauma_weeks_without_trauma', params: {} });
+  }
+  if (confirmed && order[0] !== basisIdx) {
+    // radiology-pathology discordance: e.g. an early myositis ossificans biopsy can look like a sarcoma
+    const withoutPathology = computeDifferential(kb, { ...c, pathology: {} }, obs).posterior;
+    let lead = 0;
+    for (let e = 1; e < nE; e++) if (withoutPathology[e]! > withoutPathology[lead]!) lead = e;
+    if (lead !== basisIdx) {
+      warnings.push({ code: 'pathology_discordant', params: { entity: basis.id, leader: kb.entities[lead]!.id, probability: Math.round(withoutPathology[lead]! * 100) } });
+    }
   }
   if (c.history?.dialysis === true && c.history.chronicKidneyDisease === false) {
     warnings.push({ code: 'dialysis_without_ckd', params: {} });

@@ -40,14 +40,13 @@ export function softmax(log: Float64Array, out = new Float64Array(log.length)): 
 
 export function computeDifferential(kb: KnowledgeBase, c: CaseFile, obs: readonly Observation[]): DifferentialState {
   const nE = kb.entities.length;
-  const w = kb.rules.thresholds.evidenceWeight.value;
   const demo = new Float64Array(kb.logPrior);
   const logScore = new Float64Array(nE);
   for (const o of obs) {
     const f = kb.findings[o.finding]!;
     const k = f.values.length;
     const target = f.def.role === 'demographic' ? demo : logScore;
-    for (let e = 0; e < nE; e++) target[e] = target[e]! + w * f.logLr[e * k + o.value]!;
+    for (let e = 0; e < nE; e++) target[e] = target[e]! + f.logLr[e * k + o.value]!;
   }
   for (let e = 0; e < nE; e++) logScore[e] = logScore[e]! + demo[e]!;
   const diag = c.pathology?.diagnosis;
@@ -64,11 +63,10 @@ export function computeDifferential(kb: KnowledgeBase, c: CaseFile, obs: readonl
 
 /** The terms that raised or lowered one entity, strongest first. */
 export function evidenceFor(kb: KnowledgeBase, c: CaseFile, obs: readonly Observation[], entity: number, minAbsLogLr = 0.05): EvidenceTerm[] {
-  const w = kb.rules.thresholds.evidenceWeight.value;
   const out: EvidenceTerm[] = [];
   for (const o of obs) {
     const f = kb.findings[o.finding]!;
-    const logLr = w * f.logLr[entity * f.values.length + o.value]!;
+    const logLr = f.logLr[entity * f.values.length + o.value]!;
     if (Math.abs(logLr) < minAbsLogLr) continue;
     out.push({
       finding: f.def.id, value: f.values[o.value]!, lr: Math.exp(logLr), logLr,

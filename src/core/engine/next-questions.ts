@@ -14,43 +14,58 @@ export interface NextQuestion {
   outcomes: Array<{ value: string; probability: number; leader: string; leaderProbability: number }>;
 }
 
-function entropyBits(p: Float64Array): number {
-  let h = 0;
-  for (let i = 0; i < p.length; i++) { const x = p[i]!; if (x > 0) h -= x * Math.log2(x); }
-  return h;
-}
-
+/**
+ * Expected information gain of each unknown finding: the mutual information between the
+ * finding and the diagnosis, I = H(V) - sum_e P(e) H(V | e), with H(V | e) precomputed in
+ * the knowledge base; then, for the best few, what each answer would do.
+ */
 export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: readonly Observation[], traumaPresent: boolean, count = 3): NextQuestion[] {
   const nE = posterior.length;
-  const w = kb.rules.thresholds.evidenceWeight.value;
+  // entities whose posterior is negligible cannot move the expected entropy measurably
+  const active = new Int32Array(nE);
+  let nA = 0;
+  for (let e = 0; e < nE; e++) if (posterior[e]! > 1e-7) active[nA++] = e;
   const known = new Uint8Array(kb.findings.length);
   for (const o of obs) known[o.finding] = 1;
-  const h0 = entropyBits(posterior);
-  const scratch = new Float64Array(nE);
-  const results: NextQuestion[] = [];
-  for (const f of kb.findings) {
-    if (known[f.index]) continue;
-    if (f.def.id === 'history.trauma.weeksAgo' && !traumaPresent) continue;
+  const gains: Array<{ f: number; gain: number }> = [];
+  const pv = new Float64Array(32);
+  const findings = kb.findings;
+  for (let fi = 0; fi < findings.length; fi++) {
+    if (known[fi]) continue;
+    const f = findings[fi]!;
+    if (!traumaPresent && f.def.id === 'history.trauma.weeksAgo') continue;
     const k = f.values.length;
-    let expectedH = 0;
-    const outcomes: NextQuestion['outcomes'] = [];
-    for (let v = 0; v < k; v++) {
-      let pv = 0;
-      let z = 0;
-      for (let e = 0; e < nE; e++) {
-        pv += posterior[e]! * f.lik[e * k + v]!;
-        const s = posterior[e]! * Math.exp(w * f.logLr[e * k + v]!);
-        scratch[e] = s;
-        z += s;
-      }
-      let best = 0;
-      for (let e = 0; e < nE; e++) { scratch[e] = scratch[e]! / z; if (scratch[e]! > scratch[best]!) best = e; }
-      expectedH += pv * entropyBits(scratch);
-      outcomes.push({ value: f.values[v]!, probability: pv, leader: kb.entities[best]!.id, leaderProbability: scratch[best]! });
+    const tlik = f.tlik;
+    const condEntropy = f.condEntropy;
+    for (let v = 0; v < k; v++) pv[v] = 0;
+    let condH = 0;
+    for (let a = 0; a < nA; a++) {
+      const e = active[a]!;
+      const p = posterior[e]!;
+      condH += p * condEntropy[e]!;
+      const row = e * k;
+      for (let v = 0; v < k; v++) pv[v] = pv[v]! + p * tlik[row + v]!;
     }
-    const gain = h0 - expectedH;
-    if (gain > 1e-4) results.push({ finding: f.def.id, expectedGain: gain, test: f.def.test, outcomes });
+    let h = 0;
+    for (let v = 0; v < k; v++) { const x = pv[v]!; if (x > 0) h -= x * Math.log2(x); }
+    const gain = h - condH;
+    if (gain > 1e-4) gains.push({ f: fi, gain });
   }
-  results.sort((a, b) => b.expectedGain - a.expectedGain);
-  return results.slice(0, count);
+  gains.sort((a, b) => b.gain - a.gain);
+  return gains.slice(0, count).map(({ f: fi, gain }) => {
+    const f = kb.findings[fi]!;
+    const k = f.values.length;
+    const outcomes = f.values.map((value, v) => {
+      let p = 0;
+      let best = 0;
+      let bestS = -1;
+      for (let e = 0; e < nE; e++) {
+        const s = posterior[e]! * f.tlik[e * k + v]!;
+        p += s;
+        if (s > bestS) { bestS = s; best = e; }
+      }
+      return { value, probability: p, leader: kb.entities[best]!.id, leaderProbability: p > 0 ? bestS / p : 0 };
+    });
+    return { finding: f.def.id, expectedGain: gain, test: f.def.test, outcomes };
+  });
 }

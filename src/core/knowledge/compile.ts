@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ENTITY_IDS, caseSchema } from '../case-format/schema.js';
 import {
-  entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
+  GROUPS, entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
   type Condition, type Entity, type FindingDef, type Group, type PlansFile, type RulesFile, type SourceEntry, type Src,
 } from './schema.js';
 
@@ -37,8 +37,27 @@ export interface CompiledFinding {
   lik: Float64Array;
   /** reference distribution over values */
   reference: Float64Array;
-  /** log(lik / reference), same layout as lik */
+  /**
+   * The likelihood the engine uses: lik tempered by the evidence weight w and renormalised
+   * per entity (P(v|e)^w / sum over v), a proper distribution, so expected information gain
+   * stays exact. Same layout as lik.
+   */
+  tlik: Float64Array;
+  /** log(tlik / reference): the log likelihood ratio the engine adds and explains */
   logLr: Float64Array;
+  /** entropy (bits) of the finding given each entity, under tlik: for expected information gain */
+  condEntropy: Float64Array;
+}
+
+/** A knowledge-base text ready for an assessment: a stable id, the text in both languages, its sources. */
+export interface TextItem { id: string; text: { en: string; zh: string }; src: Src }
+
+/** Text lists of the knowledge base, prepared once at compile time. */
+export interface TextViews {
+  planWorkup: Array<{ item: TextItem; when?: Condition }>;
+  entityWorkup: TextItem[][];
+  entityTreatment: TextItem[][];
+  groupTreatment: Record<Group, TextItem[]>;
 }
 
 export interface KnowledgeBase {
@@ -53,6 +72,18 @@ export interface KnowledgeBase {
   plans: PlansFile;
   sources: ReadonlyMap<string, SourceEntry>;
   seedMap?: z.infer<typeof seedMapFile>;
+  views: TextViews;
+}
+
+function textViews(entities: Entity[], plans: PlansFile): TextViews {
+  const items = (prefix: string, list: ReadonlyArray<{ en: string; zh: string; src: Src; id?: string }>): TextItem[] =>
+    list.map((t, i) => ({ id: `${prefix}.${t.id ?? i}`, text: { en: t.en, zh: t.zh }, src: t.src }));
+  return {
+    planWorkup: plans.workup.map((s) => ({ item: { id: `plans.workup.${s.id}`, text: { en: s.en, zh: s.zh }, src: s.src }, ...(s.when ? { when: s.when } : {}) })),
+    entityWorkup: entities.map((e) => items(`${e.id}.workup`, e.workup)),
+    entityTreatment: entities.map((e) => items(`${e.id}.treatment`, e.treatment)),
+    groupTreatment: Object.fromEntries(GROUPS.map((g) => [g, items(`plans.groupTreatment.${g}`, plans.groupTreatment[g] ?? [])])) as Record<Group, TextItem[]>,
+  };
 }
 
 export type CompileResult = { ok: true; kb: KnowledgeBase; problems: KbProblem[] } | { ok: false; problems: KbProblem[] };
@@ -196,7 +227,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     findings.push({
       def, index: findings.length, values, path: fieldPath.split('.'),
       ...(def.kind === 'member' ? { member: def.member } : {}),
-      lik: new Float64Array(0), reference, logLr: new Float64Array(0),
+      lik: new Float64Array(0), tlik: new Float64Array(0), reference, logLr: new Float64Array(0), condEntropy: new Float64Array(0),
     });
   }
 
@@ -225,11 +256,14 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
   const entityIndex = new Map(entities.map((e, i) => [e.id, i]));
 
   const floor = rParsed.success ? rParsed.data.thresholds.likelihoodFloor.value : 0.005;
+  const weight = rParsed.success ? rParsed.data.thresholds.evidenceWeight.value : 1;
   const nE = entities.length;
   for (const f of findings) {
     const k = f.values.length;
     f.lik = new Float64Array(nE * k);
+    f.tlik = new Float64Array(nE * k);
     f.logLr = new Float64Array(nE * k);
+    f.condEntropy = new Float64Array(nE);
   }
 
   const checkSrc = (file: string, path: string, s: Src, local: Set<string>): void => {
@@ -293,11 +327,22 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       // floor, then renormalise: no finding value is impossible for any entity
       let sum = 0;
       for (let i = 0; i < k; i++) { p[i] = Math.max(p[i]!, floor); sum += p[i]!; }
+      let tsum = 0;
       for (let i = 0; i < k; i++) {
         const v = p[i]! / sum;
         f.lik[ei * k + i] = v;
-        f.logLr[ei * k + i] = Math.log(v / f.reference[i]!);
+        const tv = Math.pow(v, weight);
+        f.tlik[ei * k + i] = tv;
+        tsum += tv;
       }
+      let h = 0;
+      for (let i = 0; i < k; i++) {
+        const tv = f.tlik[ei * k + i]! / tsum;
+        f.tlik[ei * k + i] = tv;
+        f.logLr[ei * k + i] = Math.log(tv / f.reference[i]!);
+        h -= tv * Math.log2(tv);
+      }
+      f.condEntropy[ei] = h;
     }
   });
 
@@ -374,6 +419,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     kb: {
       entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior,
       rules: rParsed.data, plans: pParsed.data, sources, ...(seedMap ? { seedMap } : {}),
+      views: textViews(entities, pParsed.data),
     },
   };
 }

@@ -104,7 +104,7 @@ describe('seed coverage map', () => {
 
   it('every statement of the seed article is mapped', () => {
     // the article body: from the first paragraph to the advice to patients, without page furniture
-    const lines = seedText.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = seedText.split('\n').map((l) => l.trim().replace(/^•\s*/, '')).filter(Boolean);
     const start = lines.findIndex((l) => l.startsWith('软组织肿瘤伴大量钙化影是'));
     const end = lines.findIndex((l) => l.startsWith('上一篇'));
     const headings = new Set(['钙化形成的机制与意义', '影像学表现特征', '临床分类与鉴别诊断', '良性病变', '恶性病变', '治疗策略选择', '手术治疗', '非手术治疗', '预后与随访', '总结建议']);
