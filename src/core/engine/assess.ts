@@ -73,24 +73,22 @@ export interface Assessment {
 }
 
 /** One differential entry; its explanation is computed when first read (reports, JSON, UI) and kept. */
+interface ExplainContext { kb: KnowledgeBase; c: CaseFile; obs: readonly Observation[] }
+
 class Entry implements DifferentialItem {
   readonly id: string;
   readonly group: Group;
-  readonly rank: number;
-  readonly probability: number;
-  readonly prior: number;
-  readonly #explain: () => EvidenceTerm[];
   #evidence: EvidenceTerm[] | undefined;
-  constructor(kb: KnowledgeBase, c: CaseFile, obs: readonly Observation[], entity: number, rank: number, probability: number, prior: number) {
-    this.id = kb.entities[entity]!.id;
-    this.group = kb.groups[entity]!;
-    this.rank = rank;
-    this.probability = probability;
-    this.prior = prior;
-    this.#explain = () => evidenceFor(kb, c, obs, entity);
+  readonly #ctx: ExplainContext;
+  readonly #entity: number;
+  constructor(ctx: ExplainContext, entity: number, readonly rank: number, readonly probability: number, readonly prior: number) {
+    this.id = ctx.kb.entities[entity]!.id;
+    this.group = ctx.kb.groups[entity]!;
+    this.#ctx = ctx;
+    this.#entity = entity;
   }
   get evidence(): EvidenceTerm[] {
-    return (this.#evidence ??= this.#explain());
+    return (this.#evidence ??= evidenceFor(this.#ctx.kb, this.#ctx.c, this.#ctx.obs, this.#entity));
   }
   toJSON(): DifferentialItem {
     return { id: this.id, rank: this.rank, probability: this.probability, group: this.group, prior: this.prior, evidence: this.evidence };
@@ -102,11 +100,18 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const diff = computeDifferential(kb, c, obs);
   const post = diff.posterior;
   const nE = kb.entities.length;
-  const order = Array.from({ length: nE }, (_, i) => i).sort((a, b) => post[b]! - post[a]!);
+  // entity indices by descending posterior (insertion sort: n is small)
+  const order: number[] = [];
+  for (let e = 0; e < nE; e++) {
+    let i = order.length;
+    while (i > 0 && post[order[i - 1]!]! < post[e]!) i--;
+    order.splice(i, 0, e);
+  }
   const rankOf = new Int32Array(nE);
-  order.forEach((e, r) => { rankOf[e] = r + 1; });
+  for (let r = 0; r < nE; r++) rankOf[order[r]!] = r + 1;
 
-  const differential: DifferentialItem[] = order.map((e) => new Entry(kb, c, obs, e, rankOf[e]!, post[e]!, diff.demographicPrior[e]!));
+  const explain: ExplainContext = { kb, c, obs };
+  const differential: DifferentialItem[] = order.map((e) => new Entry(explain, e, rankOf[e]!, post[e]!, diff.demographicPrior[e]!));
 
   const groups = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
   for (let e = 0; e < nE; e++) groups[kb.groups[e]!] += post[e]!;
@@ -115,9 +120,11 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const rules = kb.rules;
   const baseCtx: ConditionContext = { case: c };
   const mechScore = Object.fromEntries(MECHANISMS.map((m) => [m, 0])) as Record<Mechanism, number>;
-  for (let e = 0; e < nE; e++) {
-    const wts = kb.entities[e]!.mechanisms.weights;
-    for (const m of MECHANISMS) mechScore[m] += post[e]! * (wts[m] ?? 0);
+  const nM = MECHANISMS.length;
+  for (let j = 0; j < nM; j++) {
+    let sum = 0;
+    for (let e = 0; e < nE; e++) sum += post[e]! * kb.mechanismWeights[e * nM + j]!;
+    mechScore[MECHANISMS[j]!] = sum;
   }
   const mechReasons = Object.fromEntries(MECHANISMS.map((m) => [m, [] as Array<{ id: string; text: Text; lr: number }>])) as Record<Mechanism, Array<{ id: string; text: Text; lr: number }>>;
   for (const r of rules.mechanismReasons) {

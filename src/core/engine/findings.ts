@@ -42,9 +42,15 @@ export function valueIndexOf(f: CompiledFinding, raw: unknown): number {
 
 export function observe(kb: KnowledgeBase, c: CaseFile): Observation[] {
   const out: Observation[] = [];
-  for (const f of kb.findings) {
-    const v = valueIndexOf(f, getField(c, f.path));
-    if (v >= 0) out.push({ finding: f.index, value: v });
+  for (const group of kb.readPlan) {
+    const parent = getField(c, group.parent);
+    if (parent === null || typeof parent !== 'object') continue;
+    for (const m of group.members) {
+      const raw = (parent as Record<string, unknown>)[m.key];
+      if (raw === undefined) continue;
+      const v = valueIndexOf(kb.findings[m.finding]!, raw);
+      if (v >= 0) out.push({ finding: m.finding, value: v });
+    }
   }
   return out;
 }

@@ -17,29 +17,49 @@ export interface Visit {
 
 /** Adds whole months to an ISO date, clamping the day to the end of a shorter month. */
 export function addMonths(iso: string, months: number): string {
-  const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
+  return monthsAfter(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)), Number(iso.slice(8, 10)), months);
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+function monthsAfter(y: number, m: number, d: number, months: number): string {
   const total = (m - 1) + months;
   const year = y + Math.floor(total / 12);
   const month = ((total % 12) + 12) % 12;
-  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = Math.min(d, last);
-  return `${String(year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const last = month === 1 && leap ? 29 : DAYS[month]!;
+  return `${String(year).padStart(4, '0')}-${pad2(month + 1)}-${pad2(Math.min(d, last))}`;
+}
+
+/** The visit months of each scheme, computed once per plans object. */
+const planned = new WeakMap<PlansFile, Map<SchemeId, ReadonlyArray<{ month: number; items: FollowUpItem[] }>>>();
+
+function visitsOf(plans: PlansFile, scheme: SchemeId): ReadonlyArray<{ month: number; items: FollowUpItem[] }> {
+  let byScheme = planned.get(plans);
+  if (!byScheme) { byScheme = new Map(); planned.set(plans, byScheme); }
+  let visits = byScheme.get(scheme);
+  if (!visits) {
+    const s = plans.followUpSchemes[scheme];
+    const byMonth = new Map<number, Set<FollowUpItem>>();
+    for (const seg of s?.segments ?? []) {
+      for (let m = seg.fromMonth + seg.everyMonths; m <= seg.toMonth; m += seg.everyMonths) {
+        const set = byMonth.get(m) ?? new Set<FollowUpItem>();
+        for (const it of seg.items) set.add(it);
+        byMonth.set(m, set);
+      }
+    }
+    visits = [...byMonth.entries()].sort((a, b) => a[0] - b[0]).map(([month, items]) => ({ month, items: [...items] }));
+    byScheme.set(scheme, visits);
+  }
+  return visits;
 }
 
 export function schedule(plans: PlansFile, scheme: SchemeId, surgeryDate?: string): Visit[] {
-  const s = plans.followUpSchemes[scheme];
-  if (!s) return [];
-  const byMonth = new Map<number, Set<FollowUpItem>>();
-  for (const seg of s.segments) {
-    for (let m = seg.fromMonth + seg.everyMonths; m <= seg.toMonth; m += seg.everyMonths) {
-      const set = byMonth.get(m) ?? new Set<FollowUpItem>();
-      for (const it of seg.items) set.add(it);
-      byMonth.set(m, set);
-    }
-  }
-  return [...byMonth.entries()].sort((a, b) => a[0] - b[0]).map(([month, items]) => ({
-    month,
-    ...(surgeryDate ? { date: addMonths(surgeryDate, month) } : {}),
-    items: [...items],
-  }));
+  const visits = visitsOf(plans, scheme);
+  if (!surgeryDate) return visits.map((v) => ({ month: v.month, items: v.items }));
+  const y = Number(surgeryDate.slice(0, 4));
+  const m = Number(surgeryDate.slice(5, 7));
+  const d = Number(surgeryDate.slice(8, 10));
+  return visits.map((v) => ({ month: v.month, date: monthsAfter(y, m, d, v.month), items: v.items }));
 }

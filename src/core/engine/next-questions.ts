@@ -27,7 +27,9 @@ export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: r
   for (let e = 0; e < nE; e++) if (posterior[e]! > 1e-7) active[nA++] = e;
   const known = new Uint8Array(kb.findings.length);
   for (const o of obs) known[o.finding] = 1;
-  const gains: Array<{ f: number; gain: number }> = [];
+  // the best `count` findings so far, best first (a small insertion list, not a full sort)
+  const topF = new Int32Array(count).fill(-1);
+  const topG = new Float64Array(count).fill(-Infinity);
   const pv = new Float64Array(32);
   const findings = kb.findings;
   for (let fi = 0; fi < findings.length; fi++) {
@@ -49,10 +51,15 @@ export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: r
     let h = 0;
     for (let v = 0; v < k; v++) { const x = pv[v]!; if (x > 0) h -= x * Math.log2(x); }
     const gain = h - condH;
-    if (gain > 1e-4) gains.push({ f: fi, gain });
+    if (gain <= 1e-4 || gain <= topG[count - 1]!) continue;
+    let i = count - 1;
+    while (i > 0 && topG[i - 1]! < gain) { topG[i] = topG[i - 1]!; topF[i] = topF[i - 1]!; i--; }
+    topG[i] = gain;
+    topF[i] = fi;
   }
-  gains.sort((a, b) => b.gain - a.gain);
-  return gains.slice(0, count).map(({ f: fi, gain }) => {
+  const gains: Array<{ f: number; gain: number }> = [];
+  for (let i = 0; i < count; i++) if (topF[i]! >= 0) gains.push({ f: topF[i]!, gain: topG[i]! });
+  return gains.map(({ f: fi, gain }) => {
     const f = kb.findings[fi]!;
     const k = f.values.length;
     const outcomes = f.values.map((value, v) => {

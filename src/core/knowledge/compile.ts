@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ENTITY_IDS, caseSchema } from '../case-format/schema.js';
 import {
-  GROUPS, entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
+  GROUPS, MECHANISMS, entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
   type Condition, type Entity, type FindingDef, type Group, type PlansFile, type RulesFile, type SourceEntry, type Src,
 } from './schema.js';
 
@@ -68,6 +68,10 @@ export interface KnowledgeBase {
   findingIndex: ReadonlyMap<string, number>;
   /** log of normalised base prior weights */
   logPrior: Float64Array;
+  /** mechanism weights, mechanismWeights[entity * MECHANISMS.length + m] */
+  mechanismWeights: Float64Array;
+  /** findings grouped by the case object that holds them (one lookup of the parent per group) */
+  readPlan: Array<{ parent: string[]; members: Array<{ finding: number; key: string }> }>;
   rules: RulesFile;
   plans: PlansFile;
   sources: ReadonlyMap<string, SourceEntry>;
@@ -365,6 +369,18 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     }
   });
 
+  const mechanismWeights = new Float64Array(nE * MECHANISMS.length);
+  entities.forEach((e, i) => MECHANISMS.forEach((m, j) => { mechanismWeights[i * MECHANISMS.length + j] = e.mechanisms.weights[m] ?? 0; }));
+  const planByParent = new Map<string, { parent: string[]; members: Array<{ finding: number; key: string }> }>();
+  for (const f of findings) {
+    const parent = f.path.slice(0, -1);
+    const key = parent.join('.');
+    const g = planByParent.get(key) ?? { parent, members: [] };
+    g.members.push({ finding: f.index, key: f.path.at(-1)! });
+    planByParent.set(key, g);
+  }
+  const readPlan = [...planByParent.values()];
+
   // prior
   const logPrior = new Float64Array(nE);
   const wSum = entities.reduce((a, e) => a + e.prior.weight, 0);
@@ -417,7 +433,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     ok: true,
     problems,
     kb: {
-      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior,
+      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior, mechanismWeights, readPlan,
       rules: rParsed.data, plans: pParsed.data, sources, ...(seedMap ? { seedMap } : {}),
       views: textViews(entities, pParsed.data),
     },
