@@ -13,14 +13,20 @@ export type Audience = 'clinician' | 'patient';
 
 const itemsToList = (items: TextItem[], lang: Lang): Block => ({ kind: 'list', items: items.map((i) => [i.text[lang]]) });
 
-function visitsTimeline(kb: KnowledgeBase, a: Assessment, lang: Lang): Block {
+function visitsTimeline(a: Assessment, lang: Lang): Block {
   return {
     kind: 'timeline',
     items: a.followUp.visits.map((v) => ({
       when: v.date ?? t(lang, 'report.month', { m: v.month }),
-      what: v.items.map((i) => kb.plans.followUpItems[i]?.[lang] ?? t(lang, `followItem.${i}`)).join(lang === 'zh' ? ';' : '; '),
+      what: v.items.map((i) => t(lang, `followItem.${i}`)).join(lang === 'zh' ? '、' : ', '),
     })),
   };
+}
+
+/** What each kind of visit item involves, said once below the timeline. */
+function visitItemsBlock(kb: KnowledgeBase, a: Assessment, lang: Lang): Block {
+  const used = [...new Set(a.followUp.visits.flatMap((v) => v.items))];
+  return { kind: 'list', items: used.map((i): Inline[] => [{ strong: `${t(lang, `followItem.${i}`)}: ` }, kb.plans.followUpItems[i]?.[lang] ?? '']) };
 }
 
 function allSrc(kb: KnowledgeBase, a: Assessment): Src[] {
@@ -148,7 +154,8 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
   blocks.push({ kind: 'paragraph', text: [`${a.followUp.label[lang]}${a.followUp.surgeryDate ? ` — ${t(lang, 'report.fromSurgery', { date: a.followUp.surgeryDate })}` : ''}`] });
   if (!a.followUp.surgeryDate) blocks.push({ kind: 'paragraph', text: [t(lang, 'report.noDate')] });
   blocks.push({ kind: 'paragraph', text: [a.followUp.note[lang]] });
-  blocks.push(visitsTimeline(kb, a, lang));
+  blocks.push(visitsTimeline(a, lang));
+  blocks.push(visitItemsBlock(kb, a, lang));
   blocks.push({ kind: 'paragraph', text: [{ strong: `${t(lang, 'report.watchFor')}: ` }, a.followUp.watchFor[lang]] });
 
   if (a.warnings.length) {
@@ -181,13 +188,12 @@ export function buildPatientReport(kb: KnowledgeBase, a: Assessment, lang: Lang)
 
   blocks.push({ kind: 'heading', text: t(lang, 'report.whatNext') });
   blocks.push({ kind: 'alert', level: a.malignancy.urgentReferral ? 'warning' : 'info', text: t(lang, a.malignancy.urgentReferral ? 'patient.urgent' : 'patient.notUrgent') });
-  for (const s of a.safety) if (s.severity !== 'info') blocks.push({ kind: 'paragraph', text: [s.text[lang]] });
   blocks.push({ kind: 'list', ordered: true, items: kb.plans.recommendedSteps.map((s) => [s[lang]]) });
 
   if (a.followUp.visits.length) {
     blocks.push({ kind: 'heading', text: t(lang, 'report.followUp') });
     if (!a.followUp.surgeryDate) blocks.push({ kind: 'paragraph', text: [t(lang, 'report.noDate')] });
-    blocks.push(visitsTimeline(kb, a, lang));
+    blocks.push(visitsTimeline(a, lang));
   }
   blocks.push({ kind: 'heading', text: t(lang, 'report.whenToSeek') });
   blocks.push({ kind: 'paragraph', text: [t(lang, 'patient.watch')] });

@@ -19,6 +19,9 @@ export interface NextQuestion {
  * finding and the diagnosis, I = H(V) - sum_e P(e) H(V | e), with H(V | e) precomputed in
  * the knowledge base; then, for the best few, what each answer would do.
  */
+/** Below this expected gain (bits) no answer would change the differential meaningfully. */
+export const MIN_GAIN_BITS = 0.01;
+
 export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: readonly Observation[], traumaPresent: boolean, count = 3): NextQuestion[] {
   const nE = posterior.length;
   // entities whose posterior is negligible cannot move the expected entropy measurably
@@ -51,7 +54,7 @@ export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: r
     let h = 0;
     for (let v = 0; v < k; v++) { const x = pv[v]!; if (x > 0) h -= x * Math.log2(x); }
     const gain = h - condH;
-    if (gain <= 1e-4 || gain <= topG[count - 1]!) continue;
+    if (gain < MIN_GAIN_BITS || gain <= topG[count - 1]!) continue;
     let i = count - 1;
     while (i > 0 && topG[i - 1]! < gain) { topG[i] = topG[i - 1]!; topF[i] = topF[i - 1]!; i--; }
     topG[i] = gain;
