@@ -18,6 +18,11 @@ import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
 import { kbEntityJson, kbListText, kbShowText } from '../report/kb-view.js';
 import { VERSION } from '../report/version.js';
+import { readEvalFolder } from '../eval/cases.js';
+import { evaluate } from '../eval/evaluate.js';
+import { renderEvalHtml, renderEvalText } from '../eval/render.js';
+
+const EVAL_NOTE = 'No parameter of calcdx is learned from these cases: the knowledge base was written from the literature before the cases were collected, so every figure here is out of sample (no leave-one-out is needed). Each case holds only what its source states.';
 
 const FORMATS = ['text', 'md', 'html', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -134,6 +139,20 @@ export function buildProgram(): Command {
       for (const p of r.problems) process.stdout.write(`${p.file}: ${p.path || '(file)'}: ${p.message}\n`);
       if (!r.ok) throw new CalcdxError('kb_invalid', { detail: `${r.problems.length} problems` });
       process.stdout.write(`knowledge base OK: ${r.kb.entities.length} entities, ${r.kb.findings.length} findings\n`);
+    });
+
+  program.command('eval')
+    .description('measure the engine on a folder of labelled published cases (accuracy, calibration, safety, ablation)')
+    .argument('<folder>', 'folder of case files with source, finalDiagnosis and confirmedBy')
+    .option('--json <file>', 'write the full report as JSON')
+    .option('--html <file>', 'write a self-contained HTML report with a calibration plot and a confusion matrix')
+    .action((folder: string, o: { json?: string; html?: string }) => {
+      const kb = loadKnowledgeBase();
+      const cases = readEvalFolder(folder);
+      const report = evaluate(kb, cases);
+      process.stdout.write(renderEvalText(report));
+      if (o.json) writeFileAtomic(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (o.html) writeFileAtomic(o.html, renderEvalHtml(kb, report, EVAL_NOTE));
     });
 
   program.command('demo')

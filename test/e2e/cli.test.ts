@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../src/test-support/cases.js';
@@ -165,5 +165,33 @@ describe('calcdx validate, kb, followup, demo', () => {
     const r = cli(['demo']);
     expect(r.code).toBe(0);
     expect((r.out.match(/Differential diagnosis/g) ?? []).length).toBe(readdirSync(EX).length);
+  });
+});
+
+describe('calcdx eval', () => {
+  it('measures the published cases and writes JSON and HTML', () => {
+    const json = join(dir, 'eval.json');
+    const html = join(dir, 'eval.html');
+    const r = cli(['eval', join(ROOT, 'eval', 'cases'), '--json', json, '--html', html]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/top-1/);
+    expect(r.out).toMatch(/malignant cases flagged/);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j.metrics.n).toBeGreaterThanOrEqual(80);
+    expect(j.metrics.brier).toBeLessThan(j.baseline.brier);
+    const h = readFileSync(html, 'utf8');
+    expect((h.match(/<svg /g) ?? []).length).toBe(2);
+    expect(h).toMatch(/calibration plot/);
+    expect(h).toMatch(/confusion matrix/);
+  });
+  it('rejects a folder with an invalid case, naming the file and field', () => {
+    const bad = join(dir, 'evalbad');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'x.yaml'), 'formatVersion: 1\nfinalDiagnosis: unicorn\nconfirmedBy: histology\nsource: { url: "https://a.b", title: t }\n');
+    writeFileSync(join(bad, 'y.yaml'), 'formatVersion: 1\nfinalDiagnosis: lipoma\nconfirmedBy: histology\nsource: { url: "https://a.b", title: t }\npatient: { age: -4 }\n');
+    const r = cli(['eval', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/x\.yaml: finalDiagnosis/);
+    expect(r.err).toMatch(/y\.yaml: patient\.age/);
   });
 });

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { loadKnowledgeBase } from '../io/kb-files.js';
+import { exampleCases } from '../test-support/cases.js';
+import { ABLATIONS, evaluate, type LabelledCase } from './evaluate.js';
+
+const kb = loadKnowledgeBase();
+const labelled: LabelledCase[] = exampleCases().map((c) => ({
+  file: c.file, case: c.case, finalDiagnosis: c.expected, confirmedBy: 'clinical', source: { url: 'https://example.org', title: 'example' },
+}));
+
+describe('evaluate', () => {
+  const r = evaluate(kb, labelled);
+  it('ranks and scores every case', () => {
+    expect(r.metrics.n).toBe(labelled.length);
+    expect(r.metrics.top1).toBe(1);
+    expect(r.metrics.mrr).toBe(1);
+    expect(r.cases.every((c) => c.rank === 1)).toBe(true);
+    expect(r.metrics.brier).toBeLessThan(r.baseline.brier);
+    expect(r.metrics.logLoss).toBeLessThan(r.baseline.logLoss);
+  });
+  it('bins every case x entity probability once and counts every case in the confusion matrix', () => {
+    expect(r.reliability.reduce((s, b) => s + b.count, 0)).toBe(labelled.length * kb.entities.length);
+    expect(r.confusion.matrix.flat().reduce((s, v) => s + v, 0)).toBe(labelled.length);
+    for (const b of r.reliability) if (b.count) { expect(b.meanPredicted).toBeGreaterThanOrEqual(b.from); expect(b.meanPredicted).toBeLessThanOrEqual(b.to); }
+  });
+  it('measures malignant safety and benign urgent referrals', () => {
+    expect(r.safety.malignantCases).toBe(1);
+    expect(r.safety.flagged).toBe(1);
+    expect(r.safety.benignCases).toBe(3);
+    expect(r.safety.benignUrgentRate).toBeGreaterThanOrEqual(0);
+  });
+  it('ablation: demographics only keeps age, sex and region and nothing else', () => {
+    const c = labelled.find((x) => x.finalDiagnosis === 'tumoral_calcinosis')!.case;
+    expect(ABLATIONS.demographics(c)).toEqual({ formatVersion: 1, patient: c.patient, lesion: { region: 'hip' } });
+    expect(ABLATIONS.xray(c).imaging).toEqual({ calcification: c.imaging!.calcification, xray: c.imaging!.xray });
+    expect(ABLATIONS.ct(c).imaging).toEqual({ calcification: c.imaging!.calcification, ct: c.imaging!.ct });
+    expect(r.ablation.map((a) => a.id)).toEqual(['demographics', 'xray', 'ct', 'everything']);
+    expect(r.ablation.at(-1)!.metrics).toEqual(r.metrics);
+  });
+});

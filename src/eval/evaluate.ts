@@ -1,0 +1,198 @@
+/**
+ * Measures the engine on labelled cases: rank of the true diagnosis, top-k accuracy, mean
+ * reciprocal rank, Brier score and log loss against the always-the-prior baseline, a
+ * reliability table, per-entity accuracy, a confusion matrix, malignant-case safety and
+ * benign urgent referrals, and an ablation by what is known (demographics, X-ray, CT, all).
+ * Pure: takes the knowledge base and the parsed cases.
+ */
+import type { CaseFile } from '../core/case-format/schema.js';
+import { assess } from '../core/engine/assess.js';
+import type { KnowledgeBase } from '../core/knowledge/compile.js';
+
+export interface LabelledCase {
+  file: string;
+  case: CaseFile;
+  finalDiagnosis: string;
+  confirmedBy: 'histology' | 'clinical' | 'follow-up';
+  source: { url: string; title: string };
+}
+
+export interface CaseResult {
+  file: string;
+  truth: string;
+  group: string;
+  rank: number;
+  probability: number;
+  top: Array<{ id: string; probability: number }>;
+  malignancyProbability: number;
+  urgentReferral: boolean;
+  redFlags: string[];
+  flaggedAsPossiblyMalignant: boolean;
+}
+
+export interface Metrics {
+  n: number;
+  top1: number;
+  top3: number;
+  top5: number;
+  mrr: number;
+  brier: number;
+  logLoss: number;
+}
+
+export interface EvalReport {
+  cases: CaseResult[];
+  metrics: Metrics;
+  baseline: { brier: number; logLoss: number; top1: number; top3: number };
+  reliability: Array<{ from: number; to: number; count: number; meanPredicted: number; observed: number }>;
+  topConfidence: Array<{ from: number; to: number; count: number; meanConfidence: number; accuracy: number }>;
+  perEntity: Array<{ id: string; n: number; top1: number; top3: number; meanRank: number }>;
+  confusion: { labels: string[]; matrix: number[][] };
+  safety: {
+    malignantCases: number;
+    flagged: number;
+    flaggedRate: number;
+    urgentReferred: number;
+    urgentRate: number;
+    missed: string[];
+    benignCases: number;
+    benignUrgent: number;
+    benignUrgentRate: number;
+    threshold: number;
+  };
+  ablation: Array<{ id: AblationId; metrics: Metrics }>;
+  byConfirmation: Array<{ confirmedBy: string; n: number; top1: number; top3: number }>;
+}
+
+export type AblationId = 'demographics' | 'xray' | 'ct' | 'everything';
+
+const DEMOGRAPHIC = (c: CaseFile): CaseFile => ({
+  formatVersion: 1,
+  ...(c.patient ? { patient: c.patient } : {}),
+  ...(c.lesion?.region ? { lesion: { region: c.lesion.region } } : {}),
+});
+
+/** What the case would hold if only one modality had been done (plus the demographics). */
+export const ABLATIONS: Record<AblationId, (c: CaseFile) => CaseFile> = {
+  demographics: DEMOGRAPHIC,
+  xray: (c) => ({
+    ...DEMOGRAPHIC(c),
+    ...(c.imaging?.calcification || c.imaging?.xray ? {
+      imaging: { ...(c.imaging.calcification ? { calcification: c.imaging.calcification } : {}), ...(c.imaging.xray ? { xray: c.imaging.xray } : {}) },
+    } : {}),
+  }),
+  ct: (c) => ({
+    ...DEMOGRAPHIC(c),
+    ...(c.imaging?.calcification || c.imaging?.ct ? {
+      imaging: { ...(c.imaging.calcification ? { calcification: c.imaging.calcification } : {}), ...(c.imaging.ct ? { ct: c.imaging.ct } : {}) },
+    } : {}),
+  }),
+  everything: (c) => c,
+};
+
+const EPS = 1e-15;
+
+function metricsOf(kb: KnowledgeBase, cases: LabelledCase[], project: (c: CaseFile) => CaseFile): Metrics {
+  let top1 = 0, top3 = 0, top5 = 0, rr = 0, brier = 0, logLoss = 0;
+  for (const lc of cases) {
+    const a = assess(kb, project(lc.case));
+    const rank = a.differential.findIndex((d) => d.id === lc.finalDiagnosis) + 1;
+    if (rank === 1) top1++;
+    if (rank <= 3) top3++;
+    if (rank <= 5) top5++;
+    rr += 1 / rank;
+    for (const d of a.differential) brier += (d.probability - (d.id === lc.finalDiagnosis ? 1 : 0)) ** 2;
+    logLoss -= Math.log(Math.max(EPS, a.differential[rank - 1]!.probability));
+  }
+  const n = cases.length || 1;
+  return { n: cases.length, top1: top1 / n, top3: top3 / n, top5: top5 / n, mrr: rr / n, brier: brier / n, logLoss: logLoss / n };
+}
+
+export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): EvalReport {
+  const nE = kb.entities.length;
+  const ids = kb.entities.map((e) => e.id);
+  const results: CaseResult[] = [];
+  const rel = Array.from({ length: bins }, () => ({ count: 0, sumP: 0, hits: 0 }));
+  const conf = Array.from({ length: bins }, () => ({ count: 0, sumP: 0, hits: 0 }));
+  const confusion = Array.from({ length: nE }, () => new Array<number>(nE).fill(0));
+  const threshold = kb.rules.thresholds.urgentReferral.value;
+
+  for (const lc of cases) {
+    const a = assess(kb, lc.case);
+    const rank = a.differential.findIndex((d) => d.id === lc.finalDiagnosis) + 1;
+    const group = kb.entities[kb.entityIndex.get(lc.finalDiagnosis)!]!.group;
+    const flagged = a.malignancy.urgentReferral || a.malignancy.probability >= threshold || a.redFlags.length > 0;
+    results.push({
+      file: lc.file, truth: lc.finalDiagnosis, group, rank, probability: a.differential[rank - 1]!.probability,
+      top: a.differential.slice(0, 3).map((d) => ({ id: d.id, probability: d.probability })),
+      malignancyProbability: a.malignancy.probability, urgentReferral: a.malignancy.urgentReferral,
+      redFlags: a.redFlags.map((r) => r.id), flaggedAsPossiblyMalignant: flagged,
+    });
+    for (const d of a.differential) {
+      const b = Math.min(bins - 1, Math.floor(d.probability * bins));
+      rel[b]!.count++;
+      rel[b]!.sumP += d.probability;
+      if (d.id === lc.finalDiagnosis) rel[b]!.hits++;
+    }
+    const top = a.differential[0]!;
+    const cb = Math.min(bins - 1, Math.floor(top.probability * bins));
+    conf[cb]!.count++;
+    conf[cb]!.sumP += top.probability;
+    if (top.id === lc.finalDiagnosis) conf[cb]!.hits++;
+    confusion[kb.entityIndex.get(lc.finalDiagnosis)!]![kb.entityIndex.get(top.id)!]!++;
+  }
+
+  // baseline: always predict the (base) prior
+  const prior = kb.entities.map((e) => e.prior.weight);
+  const pSum = prior.reduce((x, y) => x + y, 0);
+  const pr = prior.map((w) => w / pSum);
+  const priorOrder = [...ids.keys()].sort((x, y) => pr[y]! - pr[x]!);
+  let bBrier = 0, bLog = 0, bTop1 = 0, bTop3 = 0;
+  for (const lc of cases) {
+    const ti = kb.entityIndex.get(lc.finalDiagnosis)!;
+    for (let e = 0; e < nE; e++) bBrier += (pr[e]! - (e === ti ? 1 : 0)) ** 2;
+    bLog -= Math.log(Math.max(EPS, pr[ti]!));
+    const r = priorOrder.indexOf(ti) + 1;
+    if (r === 1) bTop1++;
+    if (r <= 3) bTop3++;
+  }
+  const n = cases.length || 1;
+
+  const perEntity = ids.map((id) => {
+    const rs = results.filter((r) => r.truth === id);
+    const m = rs.length || 1;
+    return { id, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m, meanRank: rs.reduce((s, r) => s + r.rank, 0) / m };
+  }).filter((x) => x.n > 0);
+
+  const malignant = results.filter((r) => r.group === 'malignant');
+  const benign = results.filter((r) => r.group !== 'malignant');
+  const byConfirmation = ['histology', 'clinical', 'follow-up'].map((cb) => {
+    const rs = results.filter((_, i) => cases[i]!.confirmedBy === cb);
+    const m = rs.length || 1;
+    return { confirmedBy: cb, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
+  }).filter((x) => x.n > 0);
+
+  return {
+    cases: results,
+    metrics: metricsOf(kb, cases, ABLATIONS.everything),
+    baseline: { brier: bBrier / n, logLoss: bLog / n, top1: bTop1 / n, top3: bTop3 / n },
+    reliability: rel.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanPredicted: b.count ? b.sumP / b.count : 0, observed: b.count ? b.hits / b.count : 0 })),
+    topConfidence: conf.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanConfidence: b.count ? b.sumP / b.count : 0, accuracy: b.count ? b.hits / b.count : 0 })),
+    perEntity,
+    confusion: { labels: ids, matrix: confusion },
+    safety: {
+      malignantCases: malignant.length,
+      flagged: malignant.filter((r) => r.flaggedAsPossiblyMalignant).length,
+      flaggedRate: malignant.length ? malignant.filter((r) => r.flaggedAsPossiblyMalignant).length / malignant.length : 1,
+      urgentReferred: malignant.filter((r) => r.urgentReferral).length,
+      urgentRate: malignant.length ? malignant.filter((r) => r.urgentReferral).length / malignant.length : 1,
+      missed: malignant.filter((r) => !r.flaggedAsPossiblyMalignant).map((r) => r.file),
+      benignCases: benign.length,
+      benignUrgent: benign.filter((r) => r.urgentReferral).length,
+      benignUrgentRate: benign.length ? benign.filter((r) => r.urgentReferral).length / benign.length : 0,
+      threshold,
+    },
+    ablation: (Object.keys(ABLATIONS) as AblationId[]).map((id) => ({ id, metrics: metricsOf(kb, cases, ABLATIONS[id]) })),
+    byConfirmation,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Evaluation report as a terminal table and as one self-contained HTML page with a
+ * calibration plot and a confusion matrix (SVG).
+ */
+import type { KnowledgeBase } from '../core/knowledge/compile.js';
+import { esc } from '../report/render-html.js';
+import type { EvalReport, Metrics } from './evaluate.js';
+
+const pc = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const f3 = (x: number): string => x.toFixed(3);
+
+function metricRow(name: string, m: Metrics): string[] {
+  return [name, String(m.n), pc(m.top1), pc(m.top3), pc(m.top5), f3(m.mrr), f3(m.brier), f3(m.logLoss)];
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function renderEvalText(r: EvalReport): string {
+  const out: string[] = [];
+  const head = ['', 'n', 'top-1', 'top-3', 'top-5', 'MRR', 'Brier', 'log loss'];
+  out.push('calcdx evaluation on published cases', '');
+  out.push(table(head, [
+    metricRow('calcdx', r.metrics),
+    ['prior only (baseline)', String(r.metrics.n), pc(r.baseline.top1), pc(r.baseline.top3), '', '', f3(r.baseline.brier), f3(r.baseline.logLoss)],
+  ]));
+  out.push('', 'Safety');
+  const s = r.safety;
+  out.push(`  malignant cases flagged (red flag or malignancy probability >= ${pc(s.threshold)}): ${s.flagged}/${s.malignantCases} (${pc(s.flaggedRate)})`);
+  out.push(`  malignant cases sent to urgent referral: ${s.urgentReferred}/${s.malignantCases} (${pc(s.urgentRate)})`);
+  out.push(`  benign / non-malignant cases sent to urgent referral: ${s.benignUrgent}/${s.benignCases} (${pc(s.benignUrgentRate)})`);
+  if (s.missed.length) out.push(`  missed: ${s.missed.join(', ')}`);
+  out.push('', 'Ablation (what is known)');
+  out.push(table(head, r.ablation.map((a) => metricRow(a.id, a.metrics))));
+  out.push('', 'Reliability (all case x entity probabilities)');
+  out.push(table(['bin', 'count', 'mean predicted', 'observed'], r.reliability.filter((b) => b.count).map((b) => [`${b.from.toFixed(1)}-${b.to.toFixed(1)}`, String(b.count), f3(b.meanPredicted), f3(b.observed)])));
+  out.push('', 'Per entity');
+  out.push(table(['entity', 'n', 'top-1', 'top-3', 'mean rank'], r.perEntity.map((e) => [e.id, String(e.n), pc(e.top1), pc(e.top3), e.meanRank.toFixed(1)])));
+  out.push('', 'By confirmation');
+  out.push(table(['confirmed by', 'n', 'top-1', 'top-3'], r.byConfirmation.map((c) => [c.confirmedBy, String(c.n), pc(c.top1), pc(c.top3)])));
+  out.push('', 'Cases not ranked first');
+  out.push(table(['case', 'rank', 'p(true)', 'leading'], r.cases.filter((c) => c.rank > 1).map((c) => [c.file, String(c.rank), pc(c.probability), `${c.top[0]!.id} ${pc(c.top[0]!.probability)}`])));
+  return `${out.join('\n')}\n`;
+}
+
+function calibrationSvg(r: EvalReport): string {
+  const S = 320, P = 40;
+  const x = (v: number) => P + v * S;
+  const y = (v: number) => P + S - v * S;
+  const pts = r.reliability.filter((b) => b.count > 0);
+  const maxCount = Math.max(1, ...pts.map((b) => b.count));
+  const dots = pts.map((b) => `<circle cx="${x(b.meanPredicted).toFixed(1)}" cy="${y(b.observed).toFixed(1)}" r="${(3 + 7 * Math.sqrt(b.count / maxCount)).toFixed(1)}" fill="#2e86c1" fill-opacity="0.7"><title>${b.from.toFixed(1)}-${b.to.toFixed(1)}: n=${b.count}, predicted ${f3(b.meanPredicted)}, observed ${f3(b.observed)}</title></circle>`).join('');
+  const line = pts.map((b, i) => `${i ? 'L' : 'M'}${x(b.meanPredicted).toFixed(1)},${y(b.observed).toFixed(1)}`).join('');
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="${x(v)}" y="${P + S + 16}" text-anchor="middle">${v}</text><text x="${P - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`).join('');
+  return `<svg role="img" aria-label="calibration plot" viewBox="0 0 ${S + 2 * P} ${S + 2 * P + 10}" width="420" xmlns="http://www.w3.org/2000/svg" font-size="11">
+<rect x="${P}" y="${P}" width="${S}" height="${S}" fill="#fbfcfc" stroke="#aab7b8"/>
+<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#aab7b8" stroke-dasharray="4 3"/>
+<path d="${line}" fill="none" stroke="#2e86c1"/>${dots}${ticks}
+<text x="${P + S / 2}" y="${P + S + 34}" text-anchor="middle">predicted probability</text>
+<text x="12" y="${P + S / 2}" transform="rotate(-90 12 ${P + S / 2})" text-anchor="middle">observed frequency</text>
+</svg>`;
+}
+
+function confusionSvg(kb: KnowledgeBase, r: EvalReport): string {
+  const used = r.confusion.labels.map((_, i) => i).filter((i) => r.confusion.matrix[i]!.some((v) => v > 0) || r.confusion.matrix.some((row) => row[i]! > 0));
+  const C = 18, L = 200;
+  const n = used.length;
+  const max = Math.max(1, ...r.confusion.matrix.flat());
+  const name = (i: number) => kb.entities[i]!.id;
+  const cells = used.map((ti, a) => used.map((pi, b) => {
+    const v = r.confusion.matrix[ti]![pi]!;
+    const fill = v === 0 ? '#ffffff' : ti === pi ? `rgba(39,174,96,${0.25 + 0.75 * v / max})` : `rgba(192,57,43,${0.25 + 0.75 * v / max})`;
+    return `<rect x="${L + b * C}" y="${L + a * C}" width="${C}" height="${C}" fill="${fill}" stroke="#e5e8e8"><title>true ${name(ti)}, predicted ${name(pi)}: ${v}</title></rect>${v ? `<text x="${L + b * C + C / 2}" y="${L + a * C + 13}" text-anchor="middle">${v}</text>` : ''}`;
+  }).join('')).join('');
+  const rows = used.map((ti, a) => `<text x="${L - 4}" y="${L + a * C + 13}" text-anchor="end">${esc(name(ti))}</text>`).join('');
+  const cols = used.map((pi, b) => `<text transform="translate(${L + b * C + 13},${L - 4}) rotate(-60)">${esc(name(pi))}</text>`).join('');
+  return `<svg role="img" aria-label="confusion matrix" viewBox="0 0 ${L + n * C + 10} ${L + n * C + 30}" width="100%" xmlns="http://www.w3.org/2000/svg" font-size="10">${rows}${cols}${cells}
+<text x="${L}" y="${L + n * C + 22}">rows: true diagnosis; columns: top-ranked diagnosis</text></svg>`;
+}
+
+export function renderEvalHtml(kb: KnowledgeBase, r: EvalReport, note: string): string {
+  const m = r.metrics;
+  const tr = (cells: string[], th = false) => `<tr>${cells.map((c, i) => (th || i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`;
+  const head = ['', 'n', 'top-1', 'top-3', 'top-5', 'MRR', 'Brier', 'log loss'];
+  const s = r.safety;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>calcdx evaluation</title>
+<style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:1.5rem auto;padding:0 1rem;color:#1b2631}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}th,td{border:1px solid #d5dbdf;padding:.25rem .5rem;text-align:right}th:first-child{text-align:left}
+h2{border-bottom:1px solid #d5dbdf;margin-top:1.5rem}.grid{display:flex;flex-wrap:wrap;gap:2rem;align-items:flex-start}.note{color:#566573}
+@media print{body{margin:0;max-width:none}svg,table{break-inside:avoid}}</style></head><body>
+<h1>calcdx evaluation on published cases</h1>
+<p class="note">${esc(note)}</p>
+<h2>Accuracy and calibration</h2>
+<table>${tr(head, true)}${tr(metricRow('calcdx', m))}${tr(['prior only (baseline)', String(m.n), pc(r.baseline.top1), pc(r.baseline.top3), '', '', f3(r.baseline.brier), f3(r.baseline.logLoss)])}</table>
+<h2>Safety</h2>
+<table>
+${tr(['malignant cases flagged (red flag or probability ≥ threshold)', `${s.flagged}/${s.malignantCases}`, pc(s.flaggedRate)])}
+${tr(['malignant cases sent to urgent referral', `${s.urgentReferred}/${s.malignantCases}`, pc(s.urgentRate)])}
+${tr(['benign / non-malignant cases sent to urgent referral', `${s.benignUrgent}/${s.benignCases}`, pc(s.benignUrgentRate)])}
+</table>
+${s.missed.length ? `<p>Missed malignant cases: ${esc(s.missed.join(', '))}</p>` : ''}
+<h2>Ablation</h2>
+<table>${tr(head, true)}${r.ablation.map((a) => tr(metricRow(a.id, a.metrics))).join('')}</table>
+<div class="grid"><div><h2>Calibration</h2>${calibrationSvg(r)}</div>
+<div><h2>Reliability table</h2><table>${tr(['bin', 'count', 'mean predicted', 'observed'], true)}${r.reliability.filter((b) => b.count).map((b) => tr([`${b.from.toFixed(1)}–${b.to.toFixed(1)}`, String(b.count), f3(b.meanPredicted), f3(b.observed)])).join('')}</table></div></div>
+<h2>Confusion matrix</h2>${confusionSvg(kb, r)}
+<h2>Per entity</h2><table>${tr(['entity', 'n', 'top-1', 'top-3', 'mean rank'], true)}${r.perEntity.map((e) => tr([e.id, String(e.n), pc(e.top1), pc(e.top3), e.meanRank.toFixed(1)])).join('')}</table>
+<h2>Cases</h2><table>${tr(['case', 'truth', 'rank', 'p(true)', 'leading', 'malignancy', 'urgent'], true)}${r.cases.map((c) => tr([c.file, c.truth, String(c.rank), pc(c.probability), `${c.top[0]!.id} ${pc(c.top[0]!.probability)}`, pc(c.malignancyProbability), c.urgentReferral ? 'yes' : 'no'])).join('')}</table>
+</body></html>
+`;
+}
