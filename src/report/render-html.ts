@@ -24,7 +24,14 @@ function bars(items: Extract<Block, { kind: 'bars' }>['items']): string {
     const y = i * rowH + 4;
     const w = Math.max(1, Math.round(x.value * barW));
     const p = x.value > 0 && x.value < 0.01 ? `${(x.value * 100).toFixed(1)}%` : `${Math.round(x.value * 100)}%`;
-    return `<g><text x="0" y="${y + 17}" class="bl">${esc(x.label)}</text>`
+    // wide (CJK) characters count double against the label column
+    const width = [...x.label].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+    let label = x.label;
+    if (width > 40) {
+      let n = 0;
+      label = `${[...x.label].filter((ch) => (n += ch.charCodeAt(0) > 0x2e80 ? 2 : 1) <= 38).join('')}…`;
+    }
+    return `<g><text x="0" y="${y + 17}" class="bl">${esc(label)}<title>${esc(x.label)}</title></text>`
       + `<rect x="${labelW}" y="${y + 4}" width="${barW}" height="16" fill="#eef2f5"/>`
       + `<rect x="${labelW}" y="${y + 4}" width="${w}" height="16" fill="${TONE[x.tone]}"><title>${esc(`${x.label}: ${p} (${x.note})`)}</title></rect>`
       + `<text x="${labelW + barW + 8}" y="${y + 17}" class="bv">${p} · ${esc(x.note)}</text></g>`;
