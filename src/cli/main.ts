@@ -19,6 +19,7 @@ import { renderMarkdown, renderText } from '../report/render-text.js';
 import { kbEntityJson, kbListText, kbShowText } from '../report/kb-view.js';
 import { VERSION } from '../report/version.js';
 import { readEvalFolder } from '../eval/cases.js';
+import { caseJsonSchema } from '../core/case-format/json-schema.js';
 import { evaluate } from '../eval/evaluate.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
 
@@ -139,6 +140,12 @@ export function buildProgram(): Command {
       for (const p of r.problems) process.stdout.write(`${p.file}: ${p.path || '(file)'}: ${p.message}\n`);
       if (!r.ok) throw new CalcdxError('kb_invalid', { detail: `${r.problems.length} problems` });
       process.stdout.write(`knowledge base OK: ${r.kb.entities.length} entities, ${r.kb.findings.length} findings\n`);
+    });
+
+  program.command('schema')
+    .description('print the JSON Schema of case format v1 (generated from the same schema that validates)')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(caseJsonSchema(), null, 2)}\n`);
     });
 
   program.command('eval')

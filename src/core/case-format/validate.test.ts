@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateCase } from './validate.js';
@@ -13,6 +13,18 @@ describe('case format v1 validation', () => {
     const cases = exampleCases();
     expect(cases.length).toBeGreaterThanOrEqual(4);
     for (const c of cases) expect(c.case.formatVersion).toBe(1);
+  });
+
+  it('accepts the published examples in ../shared/cases, which the bundled copies match', () => {
+    const shared = join(EXAMPLES, '..', '..', '..', 'shared', 'cases');
+    if (!existsSync(shared)) return; // a checkout without the shared folder beside it
+    const files = readdirSync(shared).filter((f) => /\.(ya?ml|json)$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const text = readFileSync(join(shared, f), 'utf8');
+      expect(validateCase(parse(text)).ok, f).toBe(true);
+      expect(readFileSync(join(EXAMPLES, f), 'utf8'), f).toBe(text);
+    }
   });
 
   it('accepts the full field list of case-format.md', () => {
@@ -104,5 +116,16 @@ describe('case format v1 validation', () => {
     const i = v.issues[0]!;
     expect(formatIssue('en', i)).toBe('patient.age: found -1; allowed: a number ≥ 0');
     expect(formatIssue('zh', i)).toBe('patient.age:发现 -1;允许:≥ 0 的数字');
+  });
+});
+
+describe('JSON Schema', () => {
+  it('is generated from the same schema and describes every field', async () => {
+    const { caseJsonSchema } = await import('./json-schema.js');
+    const s = caseJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; additionalProperties: boolean; required: string[] };
+    expect(s.required).toEqual(['formatVersion']);
+    expect(s.additionalProperties).toBe(false);
+    expect(Object.keys(s.properties)).toEqual(['formatVersion', 'id', 'patient', 'history', 'symptoms', 'lesion', 'imaging', 'labs', 'pathology', 'staging', 'treatment']);
+    expect(JSON.stringify(s.properties.lesion)).toContain('retroperitoneum');
   });
 });
