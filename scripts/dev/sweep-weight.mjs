@@ -1,4 +1,6 @@
-// Development aid: evaluate the engine for several evidence weights on a folder of labelled cases.
+// Development aid: evaluate the engine on a folder of labelled cases for several values of one constant:
+//   node scripts/dev/sweep-weight.mjs <folder> [values] [evidence|prior]
+// evidence: the evidence weight (tempering of log likelihood ratios); prior: an exponent on the prior weights.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -12,8 +14,11 @@ const cases = readdirSync(dir).filter((x) => x.endsWith('.yaml')).map((f) => {
   return { truth: expect?.inTop3 ?? finalDiagnosis, c: validateCase(rest).value };
 });
 const raw = readRawKnowledgeBase();
+const param = process.argv[4] ?? 'evidence';
 for (const w of (process.argv[3] ?? '0.4,0.5,0.6,0.7,0.8,0.9,1').split(',').map(Number)) {
-  const r = structuredClone(raw); r.rules.thresholds.evidenceWeight.value = w;
+  const r = structuredClone(raw);
+  if (param === 'prior') for (const e of r.entities) e.data.prior.weight = Math.pow(e.data.prior.weight, w);
+  else r.rules.thresholds.evidenceWeight.value = w;
   const kb = compileKnowledgeBase(r).kb;
   let t1 = 0, t3 = 0, brier = 0, ll = 0, bu = 0, nb = 0, mf = 0, nm = 0;
   for (const { truth, c } of cases) {
