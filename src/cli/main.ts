@@ -6,6 +6,10 @@ import { readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assess } from '../core/engine/assess.js';
+import type { CaseFile } from '../core/case-format/schema.js';
+import { ctReportJson, ctReportText, measureCt, mergeFindings, writeCtOutputs, type CtOptions } from './ct.js';
+import { ImagingError } from '../imaging/errors.js';
+import { ROI_SPEC_HELP, RoiError } from '../imaging/roi.js';
 import { formatIssue, isLang, t, type Lang } from '../i18n/index.js';
 import { readCaseFile } from '../io/case-file.js';
 import { CalcdxError } from '../io/errors.js';
@@ -46,8 +50,11 @@ function argvLang(argv: string[]): Lang {
 }
 
 export function renderAssessment(file: string, format: Format, lang: Lang, audience: Audience): string {
+  return renderCase(readCaseFile(file), format, lang, audience);
+}
+
+export function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience): string {
   const kb = loadKnowledgeBase();
-  const c = readCaseFile(file);
   const a = assess(kb, c);
   if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang), null, 2)}\n`;
   const doc = buildReport(kb, a, lang, audience);
@@ -77,9 +84,40 @@ export function buildProgram(): Command {
     .addOption(langOption())
     .addOption(new Option('--audience <audience>', 'who the report is for').choices(['clinician', 'patient']).default('clinician'))
     .option('--out <file>', 'write the report to a file instead of standard output')
-    .action((file: string, o: { format: Format; lang?: Lang; audience: Audience; out?: string }) => {
+    .option('--ct <volume>', 'measure the calcification on this CT (DICOM folder or NIfTI file) and add the findings to the case')
+    .option('--roi <spec>', 'region of interest for --ct (see calcdx ct --help)')
+    .option('--threshold <hu>', 'calcification threshold for --ct, HU (default 100)')
+    .action(async (file: string, o: { format: Format; lang?: Lang; audience: Audience; out?: string; ct?: string; roi?: string; threshold?: string }) => {
       const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
-      output(renderAssessment(file, o.format, lang, o.audience), o.out);
+      let c = readCaseFile(file);
+      if (o.ct) {
+        const { analysis } = await measureCt([o.ct], { roi: o.roi, threshold: o.threshold });
+        const merged = mergeFindings(c, analysis.pattern.fragment);
+        c = merged.case;
+        for (const f of merged.conflicts) process.stderr.write(`calcdx: ${t(lang, 'cli.ct_conflict', { field: f })}\n`);
+      } else if (o.roi) {
+        throw new CalcdxError('usage', { detail: '--roi needs --ct' });
+      }
+      output(renderCase(c, o.format, lang, o.audience), o.out);
+    });
+
+  program.command('ct')
+    .description('measure the calcification inside a lesion on CT: DICOM series (folder or files) or NIfTI (.nii, .nii.gz)')
+    .argument('<input...>', 'a DICOM folder, DICOM files, or a NIfTI file')
+    .option('--roi <spec>', `region of interest (required: bone is > 100 HU too): ${ROI_SPEC_HELP}`)
+    .option('--threshold <hu>', 'calcified means HU above this', '100')
+    .addOption(new Option('--connectivity <n>', 'connected-component neighbourhood').choices(['26', '6']).default('26'))
+    .option('--min-voxels <n>', 'drop components smaller than this', '1')
+    .option('--series <uid>', 'SeriesInstanceUID to read when the folder holds several series')
+    .option('--json', 'print the measurement as JSON')
+    .option('--png <dir>', 'write the most calcified axial slice and a maximum-intensity projection as PNG')
+    .option('--mask-out <file>', 'write the component labels as a NIfTI mask (.nii or .nii.gz)')
+    .action(async (inputs: string[], o: CtOptions & { json?: boolean; png?: string; maskOut?: string }) => {
+      const { volume, analysis } = await measureCt(inputs, o);
+      const written = await writeCtOutputs(volume, analysis, o);
+      if (o.json) process.stdout.write(`${JSON.stringify(ctReportJson(volume, analysis), null, 2)}\n`);
+      else process.stdout.write(ctReportText(volume, analysis));
+      for (const w of written) process.stderr.write(`calcdx: wrote ${w}\n`);
     });
 
   program.command('validate')
@@ -185,16 +223,21 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
     const lines = e.issues.map((i) => `  - ${formatIssue(lang, i)}`);
     return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
   }
+  if (e instanceof ImagingError) {
+    const series = e.series.map((x) => `  - ${x.seriesInstanceUid}${x.description ? ` "${x.description}"` : ''}${x.modality ? ` ${x.modality}` : ''}, ${x.files} file(s)`);
+    return { text: [t(lang, 'error.imaging', { file: e.file, what: t(lang, `imaging.${e.code}`), detail: e.detail }), ...series].join('\n'), exitCode: 1 };
+  }
+  if (e instanceof RoiError) return { text: t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message }), exitCode: e.code === 'roi_required' || e.code === 'roi_syntax' ? 2 : 1 };
   if (e instanceof KnowledgeBaseError) return { text: t(lang, 'error.kb_invalid', { detail: e.problems.join('\n') }), exitCode: 3 };
   const err = e as Error;
   return { text: t(lang, 'error.internal', { detail: err?.message ?? String(e) }), exitCode: 70 };
 }
 
-export function run(argv: string[]): number {
+export async function run(argv: string[]): Promise<number> {
   const lang = argvLang(argv);
   const program = buildProgram();
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -209,4 +252,4 @@ export function run(argv: string[]): number {
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /(?:calcdx(?:\.js)?|cli[\\/]main\.js)$/.test(process.argv[1]);
-if (invokedDirectly) process.exitCode = run(process.argv.slice(2));
+if (invokedDirectly) process.exitCode = await run(process.argv.slice(2));

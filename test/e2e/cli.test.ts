@@ -195,3 +195,80 @@ describe('calcdx eval', () => {
     expect(r.err).toMatch(/y\.yaml: patient\.age/);
   });
 });
+
+describe('calcdx ct', () => {
+  let ctDir: string;
+  let dicom: string;
+  let nifti: string;
+  let roi: string;
+  beforeAll(async () => {
+    const { makePhantom } = await import('../../src/imaging/phantom.js');
+    const { writeCtSeries } = await import('../../src/imaging/write-dicom.js');
+    const { encodeNiftiMask } = await import('../../src/imaging/write-nifti.js');
+    ctDir = mkdtempSync(join(tmpdir(), 'calcdx-ct-'));
+    const { volume, truth } = makePhantom({ preset: 'small', objects: ['rim', 'punctate'] });
+    dicom = join(ctDir, 'dicom');
+    writeCtSeries(dicom, volume, { shuffle: true });
+    nifti = join(ctDir, 'phantom.nii.gz');
+    writeFileSync(nifti, encodeNiftiMask(volume, volume.data as Int16Array, { gzip: true, intent: 'none' }));
+    const s = truth.roi;
+    roi = `sphere-ijk-mm:${s.center.join(',')},${s.radius}`;
+  });
+  afterAll(() => { rmSync(ctDir, { recursive: true, force: true }); });
+
+  it('measures a DICOM series and a NIfTI file alike, writing PNG pictures and a label mask', () => {
+    const png = join(ctDir, 'png');
+    const mask = join(ctDir, 'labels.nii.gz');
+    const a = cli(['ct', dicom, '--roi', roi, '--json', '--png', png, '--mask-out', mask]);
+    expect(a.code, a.err).toBe(0);
+    const b = cli(['ct', nifti, '--roi', roi, '--json']);
+    expect(b.code, b.err).toBe(0);
+    const ja = JSON.parse(a.out);
+    const jb = JSON.parse(b.out);
+    expect(ja.findings).toEqual(jb.findings);
+    expect(ja.findings.imaging.calcification.morphology).toEqual(expect.arrayContaining(['rim', 'punctate']));
+    expect(ja.lesion.calcifiedVoxels).toBe(jb.lesion.calcifiedVoxels);
+    expect(readdirSync(png).filter((f) => f.endsWith('.png'))).toHaveLength(2);
+    expect(readFileSync(mask).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const text = cli(['ct', dicom, '--roi', roi]);
+    expect(text.out).toMatch(/calcified: \d+ voxels/);
+    expect(text.out).toMatch(/morphology rim/);
+  });
+
+  it('assess --ct merges the measured findings into the case', () => {
+    const c = join(ctDir, 'case.yaml');
+    writeFileSync(c, 'formatVersion: 1\npatient: { age: 60, sex: male }\nlesion: { region: thigh, depth: deep }\n');
+    const r = cli(['assess', c, '--ct', dicom, '--roi', roi, '--format', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    const terms = j.differential.flatMap((d: { evidence: Array<{ finding: string }> }) => d.evidence.map((e) => e.finding));
+    expect(terms).toContain('imaging.calcification.morphology.rim');
+  });
+
+  it('refuses to measure without an ROI, explaining why', () => {
+    const r = cli(['ct', dicom]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/ROI is required.*bone/i);
+  });
+  it('clear errors for bad input, naming the file; no crash', () => {
+    const notDicom = join(ctDir, 'notes.txt');
+    writeFileSync(notDicom, 'hello');
+    const a = cli(['ct', notDicom, '--roi', roi]);
+    expect(a.code).toBe(1);
+    expect(a.err).toContain(notDicom);
+    const bad = join(ctDir, 'bad.nii.gz');
+    writeFileSync(bad, Buffer.concat([readFileSync(nifti).subarray(0, 200)]));
+    const b = cli(['ct', bad, '--roi', roi]);
+    expect(b.code).toBe(1);
+    expect(b.err).toContain(bad);
+    const empty = join(ctDir, 'empty');
+    mkdirSync(empty);
+    const c = cli(['ct', empty, '--roi', roi]);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain(empty);
+    const outside = cli(['ct', dicom, '--roi', 'sphere:500,500,500,3']);
+    expect(outside.code).toBe(1);
+    expect(outside.err).toMatch(/outside the volume/);
+    for (const r of [a, b, c, outside]) expect(r.err).not.toMatch(/\n\s+at .*\(/);
+  });
+});
