@@ -51,6 +51,8 @@ const ROI_MESSAGES: Record<RoiErrorCode, (p: Record<string, string | number>) =>
   roi_mask_size: (p) => `ROI ${String(p.roi)} has ${String(p.found)} voxels, the volume ${String(p.dims)} has ${String(p.expected)}`,
 };
 
+export const ROI_ERROR_CODES = Object.keys(ROI_MESSAGES) as RoiErrorCode[];
+
 /** Coded ROI error: `code` and `params` for a message catalogue, an English message for everyone else. */
 export class RoiError extends Error {
   constructor(
