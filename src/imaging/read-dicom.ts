@@ -749,8 +749,25 @@ async function decodeJpegLs(h: FileHeader, data: Uint8Array): Promise<StoredFram
 type Samples = StoredFrame['values'];
 
 /** stored → HU into an int16 slice; false when a value leaves the int16 range (nothing else is promised then). */
+// A monomorphic kernel for the commonest CT layout (stored unsigned 16-bit, slope 1, an integer
+// intercept): one tight loop with no per-voxel range check when the whole stored range
+// is known to fit int16 after rescaling.
+function maskedU16(src: Uint16Array, o: Int16Array, mask: number, intercept: number): void {
+  const n = o.length;
+  for (let p = 0; p < n; p++) o[p] = (src[p]! & mask) + intercept;
+}
+
 function toInt16(src: Samples, o: Int16Array, sh: number, mask: number, slope: number, intercept: number): boolean {
   const n = o.length;
+  if (slope === 1 && Number.isInteger(intercept) && !sh) {
+    if (src instanceof Uint16Array) {
+      const m = mask || 0xffff;
+      if (intercept >= -32768 && m + intercept <= 32767) { maskedU16(src, o, m, intercept); return true; }
+    } else if (src instanceof Int16Array && !mask && intercept === 0) {
+      o.set(src);
+      return true;
+    }
+  }
   if (!sh && !mask && slope === 1) {
     if (intercept === 0 && (src instanceof Int16Array || src instanceof Uint8Array || src instanceof Int8Array)) {
       o.set(src);
