@@ -4,7 +4,7 @@
  */
 import type { CaseFile } from '../case-format/schema.js';
 import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
-import { GROUPS, MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
+import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
 import { holds, type ConditionContext } from './conditions.js';
 import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
 import { observe, type Observation } from './findings.js';
@@ -101,32 +101,33 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const post = diff.posterior;
   const nE = kb.entities.length;
   // entity indices by descending posterior (insertion sort: n is small)
-  const order: number[] = [];
+  const ord = new Int32Array(nE);
   for (let e = 0; e < nE; e++) {
-    let i = order.length;
-    while (i > 0 && post[order[i - 1]!]! < post[e]!) i--;
-    order.splice(i, 0, e);
+    let i = e;
+    while (i > 0 && post[ord[i - 1]!]! < post[e]!) { ord[i] = ord[i - 1]!; i--; }
+    ord[i] = e;
   }
+  const order = Array.from(ord);
   const rankOf = new Int32Array(nE);
   for (let r = 0; r < nE; r++) rankOf[order[r]!] = r + 1;
 
   const explain: ExplainContext = { kb, c, obs };
   const differential: DifferentialItem[] = order.map((e) => new Entry(explain, e, rankOf[e]!, post[e]!, diff.demographicPrior[e]!));
 
-  const groups = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
+  const groups: Record<Group, number> = { benign: 0, intermediate: 0, malignant: 0, non_neoplastic: 0 };
   for (let e = 0; e < nE; e++) groups[kb.groups[e]!] += post[e]!;
 
   // mechanism: entity mechanism mix weighted by the posterior, then the case facts
   const rules = kb.rules;
   const baseCtx: ConditionContext = { case: c };
-  const mechScore = Object.fromEntries(MECHANISMS.map((m) => [m, 0])) as Record<Mechanism, number>;
+  const mechScore: Record<Mechanism, number> = { dystrophic: 0, metabolic: 0, tumoral: 0, idiopathic: 0 };
   const nM = MECHANISMS.length;
   for (let j = 0; j < nM; j++) {
     let sum = 0;
     for (let e = 0; e < nE; e++) sum += post[e]! * kb.mechanismWeights[e * nM + j]!;
     mechScore[MECHANISMS[j]!] = sum;
   }
-  const mechReasons = Object.fromEntries(MECHANISMS.map((m) => [m, [] as Array<{ id: string; text: Text; lr: number }>])) as Record<Mechanism, Array<{ id: string; text: Text; lr: number }>>;
+  const mechReasons: Record<Mechanism, Array<{ id: string; text: Text; lr: number }>> = { dystrophic: [], metabolic: [], tumoral: [], idiopathic: [] };
   for (const r of rules.mechanismReasons) {
     if (holds(r.when, baseCtx)) {
       mechScore[r.mechanism] *= r.lr;

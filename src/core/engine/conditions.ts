@@ -15,52 +15,70 @@ export interface ConditionContext {
   urgentReferral?: boolean;
 }
 
-const pathCache = new Map<string, string[]>();
-const split = (p: string): string[] => {
-  let s = pathCache.get(p);
-  if (!s) { s = p.split('.'); pathCache.set(p, s); }
-  return s;
-};
+type Compiled = (ctx: ConditionContext) => boolean;
+
+/** Conditions are compiled once into closures (paths split, branches chosen) and cached by identity. */
+const compiled = new WeakMap<Condition, Compiled>();
 
 export function holds(c: Condition, ctx: ConditionContext): boolean {
-  if ('all' in c) return c.all.every((x) => holds(x, ctx));
-  if ('any' in c) return c.any.some((x) => holds(x, ctx));
-  if ('not' in c) return !holds(c.not, ctx);
+  let f = compiled.get(c);
+  if (!f) { f = compile(c); compiled.set(c, f); }
+  return f(ctx);
+}
+
+function compile(c: Condition): Compiled {
+  if ('all' in c) { const parts = c.all.map(compile); return (ctx) => parts.every((p) => p(ctx)); }
+  if ('any' in c) { const parts = c.any.map(compile); return (ctx) => parts.some((p) => p(ctx)); }
+  if ('not' in c) { const inner = compile(c.not); return (ctx) => !inner(ctx); }
   if ('field' in c) {
-    const v = getField(ctx.case, split(c.field));
-    if (c.present !== undefined && (v !== undefined) !== c.present) return false;
-    if (v === undefined) return c.present === false;
-    if ('eq' in c && c.eq !== undefined && v !== c.eq) return false;
-    if (c.in && !c.in.includes(v)) return false;
-    if (c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined) {
-      if (typeof v !== 'number') return false;
-      if (c.gt !== undefined && !(v > c.gt)) return false;
-      if (c.gte !== undefined && !(v >= c.gte)) return false;
-      if (c.lt !== undefined && !(v < c.lt)) return false;
-      if (c.lte !== undefined && !(v <= c.lte)) return false;
-    }
-    return true;
+    const path = c.field.split('.');
+    const { present, gt, gte, lt, lte } = c;
+    const hasEq = 'eq' in c && c.eq !== undefined;
+    const eq = c.eq;
+    const set = c.in;
+    const numeric = gt !== undefined || gte !== undefined || lt !== undefined || lte !== undefined;
+    return (ctx) => {
+      const v = getField(ctx.case, path);
+      if (present !== undefined && (v !== undefined) !== present) return false;
+      if (v === undefined) return present === false;
+      if (hasEq && v !== eq) return false;
+      if (set && !set.includes(v)) return false;
+      if (numeric) {
+        if (typeof v !== 'number') return false;
+        if (gt !== undefined && !(v > gt)) return false;
+        if (gte !== undefined && !(v >= gte)) return false;
+        if (lt !== undefined && !(v < lt)) return false;
+        if (lte !== undefined && !(v <= lte)) return false;
+      }
+      return true;
+    };
   }
   if ('posterior' in c) {
-    const p = ctx.posterior?.(c.posterior);
-    if (!p) return false;
-    if (c.gte !== undefined && !(p.probability >= c.gte)) return false;
-    if (c.lt !== undefined && !(p.probability < c.lt)) return false;
-    if (c.rank !== undefined && p.rank > c.rank) return false;
-    return true;
+    const { posterior: id, gte, lt, rank } = c;
+    return (ctx) => {
+      const p = ctx.posterior?.(id);
+      if (!p) return false;
+      if (gte !== undefined && !(p.probability >= gte)) return false;
+      if (lt !== undefined && !(p.probability < lt)) return false;
+      if (rank !== undefined && p.rank > rank) return false;
+      return true;
+    };
   }
   if ('groupProbability' in c) {
-    const p = ctx.groupProbability?.(c.groupProbability);
-    if (p === undefined) return false;
-    if (c.gte !== undefined && !(p >= c.gte)) return false;
-    if (c.lt !== undefined && !(p < c.lt)) return false;
-    return true;
+    const { groupProbability: g, gte, lt } = c;
+    return (ctx) => {
+      const p = ctx.groupProbability?.(g);
+      if (p === undefined) return false;
+      if (gte !== undefined && !(p >= gte)) return false;
+      if (lt !== undefined && !(p < lt)) return false;
+      return true;
+    };
   }
   if ('mechanism' in c) {
-    const p = ctx.mechanism?.(c.mechanism);
-    return p !== undefined && p >= c.gte;
+    const { mechanism: m, gte } = c;
+    return (ctx) => { const p = ctx.mechanism?.(m); return p !== undefined && p >= gte; };
   }
-  if ('redFlagCount' in c) return (ctx.redFlagCount ?? 0) >= c.redFlagCount.gte;
-  if ('urgentReferral' in c) return ctx.urgentReferral === c.urgentReferral;
-  return false;
+  if ('redFlagCount' in c) { const n = c.redFlagCount.gte; return (ctx) => (ctx.redFlagCount ?? 0) >= n; }
+  if ('urgentReferral' in c) { const u = c.urgentReferral; return (ctx) => ctx.urgentReferral === u; }
+  return () => false;
 }
