@@ -4,10 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagingError, type ImagingErrorCode } from './errors.js';
 import { readDicom, SUPPORTED_TRANSFER_SYNTAXES } from './read-dicom.js';
 import type { Volume } from './volume.js';
 import { concat, encodeElement as encode, part10, u16, u32, type El } from './write-dicom.js';
+import { ImagingError } from './errors.js';
+import { expectImagingError } from '../test-support/imaging.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/dicom/', import.meta.url));
 const fixture = (...p: string[]): string => path.join(FIXTURES, ...p);
@@ -89,22 +90,6 @@ function expectMatchesReference(v: Volume, ref: RefEntry): void {
   expect(v.source.files).toBe(ref.files);
 }
 
-/** Runs fn, expects an ImagingError with that code whose message names the file. */
-async function expectImagingError(fn: () => Promise<unknown>, code: ImagingErrorCode, file: string, message?: RegExp): Promise<ImagingError> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'an error is thrown').toBeInstanceOf(ImagingError);
-  const err = caught as ImagingError;
-  expect(err.code, err.message).toBe(code);
-  expect(err.file).toBe(file);
-  expect(err.message).toContain(file);
-  if (message) expect(err.message).toMatch(message);
-  return err;
-}
 
 interface ImageOptions {
   rows?: number;

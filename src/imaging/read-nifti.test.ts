@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagingError, type ImagingErrorCode } from './errors.js';
 import { readNifti } from './read-nifti.js';
 import type { Volume } from './volume.js';
+import { expectImagingError } from '../test-support/imaging.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/nifti/', import.meta.url));
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -63,21 +63,6 @@ function expectMatchesReference(v: Volume, ref: RefEntry, name: string): void {
   expect(v.source).toMatchObject({ kind: 'nifti', files: 1 });
 }
 
-async function expectImagingError(fn: () => Promise<unknown>, code: ImagingErrorCode, file: string, message?: RegExp): Promise<ImagingError> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(ImagingError);
-  const err = caught as ImagingError;
-  expect(err.code, err.message).toBe(code);
-  expect(err.file).toBe(file);
-  expect(err.message).toContain(file);
-  if (message) expect(err.message).toMatch(message);
-  return err;
-}
 
 /** ct-int16.nii with some header bytes changed (NIfTI-1, little endian). */
 async function patched(name: string, patch: (v: DataView, b: Buffer) => void, gzip = false): Promise<string> {

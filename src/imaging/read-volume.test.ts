@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImagingError, readVolume, type ImagingErrorCode } from './read-volume.js';
+import { readVolume } from './read-volume.js';
+import { expectImagingError } from '../test-support/imaging.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const fixture = (...p: string[]): string => path.join(FIXTURES, ...p);
@@ -18,20 +19,6 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function expectImagingError(fn: () => Promise<unknown>, code: ImagingErrorCode, file: string, message?: RegExp): Promise<void> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(ImagingError);
-  const err = caught as ImagingError;
-  expect(err.code, err.message).toBe(code);
-  expect(err.file).toBe(file);
-  expect(err.message).toContain(file);
-  if (message) expect(err.message).toMatch(message);
-}
 
 describe('readVolume: dispatch by content', () => {
   it('a folder → its DICOM series', async () => {
