@@ -226,3 +226,10 @@ describe('invariants (property tests)', () => {
     }), { numRuns: 50 });
   });
 });
+
+describe('input consistency warnings', () => {
+  it('a stated grade that disagrees with the FNCLCC components is reported', () => {
+    const a = assess(kb, { formatVersion: 1, pathology: { diagnosis: 'synovial_sarcoma', grade: 1, fnclcc: { differentiation: 3, mitoses: 2, necrosis: 1 } } });
+    expect(a.warnings).toContainEqual({ code: 'grade_mismatch', params: { grade: 1, fnclccGrade: 3, score: 6 } });
+  });
+});

@@ -10,7 +10,7 @@ import { computeDifferential, evidenceFor, type EvidenceTerm } from './different
 import { observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
 import { nextQuestions, type NextQuestion } from './next-questions.js';
-import { gradeOf, stage, type StagingOutcome } from './staging.js';
+import { fnclccGrade, gradeOf, stage, type StagingOutcome } from './staging.js';
 
 export interface DifferentialItem {
   id: string;
@@ -217,9 +217,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const warnings: Assessment['warnings'] = [];
   const p = c.pathology;
   if (p?.grade !== undefined && p.fnclcc) {
-    const fg = (p.fnclcc.differentiation + p.fnclcc.mitoses + p.fnclcc.necrosis);
-    const fgGrade = fg <= 3 ? 1 : fg <= 5 ? 2 : 3;
-    if (fgGrade !== p.grade) warnings.push({ code: 'grade_mismatch', params: { grade: p.grade, fnclccGrade: fgGrade, score: fg } });
+    const f = fnclccGrade(p.fnclcc);
+    if (f.grade !== p.grade) warnings.push({ code: 'grade_mismatch', params: { grade: p.grade, fnclccGrade: f.grade, score: f.score } });
   }
   if (p?.fnclcc && confirmed?.fnclccDifferentiation !== undefined && p.fnclcc.differentiation !== confirmed.fnclccDifferentiation) {
     warnings.push({ code: 'differentiation_unusual', params: { given: p.fnclcc.differentiation, usual: confirmed.fnclccDifferentiation, entity: confirmed.id } });
