@@ -184,6 +184,16 @@ describe('calcdx eval', () => {
     expect(h).toMatch(/calibration plot/);
     expect(h).toMatch(/confusion matrix/);
   });
+  it('a missing or empty folder is a clear error', () => {
+    const r = cli(['eval', join(dir, 'no-such-folder')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no-such-folder: file not found/);
+    const empty = join(dir, 'eval-empty');
+    mkdirSync(empty);
+    const e = cli(['eval', empty]);
+    expect(e.code).toBe(1);
+    expect(e.err).toMatch(/eval-empty: the file is empty/);
+  });
   it('rejects a folder with an invalid case, naming the file and field', () => {
     const bad = join(dir, 'evalbad');
     mkdirSync(bad);
