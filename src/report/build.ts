@@ -177,8 +177,9 @@ export function buildPatientReport(kb: KnowledgeBase, a: Assessment, lang: Lang)
   const leadEntity = kb.entities[kb.entityIndex.get(lead.id)!]!;
   blocks.push({ kind: 'heading', text: t(lang, 'report.whatItMayBe') });
   const advice = kb.plans.patientAdvice;
-  // the seed's reassurance, then the leading possibilities in plain words
-  if (advice[0]) blocks.push({ kind: 'paragraph', text: [advice[0][lang]] });
+  // the seed's reassurance and its caution ("not necessarily malignant, but do not ignore it"),
+  // then the leading possibilities in plain words
+  blocks.push({ kind: 'paragraph', text: [advice.slice(0, 2).map((x) => x[lang]).join(lang === 'zh' ? '' : ' ')] });
   blocks.push({ kind: 'paragraph', text: [{ strong: `${leadEntity.names[lang]} (${t(lang, lead.probability >= 0.5 ? 'report.likely' : 'report.possible')})` }] });
   blocks.push({ kind: 'paragraph', text: [leadEntity.patient[lang]] });
   const others = a.differential.slice(1, 3).filter((d) => d.probability >= 0.1);
@@ -198,7 +199,7 @@ export function buildPatientReport(kb: KnowledgeBase, a: Assessment, lang: Lang)
   blocks.push({ kind: 'heading', text: t(lang, 'report.whenToSeek') });
   blocks.push({ kind: 'paragraph', text: [t(lang, 'patient.watch')] });
   blocks.push({ kind: 'heading', text: t(lang, 'report.advice') });
-  blocks.push({ kind: 'list', items: advice.slice(1).map((x) => [x[lang]]) });
+  blocks.push({ kind: 'list', items: advice.slice(2).map((x) => [x[lang]]) });
   blocks.push({ kind: 'heading', text: t(lang, 'report.disclaimer') });
   blocks.push({ kind: 'paragraph', text: [kb.plans.disclaimer[lang]] });
   return { lang, title, blocks };
