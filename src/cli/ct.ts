@@ -4,7 +4,7 @@
  * optionally write PNG pictures, a NIfTI label mask, or merge the findings into a case.
  */
 import { SingleBar } from 'cli-progress';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseFile } from '../core/case-format/schema.js';
 import { validateCase } from '../core/case-format/validate.js';
@@ -17,7 +17,7 @@ import type { Volume } from '../imaging/volume.js';
 import { writeNiftiMask } from '../imaging/write-nifti.js';
 import { CalcdxError } from '../io/errors.js';
 import { writeFileAtomic } from '../io/write-file.js';
-import { niftiFromBytes } from '../imaging/read-nifti.js';
+import { readNifti } from '../imaging/read-nifti.js';
 
 export interface CtOptions {
   roi?: string;
@@ -52,17 +52,14 @@ export async function loadVolume(inputs: string[], series?: string): Promise<Vol
   }
 }
 
-async function roiSpecOf(v: Volume, text: string | undefined): Promise<RoiSpec> {
+/** The ROI spec of the command line; a mask file (NIfTI, .nii or .nii.gz) is read here: non-zero voxels are inside. */
+async function roiSpecOf(text: string | undefined): Promise<RoiSpec> {
   const parsed = parseRoiSpec(text);
   if (parsed.kind !== 'mask-file') return parsed;
-  let bytes: Uint8Array;
-  try { bytes = readFileSync(parsed.path); } catch {
-    throw new CalcdxError('file_not_found', { file: parsed.path });
-  }
-  const mv = niftiFromBytes(parsed.path, bytes);
+  if (!existsSync(parsed.path)) throw new CalcdxError('file_not_found', { file: parsed.path });
+  const mv = await readNifti(parsed.path);
   const mask = new Uint8Array(mv.data.length);
   for (let i = 0; i < mask.length; i++) mask[i] = mv.data[i]! > 0 ? 1 : 0;
-  void v;
   return { kind: 'mask', mask, path: parsed.path };
 }
 
@@ -73,7 +70,7 @@ export async function measureCt(inputs: string[], o: CtOptions): Promise<{ volum
   const connectivity = numberOption('connectivity', o.connectivity, 26, (x) => x === 6 || x === 26, '6 or 26') as 6 | 26;
   const minVoxels = numberOption('min-voxels', o.minVoxels, 1, (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
   const volume = await loadVolume(inputs, o.series);
-  const spec = await roiSpecOf(volume, o.roi);
+  const spec = await roiSpecOf(o.roi);
   return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels }) };
 }
 

@@ -211,6 +211,7 @@ describe('calcdx ct', () => {
   let dicom: string;
   let nifti: string;
   let roi: string;
+  let maskFile: string;
   beforeAll(async () => {
     const { makePhantom } = await import('../../src/imaging/phantom.js');
     const { writeCtSeries } = await import('../../src/imaging/write-dicom.js');
@@ -223,6 +224,14 @@ describe('calcdx ct', () => {
     writeFileSync(nifti, encodeNiftiMask(volume, volume.data as Int16Array, { gzip: true, intent: 'none' }));
     const s = truth.roi;
     roi = `sphere-ijk-mm:${s.center.join(',')},${s.radius}`;
+    // the same sphere as a mask volume
+    const { resolveRoi } = await import('../../src/imaging/roi.js');
+    const r = resolveRoi(volume, truth.roi);
+    const mask = new Uint8Array(volume.data.length);
+    const [nx, ny, nz] = volume.dims;
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) if (r.contains(i, j, k)) mask[i + nx * (j + ny * k)] = 1;
+    maskFile = join(ctDir, 'roi-mask.nii.gz');
+    writeFileSync(maskFile, encodeNiftiMask(volume, mask, { gzip: true }));
   });
   afterAll(() => { rmSync(ctDir, { recursive: true, force: true }); });
 
@@ -243,6 +252,18 @@ describe('calcdx ct', () => {
     const text = cli(['ct', dicom, '--roi', roi]);
     expect(text.out).toMatch(/calcified: \d+ voxels/);
     expect(text.out).toMatch(/morphology rim/);
+  });
+
+  it('a NIfTI mask as the ROI gives the same calcified voxels as the sphere it holds', () => {
+    const a = JSON.parse(cli(['ct', dicom, '--roi', roi, '--json']).out);
+    const m = cli(['ct', dicom, '--roi', `mask:${maskFile}`, '--json']);
+    expect(m.code, m.err).toBe(0);
+    const b = JSON.parse(m.out);
+    expect(b.lesion.calcifiedVoxels).toBe(a.lesion.calcifiedVoxels);
+    expect(b.lesion.componentCount).toBe(a.lesion.componentCount);
+    const missing = cli(['ct', dicom, '--roi', `mask:${join(ctDir, 'nope.nii')}`]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/nope\.nii: file not found/);
   });
 
   it('assess --ct merges the measured findings into the case', () => {
