@@ -25,6 +25,7 @@ import { VERSION } from '../report/version.js';
 import { readEvalFolder } from '../eval/cases.js';
 import { caseJsonSchema } from '../core/case-format/json-schema.js';
 import { evaluate } from '../eval/evaluate.js';
+import { registerServe } from './serve.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
 
 const EVAL_NOTE = 'No parameter of calcdx is learned from these cases: the knowledge base was written from the literature before the cases were collected, so every figure here is out of sample (no leave-one-out is needed). Each case holds only what its source states.';
@@ -200,8 +201,10 @@ export function buildProgram(): Command {
       if (o.html) writeFileAtomic(o.html, renderEvalHtml(kb, report, EVAL_NOTE));
     });
 
+  registerServe(program, envLang);
+
   program.command('demo')
-    .description('assess the bundled example cases and print their reports (what `npm start` runs)')
+    .description('assess the bundled example cases and print their reports')
     .addOption(langOption())
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
     .action((o: { lang?: Lang; format: Format }) => {

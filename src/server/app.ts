@@ -1,0 +1,351 @@
+/**
+ * The calcdx HTTP server (fastify): the JSON API over the engine, the reports, the follow-up
+ * calendar and CT quantification, and the browser app from dist/web.
+ *
+ * Logs: one line per request (method, route pattern, status, duration); never a body, a query
+ * string, an uploaded file name or an error message that could carry patient data.
+ */
+import fastifyHelmet from '@fastify/helmet';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+interface DestinationStream { write(msg: string): void }
+import type { CaseFile } from '../core/case-format/schema.js';
+import { validateCase } from '../core/case-format/validate.js';
+import { assess } from '../core/engine/assess.js';
+import type { KnowledgeBase } from '../core/knowledge/compile.js';
+import { isLang, t, type Lang } from '../i18n/index.js';
+import { parseCaseText, toCase } from '../io/case-file.js';
+import { CalcdxError } from '../io/errors.js';
+import { loadKnowledgeBase } from '../io/kb-files.js';
+import { buildReport, type Audience } from '../report/build.js';
+import { followUpIcs } from '../report/ics.js';
+import { assessmentToJson } from '../report/json.js';
+import { kbEntityJson } from '../report/kb-view.js';
+import { renderHtml } from '../report/render-html.js';
+import { renderMarkdown, renderText } from '../report/render-text.js';
+import { VERSION } from '../report/version.js';
+import { measureUpload, receiveCtUpload, uploadDir, type CtInput, type CtResult } from './ct.js';
+import { openApiDocument } from './openapi.js';
+import { badParameter, HttpProblem, issueErrors, toProblem } from './problem.js';
+
+export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
+
+export const DEFAULTS = {
+  /** JSON / YAML case bodies */
+  bodyLimit: 1024 * 1024,
+  /** a CT upload, all files together (and what a zip unpacks to) */
+  uploadLimit: 1024 * 1024 * 1024,
+  /** files in a CT upload (DICOM slices) */
+  maxUploadFiles: 5000,
+  /** CT jobs (upload + read + measure) at once */
+  maxCtJobs: 2,
+  /** seconds a client is told to wait when the CT jobs are all taken */
+  retryAfterSeconds: 5,
+  /** a request other than a CT upload */
+  requestTimeoutMs: 30_000,
+  /** a CT upload, from its headers to the answer */
+  ctTimeoutMs: 600_000,
+  /** serialised assessments kept for identical requests (0: none) */
+  assessCacheBytes: 32 * 1024 * 1024,
+} as const;
+
+export interface ServerOptions {
+  /** false: no logs; true: pino JSON to standard output; a stream: pino JSON to it (tests) */
+  logger?: boolean | DestinationStream;
+  logLevel?: string;
+  bodyLimit?: number;
+  uploadLimit?: number;
+  maxUploadFiles?: number;
+  maxCtJobs?: number;
+  retryAfterSeconds?: number;
+  requestTimeoutMs?: number;
+  ctTimeoutMs?: number;
+  assessCacheBytes?: number;
+  /** where the browser app is (index.html); default dist/web of this package */
+  webRoot?: string;
+  /** parent of the private upload folders; default the system's temporary folder */
+  tmpDir?: string;
+  knowledgeBase?: KnowledgeBase;
+  /** replaces the CT measurement (tests of limits and timeouts) */
+  measureCt?: (input: CtInput) => Promise<CtResult>;
+}
+
+const CSP_APP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "font-src 'self'",
+  "connect-src 'self'", "worker-src 'self' blob:", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+];
+/** the self-contained HTML reports carry an inline <style> and inline SVG, and no script */
+export const CSP_REPORT = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const FORMATS = ['html', 'md', 'text'] as const;
+type ReportFormat = (typeof FORMATS)[number];
+const CONTENT_TYPES: Record<ReportFormat, string> = { html: 'text/html; charset=utf-8', md: 'text/markdown; charset=utf-8', text: 'text/plain; charset=utf-8' };
+
+type Query = Record<string, unknown>;
+
+function acceptLang(req: FastifyRequest): Lang | undefined {
+  const h = req.headers['accept-language'];
+  if (typeof h !== 'string' || !h) return undefined;
+  const first = h.split(',')[0]!.trim().toLowerCase();
+  return first.startsWith('zh') ? 'zh' : first.startsWith('en') ? 'en' : undefined;
+}
+
+/** ?lang= (checked), else Accept-Language, else the fallback. */
+function langOf(req: FastifyRequest, fallback: Lang = 'en'): Lang {
+  const q = (req.query as Query | undefined)?.lang;
+  if (q !== undefined) {
+    if (isLang(q)) return q;
+    throw badParameter('query.lang', String(q), 'zh | en');
+  }
+  return acceptLang(req) ?? fallback;
+}
+
+/** The language for an error: never throws. */
+function safeLang(req: FastifyRequest): Lang {
+  const q = (req.query as Query | undefined)?.lang;
+  return isLang(q) ? q : acceptLang(req) ?? 'en';
+}
+
+function choice<T extends string>(req: FastifyRequest, name: string, allowed: readonly T[], fallback: T): T {
+  const v = (req.query as Query | undefined)?.[name];
+  if (v === undefined) return fallback;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw badParameter(`query.${name}`, String(v), allowed.join(' | '));
+}
+
+const pathOf = (req: FastifyRequest): string => req.url.split('?')[0]!;
+
+/** Least-recently-used serialised answers under a byte budget. */
+export class ResponseCache {
+  private readonly map = new Map<string, Buffer>();
+  private bytes = 0;
+  constructor(readonly budget: number) {}
+  static key(lang: string, body: Buffer): string {
+    return `${lang}:${createHash('sha256').update(body).digest('base64')}`;
+  }
+  get(key: string): Buffer | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) { this.map.delete(key); this.map.set(key, v); }
+    return v;
+  }
+  set(key: string, value: Buffer): void {
+    if (value.length > this.budget / 4 || this.map.has(key)) return;
+    this.map.set(key, value);
+    this.bytes += value.length;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.budget) break;
+      this.map.delete(k);
+      this.bytes -= v.length;
+    }
+  }
+  get size(): number { return this.map.size; }
+}
+
+function caseOf(body: unknown): CaseFile {
+  if (body === undefined || body === null || body === '') throw new CalcdxError('file_empty', { file: 'body' });
+  return toCase(body, 'body');
+}
+
+export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & ServerOptions;
+  const kb = o.knowledgeBase ?? loadKnowledgeBase();
+  const webRoot = o.webRoot ?? DEFAULT_WEB_ROOT;
+  const tmpRoot = o.tmpDir ?? tmpdir();
+  const measure = o.measureCt ?? measureUpload;
+
+  const logger = o.logger === undefined || o.logger === false
+    ? false
+    : { level: o.logLevel ?? 'info', ...(o.logger === true ? {} : { stream: o.logger }) };
+  const app = Fastify({
+    logger,
+    // fastify's own request lines carry the URL with its query: one line of ours instead
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.bodyLimit,
+    // our own timers answer with a problem; node's would close with a bare 408
+    requestTimeout: 0,
+    return503OnClosing: true,
+  });
+
+  // ---- request bookkeeping: timeouts and one log line per request
+  const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  const received = new WeakSet<FastifyRequest>();
+  const isCt = (req: FastifyRequest) => req.routeOptions.url === '/api/ct';
+
+  app.addHook('onRequest', async (req, reply) => {
+    const ms = isCt(req) ? o.ctTimeoutMs : o.requestTimeoutMs;
+    timers.set(req, setTimeout(() => {
+      if (reply.sent) return;
+      const lang = safeLang(req);
+      const p = received.has(req)
+        ? toProblem(new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(ms / 1000) })), lang, pathOf(req))
+        : toProblem(new HttpProblem(408, 'request_timeout', (l) => t(l, 'server.request_timeout', { seconds: Math.round(ms / 1000) })), lang, pathOf(req));
+      reply.code(p.problem.status).header('connection', 'close').type('application/problem+json; charset=utf-8').send(p.problem);
+    }, ms).unref());
+  });
+  app.addHook('preHandler', async (req, reply) => {
+    if (!isCt(req)) received.add(req);
+    if (reply.sent) return reply;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    clearTimeout(timers.get(req));
+    req.log.info({ method: req.method, route: req.routeOptions.url ?? '(no route)', status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+  });
+  app.addHook('onRequestAbort', async (req) => { clearTimeout(timers.get(req)); });
+
+  // ---- security headers on every response
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: Object.fromEntries(CSP_APP.map((d) => { const [k, ...v] = d.split(' '); return [k!, v]; })) },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: false,
+    crossOriginEmbedderPolicy: false,
+  });
+
+  // ---- errors as problems
+  app.setErrorHandler((err, req, reply) => {
+    const lang = safeLang(req);
+    const { problem, headers, internal } = toProblem(err, lang, pathOf(req));
+    if (internal) {
+      const e = err as Error & { code?: string };
+      // the message may quote the input: log the kind of error and where, not what it said
+      req.log.error({ err: { type: e?.name, code: e?.code, stack: e?.stack?.split('\n').slice(1).join('\n') } }, 'internal error');
+    }
+    if (!received.has(req) && req.method === 'POST') reply.header('connection', 'close');
+    void reply.code(problem.status).headers(headers).type('application/problem+json; charset=utf-8').send(problem);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const lang = safeLang(req);
+    const { problem } = toProblem(new HttpProblem(404, 'not_found', (l) => t(l, 'server.not_found', { method: req.method })), lang, pathOf(req));
+    void reply.code(404).type('application/problem+json; charset=utf-8').send(problem);
+  });
+
+  // ---- case bodies: JSON, YAML or plain text (either), read as the CLI reads a case file. JSON.parse
+  // makes "__proto__" an own key, which validation then refuses as an unknown field.
+  const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+  const caseText = (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    rawBodies.set(req, body);
+    try { done(null, parseCaseText(body, 'body')); } catch (e) { done(e as Error); }
+  };
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(['application/json', 'text/plain', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'], { parseAs: 'buffer' }, caseText);
+  const assessCache = new ResponseCache(o.assessCacheBytes);
+
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: o.uploadLimit, files: o.maxUploadFiles + 1, fields: 20, fieldSize: 64 * 1024, parts: o.maxUploadFiles + 21, headerPairs: 100 },
+  });
+
+  // ---- API
+  app.get('/api/health', async () => ({ status: 'ok', version: VERSION, entities: kb.entities.length }));
+
+  app.get('/api/openapi.json', async () => openApiDocument());
+
+  const kbList = kb.entities.map((e) => ({ id: e.id, names: e.names, group: e.group, seed: e.seed }));
+  app.get('/api/kb', async () => kbList);
+  app.get<{ Params: { id: string } }>('/api/kb/:id', async (req) => {
+    const i = kb.entityIndex.get(req.params.id);
+    if (i === undefined) throw new CalcdxError('unknown_entity', { id: req.params.id, list: kb.entities.map((e) => e.id).join(', ') });
+    return kbEntityJson(kb, kb.entities[i]!);
+  });
+
+  // an assessment is a pure function of the case bytes and the language: identical requests (the
+  // browser app re-sends the case it shows) are answered from a small cache of serialised answers
+  app.post('/api/assess', async (req, reply) => {
+    const lang = langOf(req);
+    const raw = rawBodies.get(req);
+    const key = raw ? ResponseCache.key(lang, raw) : undefined;
+    const hit = key ? assessCache.get(key) : undefined;
+    reply.type('application/json; charset=utf-8');
+    if (hit !== undefined) return hit;
+    const c = caseOf(req.body);
+    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c), lang)));
+    if (key) assessCache.set(key, bytes);
+    return bytes;
+  });
+
+  app.post('/api/validate', async (req) => {
+    const lang = langOf(req);
+    if (req.body === undefined || req.body === null || req.body === '') throw new CalcdxError('file_empty', { file: 'body' });
+    const v = validateCase(req.body);
+    if (!v.ok) {
+      throw new HttpProblem(422, 'case_invalid', (l) => t(l, 'error.case_invalid', { file: l === 'zh' ? '请求正文' : 'request body', count: v.issues.length }), {
+        reason: 'case_invalid', errors: (l) => issueErrors(l, v.issues),
+      });
+    }
+    void lang;
+    return { valid: true };
+  });
+
+  app.post('/api/report', async (req, reply) => {
+    const format = choice(req, 'format', FORMATS, 'html');
+    const audience = choice<Audience>(req, 'audience', ['clinician', 'patient'], 'clinician');
+    const lang = langOf(req, audience === 'patient' ? 'zh' : 'en');
+    const c = caseOf(req.body);
+    const doc = buildReport(kb, assess(kb, c), lang, audience);
+    reply.type(CONTENT_TYPES[format]);
+    if (format === 'html') {
+      reply.header('content-security-policy', CSP_REPORT);
+      return renderHtml(doc);
+    }
+    return format === 'md' ? renderMarkdown(doc) : renderText(doc);
+  });
+
+  app.post('/api/followup.ics', async (req, reply) => {
+    const lang = langOf(req);
+    const c = caseOf(req.body);
+    const r = followUpIcs(kb, assess(kb, c), lang);
+    if (!r.ok) {
+      if (r.reason === 'no_surgery_date') {
+        throw new HttpProblem(422, 'no_surgery_date', (l) => t(l, 'server.no_surgery_date'), { errors: (l) => [{ path: 'treatment.surgeryDate', code: 'required', allowed: 'YYYY-MM-DD', message: t(l, 'server.no_surgery_date') }] });
+      }
+      if (r.reason === 'no_visits') throw new HttpProblem(422, 'no_visits', (l) => t(l, 'cli.no_visits'));
+      throw new Error(`ics: ${r.reason}`);
+    }
+    reply.type('text/calendar; charset=utf-8').header('content-disposition', 'attachment; filename="calcdx-followup.ics"');
+    return r.ics;
+  });
+
+  // CT: a slot is taken before the upload is read, and given back when the answer is ready
+  let ctJobs = 0;
+  app.post('/api/ct', async (req, reply) => {
+    langOf(req);
+    if (!req.isMultipart()) throw new HttpProblem(415, 'unsupported_media_type', (l) => t(l, 'server.ct_multipart'));
+    const length = Number(req.headers['content-length']);
+    if (Number.isFinite(length) && length > o.uploadLimit) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.upload_too_large', { limit: o.uploadLimit }));
+    if (ctJobs >= o.maxCtJobs) {
+      throw new HttpProblem(429, 'too_many_requests', (l) => t(l, 'server.too_many_ct', { limit: o.maxCtJobs, seconds: o.retryAfterSeconds }), { headers: { 'retry-after': String(o.retryAfterSeconds) } });
+    }
+    ctJobs++;
+    let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
+    try {
+      tmp = await uploadDir(tmpRoot);
+      const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles });
+      received.add(req);
+      const result = await measure(input);
+      if (reply.sent) return reply;
+      return result;
+    } finally {
+      ctJobs--;
+      await tmp?.remove();
+    }
+  });
+
+  // ---- the browser app
+  if (existsSync(resolve(webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: true, maxAge: 0 });
+  } else {
+    app.get('/', async (req) => {
+      void req;
+      throw new HttpProblem(503, 'web_not_built', (l) => t(l, 'server.web_not_built'));
+    });
+  }
+
+  return app;
+}
+
+export type { FastifyInstance, FastifyReply };

@@ -1,0 +1,201 @@
+/**
+ * POST /api/ct: a CT upload (one NIfTI file, several DICOM files, or one .zip of DICOM files,
+ * plus an optional ROI mask) is written to a private temporary folder (mode 0700, names chosen
+ * here, never the uploaded ones), read and measured as `calcdx ct --json` does, and the folder
+ * is deleted afterwards, whatever happened.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import type { FastifyRequest } from 'fastify';
+import { ctReportJson } from '../cli/ct.js';
+import { t } from '../i18n/index.js';
+import { labelVolume } from '../imaging/label.js';
+import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
+import { niftiFromBytes } from '../imaging/read-nifti.js';
+import { readVolume } from '../imaging/read-volume.js';
+import { parseRoiSpec, ROI_SPEC_HELP, RoiError, type RoiSpec } from '../imaging/roi.js';
+import type { Volume } from '../imaging/volume.js';
+import { encodeNiftiMask } from '../imaging/write-nifti.js';
+import { badParameter, HttpProblem } from './problem.js';
+
+export interface CtLimits {
+  /** total bytes of an upload (and of what a zip unpacks to) */
+  uploadBytes: number;
+  /** files in an upload (or entries in a zip) */
+  maxFiles: number;
+}
+
+export interface CtInput {
+  /** the uploaded volume: one file (NIfTI or DICOM), or a folder of DICOM files */
+  volumePath: string;
+  maskPath?: string;
+  fields: Record<string, string>;
+}
+
+export interface CtResult {
+  measurement: Record<string, unknown>;
+  findings: Analysis['pattern']['fragment'];
+  labels: string;
+}
+
+const FIELDS = new Set(['roi', 'threshold', 'connectivity', 'minVoxels', 'series']);
+
+const tooLarge = (limit: number) => new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.upload_too_large', { limit }));
+
+/** Counts the bytes of one request across its files; fails the stream past the limit. */
+class ByteBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+  meter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) => {
+        this.used += chunk.length;
+        if (this.used > this.limit) cb(tooLarge(this.limit));
+        else cb(null, chunk);
+      },
+    });
+  }
+}
+
+async function startsWithZip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    return bytesRead === 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
+  } finally { await fh.close(); }
+}
+
+/** Unpacks a zip into `dest` under names chosen here (no path from the archive is used). */
+async function unzip(zipPath: string, dest: string, limits: CtLimits): Promise<number> {
+  const bad = (detail: string) => new HttpProblem(422, 'upload_invalid', (lang) => t(lang, 'server.zip_invalid', { detail }), { reason: 'zip_invalid' });
+  let zip: yauzl.ZipFile;
+  try { zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }); } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const budget = new ByteBudget(limits.uploadBytes);
+  let n = 0;
+  try {
+    if (zip.entryCount > limits.maxFiles + 1000) throw tooLarge(limits.uploadBytes);
+    for (;;) {
+      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+        const onEntry = (e: yauzl.Entry) => { cleanup(); resolve(e); };
+        const onEnd = () => { cleanup(); resolve(undefined); };
+        const onError = (e: Error) => { cleanup(); reject(bad(e.message)); };
+        const cleanup = () => { zip.off('entry', onEntry); zip.off('end', onEnd); zip.off('error', onError); };
+        zip.on('entry', onEntry); zip.on('end', onEnd); zip.on('error', onError);
+        zip.readEntry();
+      });
+      if (!entry) break;
+      if (entry.fileName.endsWith('/') || /(^|\/)__MACOSX\//.test(entry.fileName)) continue;
+      if (++n > limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
+      if (entry.uncompressedSize > limits.uploadBytes - budget.used) throw tooLarge(limits.uploadBytes);
+      let stream;
+      try { stream = await zip.openReadStreamPromise(entry); } catch (e) { throw bad((e as Error).message); }
+      await pipeline(stream, budget.meter(), createWriteStream(join(dest, `z${String(n).padStart(6, '0')}`), { flags: 'wx', mode: 0o600 }))
+        .catch((e: unknown) => { throw e instanceof HttpProblem ? e : bad((e as Error).message); });
+    }
+  } finally { zip.close(); }
+  return n;
+}
+
+/**
+ * Reads the multipart upload into `dir`. Form fields are checked here; the files are written as
+ * in/f000001 … (or mask) and a single zip is unpacked into zip/.
+ */
+export async function receiveCtUpload(request: FastifyRequest, dir: string, limits: CtLimits): Promise<CtInput> {
+  const inDir = join(dir, 'in');
+  await mkdir(inDir, { mode: 0o700 });
+  const budget = new ByteBudget(limits.uploadBytes);
+  const files: string[] = [];
+  let maskPath: string | undefined;
+  const fields: Record<string, string> = {};
+  const parts = request.parts({
+    limits: { fileSize: limits.uploadBytes, files: limits.maxFiles + 1, fields: 20, fieldSize: 64 * 1024, parts: limits.maxFiles + 21, headerPairs: 100 },
+  });
+  for await (const part of parts) {
+    if (part.type === 'file') {
+      let target: string;
+      if (part.fieldname === 'mask') {
+        if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
+        target = maskPath = join(dir, 'mask');
+      } else {
+        if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
+        target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
+        files.push(target);
+      }
+      await pipeline(part.file, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+    } else {
+      if (!FIELDS.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...FIELDS, 'mask', '(files)'].join(', '));
+      fields[part.fieldname] = String(part.value);
+    }
+  }
+  if (!files.length) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'no_file' });
+  if (files.length === 1) {
+    if (await startsWithZip(files[0]!)) {
+      const zipDir = join(dir, 'zip');
+      await mkdir(zipDir, { mode: 0o700 });
+      const count = await unzip(files[0]!, zipDir, limits);
+      await rm(files[0]!, { force: true });
+      if (!count) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'empty_zip' });
+      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields };
+    }
+    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields };
+  }
+  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields };
+}
+
+function numberField(name: string, raw: string | undefined, fallback: number, ok: (x: number) => boolean, allowed: string): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const x = Number(raw);
+  if (!Number.isFinite(x) || !ok(x)) throw badParameter(`form.${name}`, raw, allowed);
+  return x;
+}
+
+/** Checks the form fields before the (slow) read, so a bad ROI or option fails at once. */
+export function ctOptions(fields: Record<string, string>, hasMask: boolean): { roiText: string; thresholdHU: number; connectivity: 6 | 26; minVoxels: number; series?: string } {
+  const roiText = fields.roi ?? '';
+  if (/^\s*mask\s*:/i.test(roiText)) {
+    throw new RoiError('roi_syntax', { spec: roiText, detail: 'over HTTP a mask is uploaded as the form file "mask" and the ROI is written "mask"', allowed: ROI_SPEC_HELP.replace('mask:<path>', 'mask') });
+  }
+  if (roiText.trim().toLowerCase() === 'mask') {
+    if (!hasMask) throw new RoiError('roi_syntax', { spec: roiText, detail: 'roi "mask" needs the form file "mask"', allowed: ROI_SPEC_HELP.replace('mask:<path>', 'mask') });
+  } else {
+    parseRoiSpec(roiText === '' ? undefined : roiText);
+  }
+  return {
+    roiText,
+    thresholdHU: numberField('threshold', fields.threshold, 100, () => true, 'a number of HU'),
+    connectivity: numberField('connectivity', fields.connectivity, 26, (x) => x === 6 || x === 26, '6 or 26') as 6 | 26,
+    minVoxels: numberField('minVoxels', fields.minVoxels, 1, (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
+    ...(fields.series ? { series: fields.series } : {}),
+  };
+}
+
+/** Reads and measures an upload received by receiveCtUpload. */
+export async function measureUpload(input: CtInput): Promise<CtResult> {
+  const o = ctOptions(input.fields, input.maskPath !== undefined);
+  const volume: Volume = await readVolume(input.volumePath, o.series ? { seriesInstanceUid: o.series } : {});
+  let spec: RoiSpec;
+  if (o.roiText.trim().toLowerCase() === 'mask') {
+    const mv = niftiFromBytes('mask', await readFile(input.maskPath!));
+    const mask = new Uint8Array(mv.data.length);
+    for (let i = 0; i < mask.length; i++) mask[i] = mv.data[i]! > 0 ? 1 : 0;
+    spec = { kind: 'mask', mask, path: 'mask' };
+  } else {
+    spec = parseRoiSpec(o.roiText) as RoiSpec;
+  }
+  const analysis = analyseCalcification(volume, spec, { thresholdHU: o.thresholdHU, connectivity: o.connectivity, minVoxels: o.minVoxels });
+  const labels = encodeNiftiMask(volume, labelVolume(analysis.components), { gzip: true, description: 'calcdx calcification labels' }).toString('base64');
+  return { measurement: ctReportJson(volume, analysis), findings: analysis.pattern.fragment, labels };
+}
+
+/** A private temporary folder for one upload, removed by the returned function. */
+export async function uploadDir(root: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(root, 'calcdx-upload-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true, maxRetries: 2 }) };
+}

@@ -1,0 +1,186 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API. Request and response schemas are generated with
+ * z.toJSONSchema from zod schemas: the case from the same caseSchema that validates a case, the
+ * responses from the zod schemas below (which the tests check the real responses against).
+ */
+import { z } from 'zod';
+import { caseJsonSchema } from '../core/case-format/json-schema.js';
+import { VERSION } from '../report/version.js';
+import { PROBLEM_CODES } from './problem.js';
+
+const allowed = z.union([z.string(), z.looseObject({})]);
+
+export const problemSchema = z.object({
+  type: z.string().describe('URI of the problem type (stable per code)'),
+  title: z.string().describe('short translated summary of the problem type'),
+  status: z.number().int(),
+  detail: z.string().describe('translated explanation of this occurrence'),
+  instance: z.string().describe('the request path (without its query)'),
+  code: z.enum(PROBLEM_CODES),
+  reason: z.string().optional().describe('finer code: an error, imaging or ROI code'),
+  errors: z.array(z.object({
+    path: z.string().describe('field path: a case field (patient.age), query.<name> or form.<name>'),
+    code: z.string(),
+    found: z.string().optional(),
+    allowed: allowed.optional(),
+    message: z.string().describe('the issue rendered in the requested language'),
+  })).optional(),
+}).describe('RFC 9457 problem details');
+
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), entities: z.number().int() });
+export const validSchema = z.object({ valid: z.literal(true) });
+
+const bilingual = z.object({ zh: z.string(), en: z.string() });
+export const kbListSchema = z.array(z.object({ id: z.string(), names: bilingual, group: z.string(), seed: z.boolean() }));
+export const kbEntitySchema = z.looseObject({ id: z.string(), names: bilingual, group: z.string() });
+
+const evidence = z.looseObject({
+  finding: z.string(), value: z.string(), role: z.string(), direction: z.string(), lr: z.number(), logLr: z.number(), text: z.string(),
+});
+/** The public contract of `calcdx assess --format json` (other keys may be added). */
+export const assessmentSchema = z.looseObject({
+  calcdx: z.object({ assessmentVersion: z.literal(1), lang: z.enum(['zh', 'en']) }),
+  differential: z.array(z.looseObject({ id: z.string(), name: z.string(), rank: z.number(), probability: z.number(), group: z.string(), prior: z.number(), evidence: z.array(evidence) })),
+  malignancy: z.looseObject({ probability: z.number(), urgentReferral: z.boolean() }),
+  redFlags: z.array(z.object({ id: z.string(), text: z.string() })),
+  nextQuestions: z.array(z.looseObject({ finding: z.string(), expectedGain: z.number() })),
+  mechanism: z.array(z.looseObject({ id: z.string(), probability: z.number() })),
+  safety: z.array(z.looseObject({})),
+  workup: z.array(z.looseObject({})),
+  treatment: z.looseObject({}),
+  staging: z.unknown(),
+  prognosis: z.looseObject({}),
+  followUp: z.looseObject({}),
+  warnings: z.array(z.looseObject({ code: z.string(), text: z.string() })),
+  disclaimer: z.string(),
+});
+
+export const ctResultSchema = z.object({
+  measurement: z.looseObject({
+    volume: z.looseObject({ dims: z.array(z.number()), spacing: z.array(z.number()) }),
+    roi: z.looseObject({}),
+    options: z.looseObject({}),
+    lesion: z.looseObject({}),
+    components: z.array(z.looseObject({})),
+    pattern: z.looseObject({}),
+  }).describe('what `calcdx ct --json` prints'),
+  findings: z.object({ imaging: z.looseObject({}) }).describe('case-format fragment (imaging.ct, imaging.calcification) to merge into the case'),
+  labels: z.string().describe('the connected-component labels over the volume grid (0 = background) as a gzip-compressed NIfTI-1 file, base64'),
+});
+
+export const ctFormSchema = z.object({
+  file: z.array(z.string()).describe('one NIfTI file (.nii, .nii.gz), one .zip of DICOM files, or several DICOM files (form parts with any name but "mask")'),
+  mask: z.string().optional().describe('an ROI mask as NIfTI (non-zero = inside) over the same grid; used when roi is "mask"'),
+  roi: z.string().describe('box:i0,j0,k0,i1,j1,k1 | box-mm:x0,y0,z0,x1,y1,z1 | sphere:i,j,k,r | sphere-mm:x,y,z,r | sphere-ijk-mm:i,j,k,r | mask (the uploaded mask part) | whole'),
+  threshold: z.string().optional().describe('calcified means HU above this (default 100)'),
+  connectivity: z.enum(['26', '6']).optional(),
+  minVoxels: z.string().optional().describe('drop components smaller than this (default 1)'),
+  series: z.string().optional().describe('SeriesInstanceUID when the upload holds several series'),
+});
+
+const json = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output' });
+
+/** Removes the $schema and $id keys that a component schema must not repeat. */
+function component(s: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _s, $id: _i, ...rest } = s;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] }, description: 'language of the texts (default: Accept-Language, else English)' };
+const caseBody = {
+  required: true,
+  description: 'a case, format version 1 (JSON; YAML with Content-Type application/yaml or text/plain); at most 1 MiB',
+  content: { 'application/json': { schema: ref('Case') }, 'application/yaml': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } },
+};
+const common = { 400: problemResponse('the body is not valid JSON or YAML, or a parameter is not allowed'), 413: problemResponse('the body is larger than the limit'), 415: problemResponse('unsupported content type'), 422: problemResponse('not a valid case; `errors` lists every issue with its path') };
+
+let cached: Record<string, unknown> | undefined;
+
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'calcdx HTTP API',
+      version: VERSION,
+      description: 'Clinical decision support for soft-tissue tumours with calcification. Supports a doctor; does not replace one. Every error is RFC 9457 problem+json.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths: {
+      '/api/health': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
+      '/api/assess': {
+        post: {
+          summary: 'assess a case (the same JSON as `calcdx assess --format json`)', parameters: [langParam], requestBody: caseBody,
+          responses: { 200: { description: 'the assessment', content: { 'application/json': { schema: ref('Assessment') } } }, ...common },
+        },
+      },
+      '/api/validate': {
+        post: {
+          summary: 'check a case against case format v1', parameters: [langParam], requestBody: caseBody,
+          responses: { 200: { description: 'valid', content: { 'application/json': { schema: ref('Valid') } } }, ...common },
+        },
+      },
+      '/api/kb': { get: { summary: 'the knowledge-base entities', responses: { 200: { description: 'entity list', content: { 'application/json': { schema: ref('KbList') } } } } } },
+      '/api/kb/{id}': {
+        get: {
+          summary: 'one knowledge-base entity (as `calcdx kb show --json`)',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'the entity', content: { 'application/json': { schema: ref('KbEntity') } } }, 404: problemResponse('unknown entity') },
+        },
+      },
+      '/api/report': {
+        post: {
+          summary: 'the report as HTML (self-contained), Markdown or text',
+          parameters: [
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['html', 'md', 'text'], default: 'html' } },
+            langParam,
+            { name: 'audience', in: 'query', required: false, schema: { type: 'string', enum: ['clinician', 'patient'], default: 'clinician' }, description: 'a patient report is Chinese unless lang or Accept-Language says otherwise' },
+          ],
+          requestBody: caseBody,
+          responses: {
+            200: { description: 'the report', content: { 'text/html': { schema: { type: 'string' } }, 'text/markdown': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } },
+            ...common,
+          },
+        },
+      },
+      '/api/followup.ics': {
+        post: {
+          summary: 'the dated follow-up visits as iCalendar (needs treatment.surgeryDate)', parameters: [langParam], requestBody: caseBody,
+          responses: { 200: { description: 'calendar', content: { 'text/calendar': { schema: { type: 'string' } } } }, ...common },
+        },
+      },
+      '/api/ct': {
+        post: {
+          summary: 'measure the calcification inside an ROI on an uploaded CT (as `calcdx ct --json`)',
+          parameters: [langParam],
+          requestBody: { required: true, content: { 'multipart/form-data': { schema: ref('CtForm') } } },
+          responses: {
+            200: { description: 'measurement, case-format findings and the component label mask', content: { 'application/json': { schema: ref('CtResult') } } },
+            400: problemResponse('missing or malformed ROI or option, no file'),
+            413: problemResponse('upload larger than the limit'),
+            415: problemResponse('not multipart/form-data'),
+            422: problemResponse('the upload is not a readable CT volume, or the ROI does not fit it'),
+            429: problemResponse('too many CT jobs at once; retry after the Retry-After seconds'),
+          },
+        },
+      },
+      '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    },
+    components: {
+      schemas: {
+        Case: component(caseJsonSchema()),
+        Assessment: component(json(assessmentSchema)),
+        Problem: component(json(problemSchema)),
+        Health: component(json(healthSchema)),
+        Valid: component(json(validSchema)),
+        KbList: component(json(kbListSchema)),
+        KbEntity: component(json(kbEntitySchema)),
+        CtForm: component(json(ctFormSchema)),
+        CtResult: component(json(ctResultSchema)),
+      },
+    },
+  };
+  return cached;
+}

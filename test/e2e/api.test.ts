@@ -1,0 +1,588 @@
+/**
+ * The HTTP API end to end: every endpoint and error path through app.inject(), and a few
+ * requests over a real socket on 127.0.0.1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { crc32, gunzipSync } from 'node:zlib';
+import { parse } from 'yaml';
+import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
+import { assessmentSchema, ctResultSchema, healthSchema, kbListSchema, problemSchema } from '../../src/server/openapi.js';
+import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
+import { analyseCalcification } from '../../src/imaging/pattern.js';
+import { makePhantom } from '../../src/imaging/phantom.js';
+import { niftiFromBytes } from '../../src/imaging/read-nifti.js';
+import { ROOT } from '../../src/test-support/cases.js';
+import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
+import { writeCtSeries } from '../../src/imaging/write-dicom.js';
+import type { Volume } from '../../src/imaging/volume.js';
+
+// ---- multipart bodies, a small stored (uncompressed) zip writer, the phantom as NIfTI and DICOM
+
+interface Part { name: string; filename?: string; data: Buffer | string; type?: string }
+
+function multipart(parts: Part[], boundary = `----calcdx${Math.random().toString(16).slice(2)}`): { payload: Buffer; headers: Record<string, string> } {
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const disp = `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`;
+    const type = p.filename !== undefined ? `\r\nContent-Type: ${p.type ?? 'application/octet-stream'}` : '';
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disp}${type}\r\n\r\n`), Buffer.from(p.data), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  const payload = Buffer.concat(chunks);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(payload.length) } };
+}
+
+/** A zip with stored entries (method 0). */
+function storedZip(entries: Array<{ name: string; data: Buffer }>): Buffer {
+  const local: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const crc = crc32(e.data);
+    const h = Buffer.alloc(30);
+    h.writeUInt32LE(0x04034b50, 0); h.writeUInt16LE(20, 4); h.writeUInt16LE(0, 6); h.writeUInt16LE(0, 8);
+    h.writeUInt32LE(0, 10); h.writeUInt32LE(crc, 14); h.writeUInt32LE(e.data.length, 18); h.writeUInt32LE(e.data.length, 22);
+    h.writeUInt16LE(name.length, 26); h.writeUInt16LE(0, 28);
+    local.push(h, name, e.data);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(20, 4); c.writeUInt16LE(20, 6); c.writeUInt16LE(0, 8); c.writeUInt16LE(0, 10);
+    c.writeUInt32LE(0, 12); c.writeUInt32LE(crc, 16); c.writeUInt32LE(e.data.length, 20); c.writeUInt32LE(e.data.length, 24);
+    c.writeUInt16LE(name.length, 28); c.writeUInt16LE(0, 30); c.writeUInt16LE(0, 32); c.writeUInt16LE(0, 34); c.writeUInt16LE(0, 36);
+    c.writeUInt32LE(0, 38); c.writeUInt32LE(offset, 42);
+    central.push(c, name);
+    offset += 30 + name.length + e.data.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, cd, end]);
+}
+
+const niftiOf = (v: Volume): Buffer =>
+  encodeNiftiMask(v, v.data instanceof Int16Array ? v.data : Int16Array.from(v.data), { gzip: true, intent: 'none', description: 'calcdx phantom HU' });
+
+/** The volume as DICOM slice files (name, bytes). */
+function dicomFilesOf(v: Volume): Array<{ name: string; data: Buffer }> {
+  const dir = mkdtempSync(join(tmpdir(), 'calcdx-api-dicom-'));
+  try {
+    writeCtSeries(dir, v);
+    return readdirSync(dir).sort().map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+const EX = join(ROOT, 'examples', 'cases');
+const BIN = join(ROOT, 'bin', 'calcdx.js');
+const exampleFiles = readdirSync(EX).filter((f) => /\.ya?ml$/.test(f)).sort();
+const exampleCase = (f: string): Record<string, unknown> => parse(readFileSync(join(EX, f), 'utf8')) as Record<string, unknown>;
+const SS = 'synovial-sarcoma-knee.yaml';
+
+let tmp: string;
+let webRoot: string;
+type App = Awaited<ReturnType<typeof buildServer>>;
+let app: App;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'calcdx-api-'));
+  webRoot = join(tmp, 'web');
+  mkdirSync(webRoot);
+  writeFileSync(join(webRoot, 'index.html'), '<!DOCTYPE html><title>calcdx app</title>');
+  app = await buildServer({ webRoot });
+});
+afterAll(async () => {
+  await app.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+
+function expectProblem(r: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number, code: string) {
+  expect(r.statusCode).toBe(status);
+  expect(String(r.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  const p = JSON.parse(r.body);
+  problemSchema.parse(p);
+  expect(p).toMatchObject({ status, code, type: `https://calcdx.invalid/problems/${code.replace(/_/g, '-')}` });
+  expect(p.title.length).toBeGreaterThan(0);
+  expect(p.detail.length).toBeGreaterThan(0);
+  expect(p.instance).toMatch(/^\//);
+  expect(p.instance).not.toContain('?');
+  return p;
+}
+
+function expectSecurityHeaders(h: Record<string, unknown>) {
+  const csp = String(h['content-security-policy']);
+  expect(csp).toMatch(/frame-ancestors 'none'/);
+  expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+  expect(h['x-content-type-options']).toBe('nosniff');
+  expect(h['x-frame-options']).toBe('DENY');
+  expect(h['referrer-policy']).toBe('no-referrer');
+}
+
+describe('GET /api/health, /api/kb, /api/openapi.json', () => {
+  it('health', async () => {
+    const r = await app.inject('/api/health');
+    expect(r.statusCode).toBe(200);
+    expect(healthSchema.parse(r.json())).toEqual({ status: 'ok', version: '0.1.0', entities: 23 });
+    expectSecurityHeaders(r.headers);
+  });
+
+  it('lists the knowledge-base entities and shows one; an unknown id is a 404 problem', async () => {
+    const list = kbListSchema.parse((await app.inject('/api/kb')).json());
+    expect(list).toHaveLength(23);
+    expect(list.find((e) => e.id === 'synovial_sarcoma')).toMatchObject({ group: 'malignant', names: { en: expect.any(String), zh: expect.any(String) } });
+    const one = await app.inject('/api/kb/synovial_sarcoma');
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ id: 'synovial_sarcoma', compiledLikelihoods: expect.any(Object) });
+    const p = expectProblem(await app.inject('/api/kb/no_such_thing?lang=zh'), 404, 'unknown_entity');
+    expect(p.detail).toContain('no_such_thing');
+    expect(p.title).toBe('未知疾病实体');
+  });
+
+  it('OpenAPI 3.1 document with every path, the case schema generated from the zod schema', async () => {
+    const r = await app.inject('/api/openapi.json');
+    expect(r.statusCode).toBe(200);
+    const doc = JSON.parse(r.body);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate']);
+    const { $id: _id, $schema: _s, ...caseSchema } = caseJsonSchema();
+    expect(doc.components.schemas.Case).toEqual(caseSchema);
+    for (const s of ['Assessment', 'Problem', 'Health', 'Valid', 'KbList', 'KbEntity', 'CtForm', 'CtResult']) expect(doc.components.schemas[s]).toBeTypeOf('object');
+    // every $ref resolves
+    const refs = [...r.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of refs) expect(doc.components.schemas[ref]).toBeDefined();
+  });
+});
+
+describe('POST /api/assess', () => {
+  it('answers in Chinese with lang=zh or Accept-Language zh, and reads YAML bodies', async () => {
+    const zh = (await postJson('/api/assess?lang=zh', exampleCase(SS))).json();
+    expect(zh.calcdx.lang).toBe('zh');
+    expect(zh.differential[0].name).toBe('滑膜肉瘤');
+    const al = (await postJson('/api/assess', exampleCase(SS), { 'accept-language': 'zh-CN,zh;q=0.9' })).json();
+    expect(al.calcdx.lang).toBe('zh');
+    const yaml = await app.inject({ method: 'POST', url: '/api/assess', payload: readFileSync(join(EX, SS)), headers: { 'content-type': 'application/yaml' } });
+    expect(yaml.statusCode).toBe(200);
+    expect(yaml.json().differential[0].id).toBe('synovial_sarcoma');
+    expect(yaml.json().calcdx.lang).toBe('en');
+  });
+
+  it('invalid case → 422 with every issue; bad JSON, empty body, bad YAML, bad lang → 400; other media → 415', async () => {
+    const p = expectProblem(await postJson('/api/assess', { formatVersion: 1, patient: { age: -1 } }), 422, 'case_invalid');
+    expect(p.errors.map((e: { path: string }) => e.path)).toContain('patient.age');
+    expectProblem(await postJson('/api/assess', '{"formatVersion": 1,'), 400, 'invalid_body');
+    expectProblem(await app.inject({ method: 'POST', url: '/api/assess', headers: { 'content-type': 'application/json' } }), 400, 'invalid_body');
+    expectProblem(await app.inject({ method: 'POST', url: '/api/assess' }), 400, 'invalid_body');
+    expectProblem(await app.inject({ method: 'POST', url: '/api/assess', payload: 'a: [1\nb: 2', headers: { 'content-type': 'application/yaml' } }), 400, 'invalid_body');
+    const proto = expectProblem(await postJson('/api/assess', '{"formatVersion": 1, "__proto__": {"x": 1}}'), 422, 'case_invalid');
+    expect(proto.errors[0]).toMatchObject({ path: '__proto__', code: 'unknown_field' });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    const lang = expectProblem(await postJson('/api/assess?lang=fr', exampleCase(SS)), 400, 'bad_parameter');
+    expect(lang.errors[0]).toMatchObject({ path: 'query.lang', found: 'fr' });
+    expectProblem(await app.inject({ method: 'POST', url: '/api/assess', payload: '<case/>', headers: { 'content-type': 'application/xml' } }), 415, 'unsupported_media_type');
+  });
+
+  it('identical requests are answered from the cache with the same bytes; another language or case is not', async () => {
+    const body = JSON.stringify(exampleCase(SS));
+    const a = await postJson('/api/assess?lang=en', body);
+    const b = await postJson('/api/assess?lang=en', body);
+    expect(b.body).toBe(a.body);
+    expect(b.headers['content-type']).toBe('application/json; charset=utf-8');
+    const zh = await postJson('/api/assess?lang=zh', body);
+    expect(zh.json().calcdx.lang).toBe('zh');
+    const other = await postJson('/api/assess?lang=en', JSON.stringify({ ...exampleCase(SS), lesion: { sizeCm: 2 } }));
+    expect(other.body).not.toBe(a.body);
+    const { ResponseCache } = await import('../../src/server/app.js');
+    const c = new ResponseCache(100);
+    for (const k of ['a', 'b']) c.set(k, Buffer.from(k.repeat(20)));
+    c.get('a');
+    for (const k of ['c', 'd', 'e', 'f']) c.set(k, Buffer.from(k.repeat(20)));
+    expect(c.get('b')).toBeUndefined();
+    expect(c.get('a')?.toString()).toBe('a'.repeat(20));
+    expect(c.size).toBe(5);
+    c.set('huge', Buffer.from('h'.repeat(30)));
+    expect(c.get('huge')).toBeUndefined();
+  });
+
+  it('a 2 MiB body → 413 problem', async () => {
+    const big = JSON.stringify({ formatVersion: 1, caseId: 'x'.repeat(2 * 1024 * 1024) });
+    const p = expectProblem(await postJson('/api/assess', big), 413, 'payload_too_large');
+    expect(p.reason).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+  });
+});
+
+describe('POST /api/validate', () => {
+  it('valid case → { valid: true }', async () => {
+    const r = await postJson('/api/validate', exampleCase(SS));
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ valid: true });
+  });
+
+  it('errors with paths, found, allowed and messages in English and Chinese', async () => {
+    const bad = { formatVersion: 1, patient: { age: 200, sex: 'x' }, lesion: { colour: 'blue' } };
+    const en = expectProblem(await postJson('/api/validate?lang=en', bad), 422, 'case_invalid');
+    const zh = expectProblem(await postJson('/api/validate?lang=zh', bad), 422, 'case_invalid');
+    const paths = en.errors.map((e: { path: string }) => e.path).sort();
+    expect(paths).toEqual(['lesion.colour', 'patient.age', 'patient.sex']);
+    expect(zh.errors.map((e: { path: string }) => e.path).sort()).toEqual(paths);
+    const sexEn = en.errors.find((e: { path: string }) => e.path === 'patient.sex');
+    const sexZh = zh.errors.find((e: { path: string }) => e.path === 'patient.sex');
+    expect(sexEn).toMatchObject({ code: 'not_allowed', found: '"x"', allowed: { values: expect.arrayContaining(['male', 'female']) } });
+    expect(sexEn.message).toMatch(/^patient\.sex: found "x"; allowed: one of/);
+    expect(sexZh.message).toMatch(/^patient\.sex:发现 "x";允许:/);
+    expect(en.title).toBe('Not a valid case');
+    expect(zh.title).toBe('病例无效');
+  });
+});
+
+describe('POST /api/report', () => {
+  it('HTML (with a report CSP allowing inline style only), Markdown and text', async () => {
+    const html = await postJson('/api/report?format=html&lang=en', exampleCase(SS));
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(html.body).toMatch(/^<!DOCTYPE html>/);
+    expect(html.headers['content-security-policy']).toBe(CSP_REPORT);
+    expect(CSP_REPORT).toMatch(/style-src 'unsafe-inline'/);
+    expect(CSP_REPORT).toMatch(/script-src 'none'/);
+    expect(html.headers['x-frame-options']).toBe('DENY');
+    const md = await postJson('/api/report?format=md&lang=zh', exampleCase(SS));
+    expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(md.body).toMatch(/^# calcdx 评估报告/m);
+    expect(String(md.headers['content-security-policy'])).not.toMatch(/unsafe-inline/);
+    const text = await postJson('/api/report?format=text&lang=en', exampleCase(SS));
+    expect(text.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(text.body).toMatch(/Differential diagnosis/);
+  });
+
+  it('patient report: Chinese unless asked otherwise; bad format or audience → 400', async () => {
+    const zh = await postJson('/api/report?format=text&audience=patient', exampleCase(SS));
+    expect(zh.statusCode).toBe(200);
+    expect(zh.body).toMatch(/[\u4e00-\u9fff]/);
+    const en = await postJson('/api/report?format=text&audience=patient&lang=en', exampleCase(SS));
+    expect(en.body).not.toMatch(/[\u4e00-\u9fff]{4}/);
+    expectProblem(await postJson('/api/report?format=pdf', exampleCase(SS)), 400, 'bad_parameter');
+    expectProblem(await postJson('/api/report?audience=family', exampleCase(SS)), 400, 'bad_parameter');
+    expectProblem(await postJson('/api/report', { formatVersion: 2 }), 422, 'case_invalid');
+  });
+});
+
+describe('POST /api/followup.ics', () => {
+  it('text/calendar for a case with a surgery date; 422 problem without one', async () => {
+    const r = await postJson('/api/followup.ics?lang=en', exampleCase(SS));
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('text/calendar; charset=utf-8');
+    expect(r.body).toMatch(/^BEGIN:VCALENDAR/);
+    expect(r.body).toMatch(/Soft-tissue tumour follow-up/);
+    const { treatment: _t, ...noDate } = exampleCase(SS);
+    const p = expectProblem(await postJson('/api/followup.ics?lang=zh', noDate), 422, 'no_surgery_date');
+    expect(p.errors[0].path).toBe('treatment.surgeryDate');
+  });
+});
+
+describe('routes, static app, headers', () => {
+  it('unknown routes and methods → 404 problem with security headers', async () => {
+    const a = expectProblem(await app.inject('/api/nothing?secret=1'), 404, 'not_found');
+    expect(a.instance).toBe('/api/nothing');
+    expectProblem(await app.inject({ method: 'DELETE', url: '/api/health' }), 404, 'not_found');
+    const r = await app.inject('/no/such/file.js');
+    expectProblem(r, 404, 'not_found');
+    expectSecurityHeaders(r.headers);
+  });
+
+  it('serves the browser app at / and a 503 problem when it is not built', async () => {
+    const r = await app.inject('/');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('calcdx app');
+    expectSecurityHeaders(r.headers);
+    const bare = await buildServer({ webRoot: join(tmp, 'missing') });
+    try {
+      const p = expectProblem(await bare.inject('/'), 503, 'web_not_built');
+      expect(p.detail).toMatch(/npm run build:web/);
+      expect((await bare.inject('/api/health')).statusCode).toBe(200);
+    } finally { await bare.close(); }
+  });
+});
+
+describe('logs', () => {
+  it('one line per request (method, route, status, duration); never a case value, a query or a file name', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const logged = await buildServer({ webRoot, logger: stream });
+    try {
+      const c = { ...exampleCase(SS), id: 'PATIENT-ZHANG-SAN-4711' };
+      await logged.inject({ method: 'POST', url: '/api/assess?lang=en&note=SECRET-QUERY', payload: JSON.stringify(c), headers: { 'content-type': 'application/json' } });
+      await logged.inject({ method: 'POST', url: '/api/validate', payload: JSON.stringify({ ...c, patient: { age: 'PATIENT-ZHANG-SAN-4711' } }), headers: { 'content-type': 'application/json' } });
+      await logged.inject({ method: 'POST', url: '/api/assess', payload: '{"id": "PATIENT-ZHANG-SAN-4711", oops', headers: { 'content-type': 'application/json' } });
+      const up = multipart([{ name: 'roi', data: 'whole' }, { name: 'file', filename: 'ZHANG-SAN-4711.nii.gz', data: Buffer.from('not a volume') }]);
+      await logged.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
+      const all = lines.join('\n');
+      expect(all).not.toContain('4711');
+      expect(all).not.toContain('SECRET-QUERY');
+      const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+      expect(requests).toHaveLength(4);
+      expect(requests[0]).toMatchObject({ method: 'POST', route: '/api/assess', status: 200, durationMs: expect.any(Number) });
+      expect(requests.map((r) => r.status)).toEqual([200, 422, 400, 422]);
+    } finally { await logged.close(); }
+  });
+});
+
+describe('POST /api/ct', () => {
+  // made when these tests start, not while the test files are collected
+  let volume: Volume;
+  let truth: ReturnType<typeof makePhantom>['truth'];
+  let roi: string;
+  let want: ReturnType<typeof analyseCalcification>;
+  beforeAll(() => {
+    ({ volume, truth } = makePhantom({ preset: 'small' }));
+    const [ci, cj, ck] = truth.roi.center;
+    roi = `sphere-ijk-mm:${ci},${cj},${ck},${truth.roi.radius}`;
+    want = analyseCalcification(volume, truth.roi);
+  });
+
+  function checkResult(r: { statusCode: number; body: string }) {
+    expect(r.statusCode, r.body.slice(0, 400)).toBe(200);
+    const j = ctResultSchema.parse(JSON.parse(r.body));
+    expect(j.findings).toEqual(JSON.parse(JSON.stringify(want.pattern.fragment)));
+    expect((j.measurement.lesion as { calcifiedVoxels: number }).calcifiedVoxels).toBe(truth.calcifiedVoxels);
+    expect(j.measurement.components).toHaveLength(truth.objects.length);
+    const labels = niftiFromBytes('labels.nii', gunzipSync(Buffer.from(j.labels, 'base64')));
+    expect(labels.dims).toEqual(volume.dims);
+    const seen = new Set<number>();
+    let labelled = 0;
+    for (const x of labels.data) if (x > 0) { seen.add(x); labelled++; }
+    expect(seen.size).toBe(truth.objects.length);
+    expect(labelled).toBe(truth.calcifiedVoxels);
+    return j;
+  }
+
+  it('a NIfTI phantom → the measurement, the case-format findings and the label mask', async () => {
+    const up = multipart([{ name: 'file', filename: 'phantom.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: roi }]);
+    checkResult(await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers }));
+  });
+
+  it('the same phantom as DICOM files, and as one zip of them, gives the same findings', async () => {
+    const files = dicomFilesOf(volume);
+    const up = multipart([{ name: 'roi', data: roi }, ...files.map((f) => ({ name: 'files', filename: f.name, data: f.data }))]);
+    checkResult(await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers }));
+    const entries = [{ name: 'series/', data: Buffer.alloc(0) }, ...files.map((f) => ({ name: `series/${f.name}`, data: f.data })), { name: '__MACOSX/series/._x', data: Buffer.from('x') }];
+    const upz = multipart([{ name: 'file', filename: 'series.zip', data: storedZip(entries) }, { name: 'roi', data: roi }]);
+    checkResult(await app.inject({ method: 'POST', url: '/api/ct', payload: upz.payload, headers: upz.headers }));
+    // an archive with a path out of its folder is refused whole
+    const evil = multipart([{ name: 'file', filename: 'evil.zip', data: storedZip([...entries, { name: '../../evil', data: Buffer.from('x') }]) }, { name: 'roi', data: roi }]);
+    expect(expectProblem(await app.inject({ method: 'POST', url: '/api/ct', payload: evil.payload, headers: evil.headers }), 422, 'upload_invalid').detail).toMatch(/evil/);
+  });
+
+  it('an uploaded ROI mask', async () => {
+    const mask = new Uint8Array(volume.data.length);
+    const r = analyseCalcification(volume, truth.roi).roi;
+    void r;
+    // the mask: the phantom's sphere, built from the resolved ROI by labelling with a threshold below everything
+    const all = analyseCalcification(volume, truth.roi, { thresholdHU: -1e9 });
+    for (const c of [all.components]) {
+      const [nx, ny] = c.dims;
+      for (let q = 0; q < c.runs.count; q++) {
+        if (!c.runs.label[q]) continue;
+        const base = nx * (c.runs.j[q]! + ny * c.runs.k[q]!);
+        mask.fill(1, base + c.runs.start[q]!, base + c.runs.end[q]! + 1);
+      }
+    }
+    const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename: 'm.nii', data: encodeNiftiMask(volume, mask) }, { name: 'roi', data: 'mask' }]);
+    const res = await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    expect(res.json().measurement.lesion.calcifiedVoxels).toBe(truth.calcifiedVoxels);
+  });
+
+  it('error paths: ROI missing or malformed, a path mask, bad options, unknown field, no file, not CT, not multipart, too large', async () => {
+    const nii = niftiOf(volume);
+    const send = (parts: Parameters<typeof multipart>[0], url = '/api/ct', a: App = app) => {
+      const up = multipart(parts);
+      return a.inject({ method: 'POST', url, payload: up.payload, headers: up.headers });
+    };
+    const file = { name: 'file', filename: 'v.nii.gz', data: nii };
+    expect(expectProblem(await send([file]), 400, 'roi').reason).toBe('roi_required');
+    expect(expectProblem(await send([file, { name: 'roi', data: 'ball:1,2,3' }]), 400, 'roi').reason).toBe('roi_syntax');
+    expect(expectProblem(await send([file, { name: 'roi', data: 'mask:/etc/passwd' }]), 400, 'roi').reason).toBe('roi_syntax');
+    expect(expectProblem(await send([file, { name: 'roi', data: 'mask' }]), 400, 'roi').reason).toBe('roi_syntax');
+    expect(expectProblem(await send([file, { name: 'roi', data: 'box:500,500,500,600,600,600' }]), 422, 'roi').reason).toMatch(/roi_outside|roi_empty/);
+    const th = expectProblem(await send([file, { name: 'roi', data: roi }, { name: 'threshold', data: 'high' }]), 400, 'bad_parameter');
+    expect(th.errors[0]).toMatchObject({ path: 'form.threshold', found: 'high' });
+    expectProblem(await send([file, { name: 'roi', data: roi }, { name: 'connectivity', data: '8' }]), 400, 'bad_parameter');
+    expectProblem(await send([file, { name: 'roi', data: roi }, { name: 'patientName', data: 'x' }]), 400, 'bad_parameter');
+    expect(expectProblem(await send([{ name: 'roi', data: roi }]), 400, 'upload_invalid').reason).toBe('no_file');
+    expect(expectProblem(await send([{ name: 'file', filename: 'x.bin', data: Buffer.from('hello, not a CT') }, { name: 'roi', data: roi }]), 422, 'imaging').reason).toBe('unknown_format');
+    expect(expectProblem(await send([{ name: 'file', filename: 'x.zip', data: Buffer.from('PK\u0003\u0004garbage') }, { name: 'roi', data: roi }]), 422, 'upload_invalid').reason).toBe('zip_invalid');
+    expectProblem(await app.inject({ method: 'POST', url: '/api/ct', payload: '{}', headers: { 'content-type': 'application/json' } }), 415, 'unsupported_media_type');
+    const small = await buildServer({ webRoot, uploadLimit: 64 * 1024 });
+    try {
+      expectProblem(await send([file, { name: 'roi', data: roi }], '/api/ct', small), 413, 'payload_too_large');
+      // without a Content-Length, the limit is counted while the upload streams
+      const up = multipart([file, { name: 'roi', data: roi }]);
+      const { 'content-length': _cl, ...headers } = up.headers;
+      const { Readable } = await import('node:stream');
+      expectProblem(await small.inject({ method: 'POST', url: '/api/ct', payload: Readable.from([up.payload]), headers }), 413, 'payload_too_large');
+      // a zip that unpacks to more than the limit
+      const zip = storedZip([{ name: 'a', data: Buffer.alloc(40 * 1024) }, { name: 'b', data: Buffer.alloc(40 * 1024) }]);
+      expectProblem(await send([{ name: 'file', filename: 'z.zip', data: zip }, { name: 'roi', data: roi }], '/api/ct', small), 413, 'payload_too_large');
+    } finally { await small.close(); }
+  });
+
+  it('429 with Retry-After when more CT jobs than allowed run at once; temporary files are removed', async () => {
+    const uploads = join(tmp, 'uploads');
+    mkdirSync(uploads);
+    const one = await buildServer({ webRoot, maxCtJobs: 1, tmpDir: uploads, retryAfterSeconds: 7 });
+    await one.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (one.server.address() as { port: number }).port;
+      const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: roi }]);
+      // the first job: headers and half of the body, then it waits
+      const first = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/ct', headers: up.headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        const half = Math.floor(up.payload.length / 2);
+        req.write(up.payload.subarray(0, half));
+        const finish = setInterval(() => {
+          if (readdirSync(uploads).length === 0) return;
+          clearInterval(finish);
+          void fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers }).then(async (second) => {
+            expect(second.status).toBe(429);
+            expect(second.headers.get('retry-after')).toBe('7');
+            const p = await second.json();
+            expect(p).toMatchObject({ code: 'too_many_requests', status: 429 });
+            req.end(up.payload.subarray(half));
+          }, reject);
+        }, 10);
+      });
+      const r = await first;
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body).findings).toEqual(JSON.parse(JSON.stringify(want.pattern.fragment)));
+      expect(readdirSync(uploads)).toEqual([]);
+      // the slot is free again
+      const again = await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers });
+      expect(again.status).toBe(200);
+      expect(readdirSync(uploads)).toEqual([]);
+    } finally { await one.close(); }
+  });
+});
+
+describe('timeouts', () => {
+  it('a body that does not arrive in time → 408 problem; a job that takes too long → 503 problem', async () => {
+    const opts: ServerOptions = {
+      webRoot, requestTimeoutMs: 300, ctTimeoutMs: 300,
+      measureCt: () => new Promise((resolve) => setTimeout(() => resolve({ measurement: {}, findings: { imaging: {} }, labels: '' }), 1500)),
+    };
+    const slow = await buildServer(opts);
+    await slow.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (slow.server.address() as { port: number }).port;
+      const r408 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/assess', headers: { 'content-type': 'application/json', 'content-length': '1000' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.write('{"formatVersion": 1,');
+      });
+      expect(r408.status).toBe(408);
+      expect(JSON.parse(r408.body)).toMatchObject({ code: 'request_timeout', status: 408 });
+      const up = multipart([{ name: 'file', filename: 'v.nii', data: Buffer.from('x') }, { name: 'roi', data: 'whole' }]);
+      const r503 = await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers });
+      expect(r503.status).toBe(503);
+      expect(await r503.json()).toMatchObject({ code: 'timeout', status: 503 });
+    } finally { await slow.close(); }
+  });
+});
+
+describe('over a real socket on 127.0.0.1', () => {
+  let base: string;
+  let live: App;
+  beforeAll(async () => {
+    live = await buildServer({ webRoot });
+    await live.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(live.server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => { await live.close(); });
+
+  it('health, assess and report', async () => {
+    const h = await fetch(`${base}/api/health`);
+    expect(h.status).toBe(200);
+    expect(h.headers.get('x-frame-options')).toBe('DENY');
+    const a = await fetch(`${base}/api/assess`, { method: 'POST', body: JSON.stringify(exampleCase(SS)), headers: { 'content-type': 'application/json' } });
+    expect((await a.json()).differential[0].id).toBe('synovial_sarcoma');
+    const r = await fetch(`${base}/api/report?format=html`, { method: 'POST', body: JSON.stringify(exampleCase(SS)), headers: { 'content-type': 'application/json' } });
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  });
+
+  it('413 problem for a 2 MiB body', async () => {
+    const r = await fetch(`${base}/api/assess`, { method: 'POST', body: JSON.stringify({ caseId: 'x'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(413);
+    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await r.json()).toMatchObject({ code: 'payload_too_large', status: 413 });
+  });
+});
+
+describe('calcdx serve', () => {
+  it('prints the URL, binds 127.0.0.1 and answers; stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+          if (m) resolve(m[0]);
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      const h = await fetch(`${url}/api/health`);
+      expect(await h.json()).toMatchObject({ status: 'ok' });
+    } finally {
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it('refuses a bad port with a usage error', () => {
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--port', 'eighty'], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--port/);
+  });
+});
+
+describe('labels round trip', () => {
+  it('the base64 label mask is a gzip NIfTI', async () => {
+    const { volume, truth } = makePhantom({ preset: 'small', objects: ['rim'] });
+    const [ci, cj, ck] = truth.roi.center;
+    const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${truth.roi.radius}` }]);
+    const r = await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
+    const bytes = Buffer.from(r.json().labels, 'base64');
+    expect(bytes[0]).toBe(0x1f);
+    expect(gunzipSync(bytes).readInt32LE(0)).toBe(348);
+    expect(r.json().findings.imaging.calcification).toMatchObject({ morphology: ['rim'] });
+  });
+});
+
+// last: these spawn the CLI, four node processes that each load the knowledge base
+describe('POST /api/assess and the CLI', () => {
+  it.each(exampleFiles)('%s: the same JSON as `calcdx assess --format json`', async (f) => {
+    const cli = spawnSync(process.execPath, [BIN, 'assess', join(EX, f), '--format', 'json', '--lang', 'en'], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+    expect(cli.status).toBe(0);
+    const want = JSON.parse(cli.stdout);
+    const r = await postJson('/api/assess?lang=en', exampleCase(f));
+    expect(r.statusCode).toBe(200);
+    const got = assessmentSchema.parse(r.json());
+    expect(got.differential[0]!.id).toBe(want.differential[0].id);
+    expect(got).toEqual(want);
+  });
+});

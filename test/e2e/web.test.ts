@@ -1,0 +1,312 @@
+/**
+ * End-to-end in a real browser: the app of web/ (built here by scripts/build-web.mjs),
+ * served by the real HTTP server (src/server), driven by playwright-core in Debian's Chromium
+ * (/usr/bin/chromium; CI installs it, no browser is ever downloaded). Screenshots and figures go
+ * to test-output/screenshots/ and test-output/web-metrics.json.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { parse } from 'yaml';
+import { ROOT } from '../../src/test-support/cases.js';
+import { buildServer, type FastifyInstance } from '../../src/server/app.js';
+import { makePhantom } from '../../src/imaging/phantom.js';
+import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
+import { FIELDS, getPath } from '../../web/src/fields.js';
+import { fieldId } from '../../web/src/form.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const EX = join(ROOT, 'examples', 'cases');
+const OUT = join(ROOT, 'test-output');
+const SHOTS = join(OUT, 'screenshots');
+const metrics: Record<string, unknown> = {};
+
+let server: FastifyInstance;
+let base: string;
+let ctx: BrowserContext;
+let profile: string;
+let tmp: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`);
+  }
+  tmp = mkdtempSync(join(tmpdir(), 'calcdx-web-'));
+  // a private build, so that nothing else rebuilding dist/web meanwhile can disturb the tests
+  const webRoot = join(tmp, 'web');
+  const built = execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs'), '--out', webRoot], { cwd: ROOT, encoding: 'utf8' });
+  metrics.build = built.trim();
+  mkdirSync(SHOTS, { recursive: true });
+  profile = mkdtempSync(join(tmpdir(), 'calcdx-chromium-'));
+  server = await buildServer({ logger: false, webRoot });
+  base = await server.listen({ port: 0, host: '127.0.0.1' });
+  ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-GB',
+    acceptDownloads: true,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  await server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'web-metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+});
+
+async function openApp(opts: { lang?: 'en' | 'zh' } = {}): Promise<Page> {
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/favicon/.test(m.location().url)) errors.push(m.text()); });
+  (page as Page & { errors?: string[] }).errors = errors;
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-ready]');
+  if (opts.lang) await setLang(page, opts.lang);
+  return page;
+}
+
+async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
+  if ((await page.inputValue('#lang')) !== lang) {
+    await page.selectOption('#lang', lang);
+    await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang);
+  }
+}
+
+/** Fills the form through its controls as a user would (labels clicked, options chosen, text typed). */
+async function fillCase(page: Page, doc: unknown): Promise<void> {
+  page.once('dialog', (d) => void d.accept());
+  await page.click('#clear');
+  for (const f of FIELDS) {
+    const v = getPath(doc, f.path);
+    if (v === undefined) continue;
+    const id = fieldId(f.path);
+    switch (f.kind) {
+      case 'bool': await page.click(`label[for="${id}-${String(v)}"]`); break;
+      case 'enum': case 'int-enum': await page.selectOption(`#${id}`, String(v)); break;
+      case 'multi': for (const m of v as string[]) await page.check(`#${id}-${m}`); break;
+      default: await page.fill(`#${id}`, String(v));
+    }
+  }
+}
+
+const topEntity = (page: Page): Promise<string | null> => page.getAttribute('#top-diagnosis', 'data-entity');
+
+function cliAssess(file: string): { differential: Array<{ id: string; probability: number }> } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'calcdx.js'), 'assess', file, '--format', 'json', '--lang', 'en'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`calcdx assess failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const pct = (p: number): string => { const v = p * 100; return v > 0 && v < 1 ? `${v.toFixed(1)}%` : `${Math.round(v)}%`; };
+
+describe('web app', () => {
+  it('loads and the form is usable quickly', async () => {
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await ctx.newPage();
+      const t0 = Date.now();
+      await page.goto(`${base}/`);
+      await page.waitForSelector('body[data-ready]');
+      const ready = await page.evaluate(() => performance.getEntriesByName('calcdx-ready')[0]?.startTime ?? -1);
+      runs.push(Math.round(ready));
+      metrics.firstLoadWallMs = [...((metrics.firstLoadWallMs as number[] | undefined) ?? []), Date.now() - t0];
+      if (i === 0) await page.screenshot({ path: join(SHOTS, 'first-load-1280.png') });
+      await page.close();
+    }
+    metrics.formUsableMs = runs;
+    expect(Math.min(...runs)).toBeGreaterThan(0);
+    expect(Math.min(...runs)).toBeLessThan(5000);
+  });
+
+  it('fills every example case through the form and leads with the same diagnosis as the CLI and the server', async () => {
+    const page = await openApp({ lang: 'en' });
+    const files = readdirSync(EX).filter((f) => /\.ya?ml$/.test(f)).sort();
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const doc = parse(readFileSync(join(EX, f), 'utf8'));
+      await fillCase(page, doc);
+      const cli = cliAssess(join(EX, f));
+      await page.waitForFunction((id) => document.querySelector('#top-diagnosis')?.getAttribute('data-entity') === id, cli.differential[0]!.id, { timeout: 5000 })
+        .catch(() => undefined);
+      expect(await topEntity(page), f).toBe(cli.differential[0]!.id);
+      // the server answers the same, and the page shows the same probabilities for the leading five
+      const res = await fetch(`${base}/api/assess?lang=en`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      const server = await res.json() as { differential: Array<{ id: string; probability: number }> };
+      expect(server.differential.map((d) => d.id)).toEqual(cli.differential.map((d) => d.id));
+      const shown = await page.$$eval('details.dx', (els) => els.slice(0, 5).map((e) => [e.getAttribute('data-entity'), e.querySelector('.bar-value')?.textContent]));
+      // (the server rounds to 6 decimals: compare the shown percentage where that rounding cannot matter)
+      expect(shown.map((x) => x[0]), f).toEqual(server.differential.slice(0, 5).map((d) => d.id));
+      server.differential.slice(0, 5).forEach((d, n) => { if (d.probability >= 1e-3) expect(shown[n]![1], f).toBe(pct(d.probability)); });
+      await page.screenshot({ path: join(SHOTS, `case-${f.replace(/\.ya?ml$/, '')}.png`) });
+    }
+    // the evidence of an entity opens on click
+    await page.click('details.dx >> nth=0 >> summary');
+    expect(await page.locator('details.dx >> nth=0 >> .evidence li').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'evidence-open.png'), fullPage: false });
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('switches language and remembers the choice', async () => {
+    const page = await openApp({ lang: 'en' });
+    expect(await page.textContent('#results-heading')).toBe('Assessment');
+    await setLang(page, 'zh');
+    expect(await page.textContent('#results-heading')).toBe('评估');
+    expect(await page.textContent('#g-patient legend')).toBe('患者');
+    await page.setInputFiles('#import-file', join(EX, 'myositis-ossificans-thigh.yaml'));
+    await page.waitForSelector('#notice .alert-info');
+    await page.reload();
+    await page.waitForSelector('body[data-ready]');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.textContent('#case-heading')).toBe('病例');
+    await page.setInputFiles('#import-file', join(EX, 'myositis-ossificans-thigh.yaml'));
+    await page.waitForSelector('#notice .alert-info');
+    await page.screenshot({ path: join(SHOTS, 'zh-1280.png') });
+    await setLang(page, 'en');
+    await page.close();
+  });
+
+  it('works at tablet width and with the keyboard, every control labelled', async () => {
+    const page = await openApp({ lang: 'en' });
+    await page.reload();
+    await page.waitForSelector('body[data-ready]');
+    // Tab from the top reaches the skip link first, then the header's controls
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('import-file');
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.setInputFiles('#import-file', join(EX, 'tumoral-calcinosis-hip.yaml'));
+    await page.waitForSelector('#notice .alert-info');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SHOTS, 'tablet-768.png') });
+    const unlabelled = await page.$$eval('input, select, textarea, button', (els) => els.filter((e) => {
+      const el = e as HTMLInputElement;
+      if (el.type === 'hidden') return false;
+      const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent?.trim());
+      return !named;
+    }).map((e) => e.outerHTML.slice(0, 80)));
+    expect(unlabelled).toEqual([]);
+    // keyboard: a tri-state answered with the arrow keys updates the assessment
+    await page.setViewportSize({ width: 1280, height: 800 });
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#clear');
+    await page.fill('#f-patient-age', '45');
+    const before = await page.getAttribute('body', 'data-updates');
+    await page.focus('#f-symptoms-fever-unknown');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isChecked('#f-symptoms-fever-false')).toBe(true);
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isChecked('#f-symptoms-fever-true')).toBe(true);
+    await page.waitForFunction((b) => document.body.dataset.updates !== b, before);
+    // a next-best-question prompt moves the focus to its form field
+    const q = page.locator('button.question').first();
+    const finding = await q.getAttribute('data-finding');
+    await q.focus();
+    await page.keyboard.press('Enter');
+    const focused = await page.evaluate(() => document.activeElement?.closest('.field')?.getAttribute('data-path') ?? null);
+    expect(finding?.startsWith(focused ?? '<none>')).toBe(true);
+    await page.close();
+  });
+
+  it('downloads the follow-up calendar and renders the print views', async () => {
+    const page = await openApp({ lang: 'en' });
+    await page.setInputFiles('#import-file', join(EX, 'synovial-sarcoma-knee.yaml'));
+    await page.waitForSelector('#notice .alert-info');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#ics')]);
+    expect(download.suggestedFilename()).toBe('calcdx-followup.ics');
+    const ics = readFileSync((await download.path())!, 'utf8');
+    expect(ics).toContain('BEGIN:VCALENDAR');
+    const server = await (await fetch(`${base}/api/followup.ics?lang=en`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: readFileSync(join(EX, 'synovial-sarcoma-knee.yaml'), 'utf8').replace(/^#.*\n/, '') === '' ? '{}' : JSON.stringify(parse(readFileSync(join(EX, 'synovial-sarcoma-knee.yaml'), 'utf8'))) })).text();
+    const starts = (s: string) => s.match(/DTSTART[^\r\n]*/g);
+    expect(starts(ics)).toEqual(starts(server));
+    expect(starts(ics)!.length).toBeGreaterThan(3);
+
+    for (const audience of ['clinician', 'patient'] as const) {
+      await page.click(`#print-${audience}`);
+      await page.waitForSelector('#report-dialog[open] #report-frame');
+      const frame = page.frameLocator('#report-frame');
+      await frame.locator('html[data-ready]').waitFor();
+      const h1 = await frame.locator('h1').first().textContent();
+      expect(h1?.length).toBeGreaterThan(3);
+      // the report's own stylesheet is applied despite the page's CSP
+      const sheets = await frame.locator('html').evaluate(() => document.adoptedStyleSheets.length);
+      expect(sheets).toBe(1);
+      await page.screenshot({ path: join(SHOTS, `print-${audience}.png`) });
+      await page.click('#report-close');
+      await page.waitForSelector('#report-dialog:not([open])', { state: 'hidden' });
+    }
+    // the report prints to PDF
+    const html = await (await fetch(`${base}/api/report?format=html&lang=en&audience=clinician`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parse(readFileSync(join(EX, 'synovial-sarcoma-knee.yaml'), 'utf8'))) })).text();
+    const pdfPage = await ctx.newPage();
+    await pdfPage.setContent(html);
+    const pdf = await pdfPage.pdf({ format: 'A4', printBackground: true });
+    writeFileSync(join(SHOTS, 'report-clinician.pdf'), pdf);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    await pdfPage.close();
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('opens a CT volume, sets the ROI by click and radius, measures on the server and fills the findings', async () => {
+    const { volume } = makePhantom({ preset: 'small' });
+    const file = join(tmp, 'phantom.nii');
+    writeFileSync(file, encodeNiftiMask(volume, volume.data, { intent: 'none', description: 'calcdx phantom' }));
+    const page = await openApp({ lang: 'en' });
+    await page.click('#ct-panel summary');
+    await page.setInputFiles('#ct-file', file);
+    await page.waitForSelector('#ct-panel[data-loaded]', { state: 'attached', timeout: 30_000 });
+    // a click in the viewer sets the centre
+    const box = (await page.locator('#ct-canvas').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.25);
+    await page.waitForFunction(() => (document.querySelector('#ct-x') as HTMLInputElement).value !== '');
+    expect(await page.inputValue('#ct-roi')).toMatch(/^sphere-mm:/);
+    // a box dragged across the axial view (top-left tile) gives a box-mm ROI
+    await page.check('#ct-box');
+    await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.4, { steps: 5 });
+    await page.mouse.up();
+    expect(await page.inputValue('#ct-roi')).toMatch(/^box-mm:(-?[\d.]+,){5}-?[\d.]+$/);
+    metrics.ctBoxRoi = await page.inputValue('#ct-roi');
+    await page.uncheck('#ct-box');
+    // then the exact centre of the mass (RAS mm, as the viewer shows) and the radius
+    const a = volume.affine;
+    const [i, j, k] = [48, 48, 32];
+    const lps = [0, 1, 2].map((r) => a[4 * r]! * i + a[4 * r + 1]! * j + a[4 * r + 2]! * k + a[4 * r + 3]!);
+    await page.fill('#ct-x', String(-lps[0]!)); await page.dispatchEvent('#ct-x', 'change');
+    await page.fill('#ct-y', String(-lps[1]!)); await page.dispatchEvent('#ct-y', 'change');
+    await page.fill('#ct-z', String(lps[2]!)); await page.dispatchEvent('#ct-z', 'change');
+    await page.fill('#ct-r', '36'); await page.dispatchEvent('#ct-r', 'change');
+    expect(await page.inputValue('#ct-roi')).toMatch(/^sphere-mm:[-\d.]+,[-\d.]+,[-\d.]+,36$/);
+    await page.selectOption('#ct-window', 'bone');
+    await page.click('#ct-measure');
+    await page.waitForSelector('#ct-panel[data-measured][data-overlay]', { state: 'attached', timeout: 60_000 })
+      .catch(async (e) => { throw new Error(`${(e as Error).message}\nstatus: ${await page.textContent('#ct-status')}`); });
+    expect(await page.textContent('#ct-status')).toMatch(/component/);
+    const maxHU = await page.inputValue('#f-imaging-ct-maxHU');
+    expect(Number(maxHU)).toBeGreaterThan(100);
+    expect(await page.locator('.field.measured[data-path="imaging.ct.maxHU"] .measured-badge').isVisible()).toBe(true);
+    expect(await page.locator('.field.measured').count()).toBeGreaterThan(2);
+    expect(await page.locator('#f-imaging-calcification-morphology input:checked').count()).toBeGreaterThan(0);
+    await page.evaluate(() => document.querySelector('.ct-viewer')?.scrollIntoView({ block: 'center' }));
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(SHOTS, 'ct-overlay.png') });
+    await page.screenshot({ path: join(SHOTS, 'ct-filled.png') });
+    // editing a measured field takes the mark away
+    await page.fill('#f-imaging-ct-maxHU', '500');
+    expect(await page.locator('.field.measured[data-path="imaging.ct.maxHU"]').count()).toBe(0);
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
