@@ -44,8 +44,27 @@ export function findingValueText(kb: KnowledgeBase, findingId: string, value: st
   }
 }
 
+/**
+ * findingValueText per knowledge base, language, finding and value: the texts depend on nothing
+ * else, and a JSON answer needs about 650 of them (23 entities × ~28 evidence terms).
+ */
+type TextCache = Record<Lang, Map<string, Map<string, string>>>;
+const valueTexts = new WeakMap<KnowledgeBase, TextCache>();
+
+/** findingValueText, remembered per knowledge base (the knowledge base is not changed once loaded). */
+export function cachedFindingValueText(kb: KnowledgeBase, findingId: string, value: string, lang: Lang): string {
+  let byLang = valueTexts.get(kb);
+  if (byLang === undefined) valueTexts.set(kb, byLang = { en: new Map(), zh: new Map() });
+  const byFinding = byLang[lang];
+  let byValue = byFinding.get(findingId);
+  if (byValue === undefined) byFinding.set(findingId, byValue = new Map());
+  let text = byValue.get(value);
+  if (text === undefined) byValue.set(value, text = findingValueText(kb, findingId, value, lang));
+  return text;
+}
+
 export function evidenceText(kb: KnowledgeBase, e: EvidenceTerm, lang: Lang): string {
-  return findingValueText(kb, e.finding, e.value, lang);
+  return cachedFindingValueText(kb, e.finding, e.value, lang);
 }
 
 export function questionText(kb: KnowledgeBase, findingId: string, lang: Lang): string {

@@ -5,11 +5,43 @@
  * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}].
  */
 import type { Assessment } from '../core/engine/assess.js';
+import type { EvidenceTerm } from '../core/engine/differential.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { t, type Lang } from '../i18n/index.js';
-import { entityName, evidenceText, findingLabel, questionText } from './describe.js';
+import { cachedFindingValueText, entityName, findingLabel, questionText } from './describe.js';
 
-const round = (x: number, d = 6): number => Number(x.toFixed(d));
+/**
+ * x rounded to d decimals (half away from zero, as toFixed): multiplying and Math.round cost a
+ * fraction of Number(x.toFixed(d)), and the JSON answer has about 1,400 numbers.
+ */
+const round = (x: number, d = 6): number => {
+  const k = d === 6 ? 1e6 : 10 ** d;
+  return x < 0 ? -Math.round(-x * k) / k : Math.round(x * k) / k;
+};
+const round4 = (x: number): number => (x < 0 ? -Math.round(-x * 1e4) / 1e4 : Math.round(x * 1e4) / 1e4);
+
+interface EvidenceJson { finding: string; value: string; role: EvidenceTerm['role']; direction: EvidenceTerm['direction']; lr: number; logLr: number; text: string }
+
+/**
+ * Evidence terms listed in the JSON output: those that change the odds by at least 10 %
+ * (|logLr| ≥ ln 1.1, LR ≥ 1.1 or ≤ 1/1.1). The engine keeps terms from |logLr| ≥ 0.05 (5 %) for
+ * the reports; the weaker ones among them (about a fifth of the ~650 terms of a typical case) made
+ * the answer ~20 % larger; the probabilities are computed from all terms either way.
+ */
+export const JSON_MIN_ABS_LOG_LR = Math.log(1.1);
+
+function evidenceJson(kb: KnowledgeBase, terms: readonly EvidenceTerm[], lang: Lang): EvidenceJson[] {
+  const out: EvidenceJson[] = [];
+  for (let i = 0; i < terms.length; i++) {
+    const e = terms[i]!;
+    if (Math.abs(e.logLr) < JSON_MIN_ABS_LOG_LR) continue;
+    out.push({
+      finding: e.finding, value: e.value, role: e.role, direction: e.direction,
+      lr: round4(e.lr), logLr: round4(e.logLr), text: cachedFindingValueText(kb, e.finding, e.value, lang),
+    });
+  }
+  return out;
+}
 
 export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang): Record<string, unknown> {
   const items = (xs: Array<{ id: string; text: { en: string; zh: string } }>) => xs.map((x) => ({ id: x.id, text: x.text[lang] }));
@@ -23,10 +55,7 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang): 
       probability: round(d.probability),
       group: d.group,
       prior: round(d.prior),
-      evidence: d.evidence.map((e) => ({
-        finding: e.finding, value: e.value, role: e.role, direction: e.direction,
-        lr: round(e.lr, 4), logLr: round(e.logLr, 4), text: evidenceText(kb, e, lang),
-      })),
+      evidence: evidenceJson(kb, d.evidence, lang),
     })),
     groups: Object.fromEntries(Object.entries(a.groups).map(([k, v]) => [k, round(v)])),
     malignancy: {

@@ -30,7 +30,7 @@ import { kbEntityJson } from '../report/kb-view.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
 import { VERSION } from '../report/version.js';
-import { measureUpload, receiveCtUpload, uploadDir, type CtInput, type CtResult } from './ct.js';
+import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from './ct.js';
 import { openApiDocument } from './openapi.js';
 import { badParameter, HttpProblem, issueErrors, toProblem } from './problem.js';
 
@@ -175,7 +175,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // ---- request bookkeeping: timeouts and one log line per request
   const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
   const received = new WeakSet<FastifyRequest>();
-  const isCt = (req: FastifyRequest) => req.routeOptions.url === '/api/ct';
+  const isCt = (req: FastifyRequest) => req.routeOptions.url === '/api/ct' || req.routeOptions.url === '/api/volume';
 
   app.addHook('onRequest', async (req, reply) => {
     const ms = isCt(req) ? o.ctTimeoutMs : o.requestTimeoutMs;
@@ -310,9 +310,10 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     return r.ics;
   });
 
-  // CT: a slot is taken before the upload is read, and given back when the answer is ready
+  // CT uploads (/api/ct, /api/volume): one pool of job slots; a slot is taken before the upload is
+  // read, and given back when the answer is ready; the upload's folder is removed then too
   let ctJobs = 0;
-  app.post('/api/ct', async (req, reply) => {
+  async function ctUpload<T>(req: FastifyRequest, form: UploadForm, work: (input: CtInput) => Promise<T>): Promise<T> {
     langOf(req);
     if (!req.isMultipart()) throw new HttpProblem(415, 'unsupported_media_type', (l) => t(l, 'server.ct_multipart'));
     const length = Number(req.headers['content-length']);
@@ -324,15 +325,30 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
     try {
       tmp = await uploadDir(tmpRoot);
-      const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles });
+      const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles }, form);
       received.add(req);
-      const result = await measure(input);
-      if (reply.sent) return reply;
-      return result;
+      return await work(input);
     } finally {
       ctJobs--;
       await tmp?.remove();
     }
+  }
+
+  app.post('/api/ct', async (req, reply) => {
+    const result = await ctUpload(req, CT_FORM, measure);
+    if (reply.sent) return reply;
+    return result;
+  });
+
+  // the HU volume of an upload (a DICOM series, typically) as a gzip NIfTI-1 file, for the viewer
+  app.post('/api/volume', async (req, reply) => {
+    const v = await ctUpload(req, VOLUME_FORM, volumeUpload);
+    if (reply.sent) return reply;
+    return reply.type('application/gzip')
+      .header('x-calcdx-warnings', asciiJson(v.warnings))
+      .header('x-calcdx-dims', v.dims.join(','))
+      .header('content-disposition', 'inline; filename="calcdx-volume.nii.gz"')
+      .send(v.nifti);
   });
 
   // ---- the browser app

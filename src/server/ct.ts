@@ -1,8 +1,9 @@
 /**
- * POST /api/ct: a CT upload (one NIfTI file, several DICOM files, or one .zip of DICOM files,
- * plus an optional ROI mask) is written to a private temporary folder (mode 0700, names chosen
- * here, never the uploaded ones), read and measured as `calcdx ct --json` does, and the folder
- * is deleted afterwards, whatever happened.
+ * POST /api/ct and POST /api/volume: a CT upload (one NIfTI file, several DICOM files, or one .zip
+ * of DICOM files, plus for /api/ct an optional ROI mask) is written to a private temporary folder
+ * (mode 0700, names chosen here, never the uploaded ones), read, and measured as `calcdx ct --json`
+ * does (/api/ct) or returned as a NIfTI volume (/api/volume); the folder is deleted afterwards,
+ * whatever happened. Errors about a file name it by the name it was uploaded under.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -20,7 +21,8 @@ import { readVolume } from '../imaging/read-volume.js';
 import { parseRoiSpec, ROI_SPEC_HELP, RoiError, type RoiSpec } from '../imaging/roi.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeNiftiMask } from '../imaging/write-nifti.js';
-import { badParameter, HttpProblem } from './problem.js';
+import { badParameter, HttpProblem, UploadImagingError } from './problem.js';
+import { ImagingError } from '../imaging/errors.js';
 
 export interface CtLimits {
   /** total bytes of an upload (and of what a zip unpacks to) */
@@ -34,6 +36,16 @@ export interface CtInput {
   volumePath: string;
   maskPath?: string;
   fields: Record<string, string>;
+  /** the upload's temporary files and folders (absolute paths) → the names they were uploaded under */
+  names?: ReadonlyMap<string, string>;
+}
+
+/** What an upload may hold besides its volume files. */
+export interface UploadForm {
+  /** the form fields allowed */
+  fields: ReadonlySet<string>;
+  /** whether a file part named "mask" is the ROI mask (else it is refused) */
+  mask: boolean;
 }
 
 export interface CtResult {
@@ -43,6 +55,19 @@ export interface CtResult {
 }
 
 const FIELDS = new Set(['roi', 'threshold', 'connectivity', 'minVoxels', 'series']);
+/** the form of POST /api/ct */
+export const CT_FORM: UploadForm = { fields: FIELDS, mask: true };
+/** the form of POST /api/volume: files and an optional series */
+export const VOLUME_FORM: UploadForm = { fields: new Set(['series']), mask: false };
+
+/** An uploaded file name as shown in a message: its last path part, printable, at most 120 characters. */
+function displayName(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  // eslint-disable-next-line no-control-regex
+  const base = raw.split(/[\\/]/).filter(Boolean).pop()?.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?') ?? '';
+  if (!base) return undefined;
+  return base.length > 120 ? `${base.slice(0, 117)}…` : base;
+}
 
 const tooLarge = (limit: number) => new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.upload_too_large', { limit }));
 
@@ -71,7 +96,7 @@ async function startsWithZip(path: string): Promise<boolean> {
 }
 
 /** Unpacks a zip into `dest` under names chosen here (no path from the archive is used). */
-async function unzip(zipPath: string, dest: string, limits: CtLimits): Promise<number> {
+async function unzip(zipPath: string, dest: string, limits: CtLimits, names: Map<string, string>, zipName: string): Promise<number> {
   const bad = (detail: string) => new HttpProblem(422, 'upload_invalid', (lang) => t(lang, 'server.zip_invalid', { detail }), { reason: 'zip_invalid' });
   let zip: yauzl.ZipFile;
   try { zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }); } catch (e) {
@@ -96,7 +121,9 @@ async function unzip(zipPath: string, dest: string, limits: CtLimits): Promise<n
       if (entry.uncompressedSize > limits.uploadBytes - budget.used) throw tooLarge(limits.uploadBytes);
       let stream;
       try { stream = await zip.openReadStreamPromise(entry); } catch (e) { throw bad((e as Error).message); }
-      await pipeline(stream, budget.meter(), createWriteStream(join(dest, `z${String(n).padStart(6, '0')}`), { flags: 'wx', mode: 0o600 }))
+      const target = join(dest, `z${String(n).padStart(6, '0')}`);
+      names.set(target, `${zipName}/${displayName(entry.fileName) ?? `#${n}`}`);
+      await pipeline(stream, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }))
         .catch((e: unknown) => { throw e instanceof HttpProblem ? e : bad((e as Error).message); });
     }
   } finally { zip.close(); }
@@ -104,33 +131,36 @@ async function unzip(zipPath: string, dest: string, limits: CtLimits): Promise<n
 }
 
 /**
- * Reads the multipart upload into `dir`. Form fields are checked here; the files are written as
- * in/f000001 … (or mask) and a single zip is unpacked into zip/.
+ * Reads the multipart upload into `dir`. Form fields are checked here (`form`: those allowed,
+ * and whether a mask may come); the files are written as in/f000001 … (or mask) and a single zip
+ * is unpacked into zip/. The names they were uploaded under are kept for messages only.
  */
-export async function receiveCtUpload(request: FastifyRequest, dir: string, limits: CtLimits): Promise<CtInput> {
+export async function receiveCtUpload(request: FastifyRequest, dir: string, limits: CtLimits, form: UploadForm = CT_FORM): Promise<CtInput> {
   const inDir = join(dir, 'in');
   await mkdir(inDir, { mode: 0o700 });
   const budget = new ByteBudget(limits.uploadBytes);
   const files: string[] = [];
   let maskPath: string | undefined;
   const fields: Record<string, string> = {};
+  const names = new Map<string, string>([[dir, 'upload'], [inDir, 'upload']]);
   const parts = request.parts({
     limits: { fileSize: limits.uploadBytes, files: limits.maxFiles + 1, fields: 20, fieldSize: 64 * 1024, parts: limits.maxFiles + 21, headerPairs: 100 },
   });
   for await (const part of parts) {
     if (part.type === 'file') {
       let target: string;
-      if (part.fieldname === 'mask') {
+      if (part.fieldname === 'mask' && form.mask) {
         if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
         target = maskPath = join(dir, 'mask');
       } else {
         if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
         target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
         files.push(target);
+        names.set(target, displayName(part.filename) ?? `#${files.length}`);
       }
       await pipeline(part.file, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
     } else {
-      if (!FIELDS.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...FIELDS, 'mask', '(files)'].join(', '));
+      if (!form.fields.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...form.fields, ...(form.mask ? ['mask'] : []), '(files)'].join(', '));
       fields[part.fieldname] = String(part.value);
     }
   }
@@ -139,14 +169,64 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
     if (await startsWithZip(files[0]!)) {
       const zipDir = join(dir, 'zip');
       await mkdir(zipDir, { mode: 0o700 });
-      const count = await unzip(files[0]!, zipDir, limits);
+      const zipName = names.get(files[0]!)!;
+      names.set(zipDir, zipName);
+      const count = await unzip(files[0]!, zipDir, limits, names, zipName);
       await rm(files[0]!, { force: true });
       if (!count) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'empty_zip' });
-      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields };
+      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields, names };
     }
-    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields };
+    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields, names };
   }
-  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields };
+  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields, names };
+}
+
+/** Replaces the upload's temporary paths (and file names) in a text by the names they were uploaded under. */
+export function uploadedNames(text: string, names: ReadonlyMap<string, string> | undefined): string {
+  if (!names?.size) return text;
+  const pairs: Array<[string, string]> = [];
+  for (const [path, name] of names) {
+    pairs.push([path, name]);
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    if (/^[fz]\d{6}$/.test(base)) pairs.push([base, name]);
+  }
+  // longest first, so a folder never replaces the start of a path inside it
+  pairs.sort((a, b) => b[0].length - a[0].length);
+  // whole names only: f000012 is not inside f0000123 or xf000012
+  const re = new RegExp(`(?<![\\w.-])(?:${pairs.map(([p]) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\w])`, 'g');
+  const map = new Map(pairs);
+  return text.replace(re, (m) => map.get(m) ?? m);
+}
+
+/**
+ * Reads the volume of an upload received by receiveCtUpload (the `series` field picks one of
+ * several DICOM series). An imaging error names the file by its uploaded name; the volume's
+ * warnings too.
+ */
+export async function readUploadedVolume(input: CtInput, series?: string): Promise<Volume> {
+  let volume: Volume;
+  try {
+    volume = await readVolume(input.volumePath, series ? { seriesInstanceUid: series } : {});
+  } catch (e) {
+    if (e instanceof ImagingError && !(e instanceof UploadImagingError)) {
+      throw new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names));
+    }
+    throw e;
+  }
+  volume.warnings = volume.warnings.map((w) => uploadedNames(w, input.names));
+  return volume;
+}
+
+/** Reads the volume of an upload received with VOLUME_FORM: the HU volume as a gzip NIfTI-1 file. */
+export async function volumeUpload(input: CtInput): Promise<{ nifti: Buffer; warnings: string[]; dims: [number, number, number] }> {
+  const volume = await readUploadedVolume(input, input.fields.series || undefined);
+  const nifti = encodeNiftiMask(volume, volume.data, { gzip: true, intent: 'none', description: 'calcdx HU volume' });
+  return { nifti, warnings: volume.warnings, dims: volume.dims };
+}
+
+/** A JSON array of strings that fits in an HTTP header: every character outside printable ASCII escaped. */
+export function asciiJson(list: readonly string[]): string {
+  return JSON.stringify(list).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function numberField(name: string, raw: string | undefined, fallback: number, ok: (x: number) => boolean, allowed: string): number {
@@ -179,7 +259,7 @@ export function ctOptions(fields: Record<string, string>, hasMask: boolean): { r
 /** Reads and measures an upload received by receiveCtUpload. */
 export async function measureUpload(input: CtInput): Promise<CtResult> {
   const o = ctOptions(input.fields, input.maskPath !== undefined);
-  const volume: Volume = await readVolume(input.volumePath, o.series ? { seriesInstanceUid: o.series } : {});
+  const volume: Volume = await readUploadedVolume(input, o.series);
   let spec: RoiSpec;
   if (o.roiText.trim().toLowerCase() === 'mask') {
     const mv = niftiFromBytes('mask', await readFile(input.maskPath!));

@@ -78,6 +78,11 @@ export const ctFormSchema = z.object({
   series: z.string().optional().describe('SeriesInstanceUID when the upload holds several series'),
 });
 
+export const volumeFormSchema = z.object({
+  file: z.array(z.string()).describe('the DICOM files of one series (form parts with any name), one .zip of DICOM files, or one NIfTI file (.nii, .nii.gz)'),
+  series: z.string().optional().describe('SeriesInstanceUID when the upload holds several series'),
+});
+
 const json = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output' });
 
 /** Removes the $schema and $id keys that a component schema must not repeat. */
@@ -166,6 +171,28 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/volume': {
+        post: {
+          summary: 'the HU volume of an uploaded CT (a DICOM series, a zip of one, or a NIfTI file) as a gzip-compressed NIfTI-1 file, for a viewer',
+          parameters: [langParam],
+          requestBody: { required: true, content: { 'multipart/form-data': { schema: ref('VolumeForm') } } },
+          responses: {
+            200: {
+              description: 'the volume in Hounsfield units (int16, or float32 when the rescale is not integral) over the CT grid, with its orientation (RAS sform and qform)',
+              headers: {
+                'X-Calcdx-Warnings': { description: 'the reader\'s warnings (gantry tilt, irregular spacing, not CT…) as a JSON array of strings, non-ASCII characters escaped as \\uXXXX', schema: { type: 'string' } },
+                'X-Calcdx-Dims': { description: 'columns,rows,slices', schema: { type: 'string' } },
+              },
+              content: { 'application/gzip': { schema: { type: 'string', contentMediaType: 'application/gzip' } } },
+            },
+            400: problemResponse('no file, or a field not allowed'),
+            413: problemResponse('upload larger than the limit, or too many files'),
+            415: problemResponse('not multipart/form-data'),
+            422: problemResponse('the upload is not a readable CT volume (the detail names the file by its uploaded name)'),
+            429: problemResponse('too many CT jobs (measurements and conversions together) at once; retry after the Retry-After seconds'),
+          },
+        },
+      },
       '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
     },
     components: {
@@ -179,6 +206,7 @@ export function openApiDocument(): Record<string, unknown> {
         KbEntity: component(json(kbEntitySchema)),
         CtForm: component(json(ctFormSchema)),
         CtResult: component(json(ctResultSchema)),
+        VolumeForm: component(json(volumeFormSchema)),
       },
     },
   };

@@ -10,6 +10,14 @@ import { ImagingError } from '../imaging/errors.js';
 import { RoiError } from '../imaging/roi.js';
 import { CalcdxError } from '../io/errors.js';
 
+/** An imaging error about an upload, its file and detail given with the names the files were uploaded under. */
+export class UploadImagingError extends ImagingError {
+  constructor(original: ImagingError, file: string, detail: string) {
+    super(original.code, file, detail, original.series, { cause: original });
+    this.name = 'ImagingError';
+  }
+}
+
 export const PROBLEM_BASE = 'https://calcdx.invalid/problems/';
 
 /** Every problem code of the API; each has a title in both catalogues (server.problem.<code>). */
@@ -120,8 +128,9 @@ export function toProblem(e: unknown, lang: Lang, instance: string): { problem: 
     }
   }
   if (e instanceof ImagingError) {
-    // file names here are the server's own temporary names, never the uploaded ones
-    const detail = `${t(lang, `imaging.${e.code}`)}: ${e.detail}`;
+    // an UploadImagingError names the file by its uploaded name; other imaging errors would name the
+    // server's own temporary files, so their file is left out
+    const detail = `${t(lang, `imaging.${e.code}`)}: ${e instanceof UploadImagingError ? `${e.file}: ` : ''}${e.detail}`;
     const series = e.series.map((s) => ({ path: 'form.series', code: 'multiple_series', found: s.seriesInstanceUid, allowed: 'a SeriesInstanceUID', message: `${s.seriesInstanceUid}${s.modality ? ` ${s.modality}` : ''}, ${s.files} file(s)` }));
     return P(422, 'imaging', detail, { reason: e.code, ...(series.length ? { errors: series } : {}) });
   }

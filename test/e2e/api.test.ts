@@ -17,6 +17,7 @@ import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
 import { makePhantom } from '../../src/imaging/phantom.js';
 import { niftiFromBytes } from '../../src/imaging/read-nifti.js';
+import { readVolume } from '../../src/imaging/read-volume.js';
 import { ROOT } from '../../src/test-support/cases.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { writeCtSeries } from '../../src/imaging/write-dicom.js';
@@ -151,10 +152,10 @@ describe('GET /api/health, /api/kb, /api/openapi.json', () => {
     expect(r.statusCode).toBe(200);
     const doc = JSON.parse(r.body);
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate', '/api/volume']);
     const { $id: _id, $schema: _s, ...caseSchema } = caseJsonSchema();
     expect(doc.components.schemas.Case).toEqual(caseSchema);
-    for (const s of ['Assessment', 'Problem', 'Health', 'Valid', 'KbList', 'KbEntity', 'CtForm', 'CtResult']) expect(doc.components.schemas[s]).toBeTypeOf('object');
+    for (const s of ['Assessment', 'Problem', 'Health', 'Valid', 'KbList', 'KbEntity', 'CtForm', 'CtResult', 'VolumeForm']) expect(doc.components.schemas[s]).toBeTypeOf('object');
     // every $ref resolves
     const refs = [...r.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(10);
@@ -470,6 +471,163 @@ describe('POST /api/ct', () => {
       // the slot is free again
       const again = await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers });
       expect(again.status).toBe(200);
+      expect(readdirSync(uploads)).toEqual([]);
+    } finally { await one.close(); }
+  });
+});
+
+describe('POST /api/volume', () => {
+  let volume: Volume;
+  let files: Array<{ name: string; data: Buffer }>;
+  let dicomWarnings: string[];
+  beforeAll(async () => {
+    ({ volume } = makePhantom({ preset: 'small' }));
+    files = dicomFilesOf(volume);
+    const dir = mkdtempSync(join(tmpdir(), 'calcdx-api-series-'));
+    try {
+      writeCtSeries(dir, volume);
+      dicomWarnings = (await readVolume(dir)).warnings;
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+  const send = (parts: Part[], a: App = app, url = '/api/volume') => {
+    const up = multipart(parts);
+    return a.inject({ method: 'POST', url, payload: up.payload, headers: up.headers });
+  };
+  const dicomParts = (): Part[] => files.map((f) => ({ name: 'files', filename: `series/${f.name}`, data: f.data }));
+
+  function checkVolume(r: { statusCode: number; body: string; rawPayload: Buffer; headers: Record<string, unknown> }, warnings = dicomWarnings) {
+    expect(r.statusCode, r.body.slice(0, 400)).toBe(200);
+    expect(r.headers['content-type']).toBe('application/gzip');
+    expect(r.rawPayload[0]).toBe(0x1f);
+    expect(JSON.parse(String(r.headers['x-calcdx-warnings']))).toEqual(warnings);
+    expect(r.headers['x-calcdx-dims']).toBe(volume.dims.join(','));
+    const back = niftiFromBytes('volume.nii', gunzipSync(r.rawPayload));
+    expect(back.dims).toEqual(volume.dims);
+    expect(back.data.constructor).toBe(volume.data.constructor);
+    expect(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength))).toBe(true);
+    back.spacing.forEach((x, n) => expect(x).toBeCloseTo(volume.spacing[n]!, 4));
+    back.affine.forEach((x, n) => expect(x).toBeCloseTo(volume.affine[n]!, 3));
+    return back;
+  }
+
+  it('the phantom as DICOM files, as one zip of them, and as NIfTI → the same HU volume as gzip NIfTI-1', async () => {
+    checkVolume(await send(dicomParts()));
+    const zip = storedZip(files.map((f) => ({ name: `series/${f.name}`, data: f.data })));
+    checkVolume(await send([{ name: 'file', filename: 'series.zip', data: zip }]));
+    checkVolume(await send([{ name: 'file', filename: 'phantom.nii.gz', data: niftiOf(volume) }]), [expect.stringMatching(/modality/)] as unknown as string[]);
+    // the measurement of the same upload on /api/ct reads the same volume
+    const measured = await send([...dicomParts(), { name: 'roi', data: 'whole' }], app, '/api/ct');
+    expect(measured.statusCode).toBe(200);
+    expect(measured.json().measurement.volume.dims).toEqual(volume.dims);
+  });
+
+  it('warnings in the header, ASCII only', async () => {
+    const { asciiJson } = await import('../../src/server/ct.js');
+    const h = asciiJson(['gantry tilt 1.5°', 'Modality is MR, not CT: 非 HU']);
+    expect(h).toMatch(/^[\x20-\x7e]*$/);
+    expect(JSON.parse(h)).toEqual(['gantry tilt 1.5°', 'Modality is MR, not CT: 非 HU']);
+    // a series that is not CT: its warning comes back in the header
+    // (0008,0060) CS "CT" → "MR"
+    const tag = Buffer.from([0x08, 0x00, 0x60, 0x00, 0x43, 0x53, 0x02, 0x00, 0x43, 0x54]);
+    const mr = files.map((f) => {
+      const data = Buffer.from(f.data);
+      const at = data.indexOf(tag);
+      expect(at).toBeGreaterThan(0);
+      data.write('MR', at + 8, 'latin1');
+      return { name: f.name, data };
+    });
+    const r = await send(mr.map((f) => ({ name: 'files', filename: f.name, data: f.data })));
+    expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+    const warnings = JSON.parse(String(r.headers['x-calcdx-warnings'])) as string[];
+    expect(String(r.headers['x-calcdx-warnings'])).toMatch(/^[\x20-\x7e]*$/);
+    expect(warnings.join('\n')).toMatch(/MR/);
+  });
+
+  it('a file that is not DICOM → 422 problem naming the file as uploaded, never a temporary path', async () => {
+    const one = expectProblem(await send([{ name: 'file', filename: 'notes-病例.txt', data: Buffer.from('hello, not a CT') }]), 422, 'imaging');
+    expect(one.reason).toBe('unknown_format');
+    expect(one.detail).toContain('notes-病例.txt');
+    // several files are read as a folder: its DICOM series is found and other files are left aside …
+    checkVolume(await send([...dicomParts(), { name: 'files', filename: 'series/readme.txt', data: Buffer.from('not DICOM') }]), [...dicomWarnings, expect.stringMatching(/not DICOM skipped \(e\.g\. readme\.txt\)/)] as unknown as string[]);
+    // … unless none is DICOM
+    const mixed = expectProblem(await send([{ name: 'files', filename: 'series/readme.txt', data: Buffer.from('not DICOM') }, { name: 'files', filename: 'series/notes.txt', data: Buffer.from('no') }]), 422, 'imaging');
+    expect(mixed.detail).toMatch(/readme\.txt|notes\.txt/);
+    const zip = storedZip([...files.map((f) => ({ name: `s/${f.name}`, data: f.data })), { name: 's/readme.txt', data: Buffer.from('not DICOM') }]);
+    checkVolume(await send([{ name: 'file', filename: 'series.zip', data: zip }]), [...dicomWarnings, expect.stringMatching(/e\.g\. series\.zip\/readme\.txt/)] as unknown as string[]);
+    const junk = expectProblem(await send([{ name: 'file', filename: 'junk.zip', data: storedZip([{ name: 'a.txt', data: Buffer.from('x') }]) }]), 422, 'imaging');
+    expect(junk.detail).toContain('a.txt');
+    for (const p of [one, mixed, junk]) {
+      expect(p.detail).not.toMatch(/calcdx-upload-|\bf\d{6}\b|\bz\d{6}\b/);
+      expect(p.detail).not.toContain(tmpdir());
+    }
+    // in Chinese too
+    const zh = expectProblem(await send([{ name: 'file', filename: 'notes.txt', data: Buffer.from('hello') }], app, '/api/volume?lang=zh'), 422, 'imaging');
+    expect(zh.title).toMatch(/[\u4e00-\u9fff]/);
+    expect(zh.detail).toContain('notes.txt');
+  });
+
+  it('error paths and limits as for /api/ct: no file, fields, a mask, not multipart, too large, too many files', async () => {
+    expect(expectProblem(await send([{ name: 'series', data: '1.2.3' }]), 400, 'upload_invalid').reason).toBe('no_file');
+    expect(expectProblem(await send([...dicomParts(), { name: 'roi', data: 'whole' }]), 400, 'bad_parameter').errors[0].path).toBe('form.roi');
+    const sel = expectProblem(await send([...dicomParts(), { name: 'series', data: '1.2.3.4' }]), 422, 'imaging');
+    expect(sel.reason).toBe('series_not_found');
+    expect(expectProblem(await app.inject({ method: 'POST', url: '/api/volume', payload: '{}', headers: { 'content-type': 'application/json' } }), 415, 'unsupported_media_type').instance).toBe('/api/volume');
+    expect(expectProblem(await send([{ name: 'file', filename: 'x.zip', data: Buffer.from('PK\u0003\u0004garbage') }]), 422, 'upload_invalid').reason).toBe('zip_invalid');
+    const nii = { name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) };
+    const small = await buildServer({ webRoot, uploadLimit: 64 * 1024, maxUploadFiles: 3 });
+    try {
+      expectProblem(await send([nii], small), 413, 'payload_too_large');
+      const up = multipart([nii]);
+      const { 'content-length': _cl, ...headers } = up.headers;
+      const { Readable } = await import('node:stream');
+      expectProblem(await small.inject({ method: 'POST', url: '/api/volume', payload: Readable.from([up.payload]), headers }), 413, 'payload_too_large');
+      const zip = storedZip([{ name: 'a', data: Buffer.alloc(40 * 1024) }, { name: 'b', data: Buffer.alloc(40 * 1024) }]);
+      expectProblem(await send([{ name: 'file', filename: 'z.zip', data: zip }], small), 413, 'payload_too_large');
+      const four = [1, 2, 3, 4].map((n) => ({ name: 'files', filename: `${n}.dcm`, data: Buffer.from('x') }));
+      expectProblem(await send(four, small), 413, 'payload_too_large');
+    } finally { await small.close(); }
+  });
+
+  it('shares the CT job slots with /api/ct (429 with Retry-After); temporary files are removed', async () => {
+    const uploads = join(tmp, 'uploads-volume');
+    mkdirSync(uploads);
+    const one = await buildServer({ webRoot, maxCtJobs: 1, tmpDir: uploads, retryAfterSeconds: 7 });
+    await one.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (one.server.address() as { port: number }).port;
+      const up = multipart(dicomParts());
+      const first = new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/volume', headers: up.headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        const half = Math.floor(up.payload.length / 2);
+        req.write(up.payload.subarray(0, half));
+        const finish = setInterval(() => {
+          if (readdirSync(uploads).length === 0) return;
+          clearInterval(finish);
+          const ct = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: 'whole' }]);
+          void Promise.all([
+            fetch(`http://127.0.0.1:${port}/api/volume`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers }),
+            fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(ct.payload), headers: ct.headers }),
+          ]).then(async (seconds) => {
+            for (const second of seconds) {
+              expect(second.status).toBe(429);
+              expect(second.headers.get('retry-after')).toBe('7');
+              expect(await second.json()).toMatchObject({ code: 'too_many_requests', status: 429 });
+            }
+            req.end(up.payload.subarray(half));
+          }, reject);
+        }, 10);
+      });
+      const r = await first;
+      expect(r.status).toBe(200);
+      expect(niftiFromBytes('v.nii', gunzipSync(r.body)).dims).toEqual(volume.dims);
+      expect(readdirSync(uploads)).toEqual([]);
+      // after an error too
+      const bad = multipart([{ name: 'file', filename: 'x.txt', data: Buffer.from('no') }]);
+      expect((await fetch(`http://127.0.0.1:${port}/api/volume`, { method: 'POST', body: new Uint8Array(bad.payload), headers: bad.headers })).status).toBe(422);
       expect(readdirSync(uploads)).toEqual([]);
     } finally { await one.close(); }
   });

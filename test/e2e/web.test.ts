@@ -15,6 +15,7 @@ import { ROOT } from '../../src/test-support/cases.js';
 import { buildServer, type FastifyInstance } from '../../src/server/app.js';
 import { makePhantom } from '../../src/imaging/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
+import { writeCtSeries } from '../../src/imaging/write-dicom.js';
 import { FIELDS, getPath } from '../../web/src/fields.js';
 import { fieldId } from '../../web/src/form.js';
 
@@ -308,5 +309,73 @@ describe('web app', () => {
     expect(await page.locator('.field.measured[data-path="imaging.ct.maxHU"]').count()).toBe(0);
     expect((page as Page & { errors?: string[] }).errors).toEqual([]);
     await page.close();
+  }, 120_000);
+
+  it('opens a DICOM folder: the server converts it for the viewer, and it measures as the NIfTI does', async () => {
+    const { volume } = makePhantom({ preset: 'small' });
+    const dir = join(tmp, 'phantom-dicom');
+    const dicomFiles = writeCtSeries(dir, volume).sort();
+    expect(dicomFiles.length).toBe(volume.dims[2]);
+    const nifti = encodeNiftiMask(volume, volume.data, { intent: 'none', description: 'calcdx phantom' });
+    for (const lang of ['zh', 'en'] as const) {
+      const page = await openApp({ lang });
+      await page.click('#ct-panel summary');
+      // (playwright fills a webkitdirectory input from a folder path: the files of the folder)
+      const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/volume')), page.setInputFiles('#ct-dir', dir)]);
+      expect(res.status()).toBe(200);
+      expect(res.headers()['content-type']).toBe('application/gzip');
+      await page.waitForSelector('#ct-panel[data-loaded]', { state: 'attached', timeout: 30_000 })
+        .catch(async (e) => { throw new Error(`${(e as Error).message}\nstatus: ${await page.textContent('#ct-status')}`); });
+      // the app reports the dims NiiVue loaded: those of the series
+      expect(await page.getAttribute('#ct-panel', 'data-dims')).toBe(volume.dims.join('x'));
+      const status = await page.textContent('#ct-status');
+      expect(status).toContain(lang === 'zh' ? `已载入DICOM序列(${dicomFiles.length} 个文件` : `DICOM series loaded for viewing (${dicomFiles.length} files`);
+      // the canvas is drawn: the volume shows as more than a black screen
+      await page.evaluate(() => document.querySelector('.ct-viewer')?.scrollIntoView({ block: 'center' }));
+      await page.waitForTimeout(200);
+      const shot = await page.locator('#ct-canvas').screenshot({ path: join(SHOTS, `ct-dicom-${lang}.png`) });
+      const { PNG } = await import('pngjs');
+      const png = PNG.sync.read(shot);
+      let bright = 0;
+      for (let p = 0; p < png.data.length; p += 4) if (png.data[p]! + png.data[p + 1]! + png.data[p + 2]! > 150) bright++;
+      expect(bright / (png.width * png.height)).toBeGreaterThan(0.02);
+      if (lang === 'zh') { await page.close(); continue; }
+      // the same ROI as the NIfTI test, measured from the DICOM files
+      const a = volume.affine;
+      const [i, j, k] = [48, 48, 32];
+      const lps = [0, 1, 2].map((r) => a[4 * r]! * i + a[4 * r + 1]! * j + a[4 * r + 2]! * k + a[4 * r + 3]!);
+      await page.fill('#ct-x', String(-lps[0]!)); await page.dispatchEvent('#ct-x', 'change');
+      await page.fill('#ct-y', String(-lps[1]!)); await page.dispatchEvent('#ct-y', 'change');
+      await page.fill('#ct-z', String(lps[2]!)); await page.dispatchEvent('#ct-z', 'change');
+      await page.fill('#ct-r', '36'); await page.dispatchEvent('#ct-r', 'change');
+      const roi = await page.inputValue('#ct-roi');
+      expect(roi).toMatch(/^sphere-mm:/);
+      const [ctRes] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/ct')), page.click('#ct-measure')]);
+      const fromDicom = await ctRes.json() as { findings: unknown; measurement: { volume: { source?: unknown } } };
+      expect(ctRes.status()).toBe(200);
+      await page.waitForSelector('#ct-panel[data-measured][data-overlay]', { state: 'attached', timeout: 60_000 })
+        .catch(async (e) => { throw new Error(`${(e as Error).message}\nstatus: ${await page.textContent('#ct-status')}`); });
+      expect(await page.textContent('#ct-status')).toMatch(/component/);
+      // the NIfTI path gives the same findings
+      const body = new FormData();
+      body.append('roi', roi);
+      body.append('file', new Blob([new Uint8Array(nifti)]), 'phantom.nii');
+      const fromNifti = await (await fetch(`${base}/api/ct?lang=en`, { method: 'POST', body })).json() as { findings: unknown };
+      expect(fromDicom.findings).toEqual(fromNifti.findings);
+      const maxHU = (fromNifti.findings as { imaging: { ct: { maxHU: number } } }).imaging.ct.maxHU;
+      expect(Number(await page.inputValue('#f-imaging-ct-maxHU'))).toBe(maxHU);
+      expect(await page.locator('.field.measured').count()).toBeGreaterThan(2);
+      await page.screenshot({ path: join(SHOTS, 'ct-dicom-measured.png') });
+      // a folder that is not DICOM: a clear message, nothing shown
+      const junk = join(tmp, 'not-dicom');
+      mkdirSync(junk, { recursive: true });
+      writeFileSync(join(junk, 'notes.txt'), 'not a CT');
+      await page.setInputFiles('#ct-dir', junk);
+      await page.waitForSelector('#ct-status.alert', { timeout: 30_000 });
+      expect(await page.textContent('#ct-status')).toMatch(/^The DICOM folder cannot be displayed: .*notes\.txt/);
+      expect(await page.getAttribute('#ct-panel', 'data-loaded')).toBeNull();
+      expect((page as Page & { errors?: string[] }).errors?.filter((e) => !/status of 422/.test(e))).toEqual([]);
+      await page.close();
+    }
   }, 120_000);
 });

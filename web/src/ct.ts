@@ -1,7 +1,8 @@
 /**
- * CT panel: opens a NIfTI volume from the user's disk in NiiVue (axial, coronal, sagittal),
- * window presets, lesion centre by click + radius → ROI spec, measurement on the server
- * (POST /api/ct), the component labels as a coloured overlay, and the findings handed back.
+ * CT panel: opens a NIfTI volume from the user's disk in NiiVue (axial, coronal, sagittal), or a
+ * DICOM folder converted to NIfTI by the server (POST /api/volume), window presets, lesion centre
+ * by click + radius → ROI spec, measurement on the server (POST /api/ct), the component labels as
+ * a coloured overlay, and the findings handed back.
  */
 import { t, type Lang } from '../../src/i18n/index.js';
 import { h } from './dom.js';
@@ -34,6 +35,8 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   let boxMode = false;
   let status = '';
   let statusKind: 'info' | 'error' = 'info';
+  /** counts the volumes chosen: a slower load of an earlier choice must not replace a later one */
+  let loadSeq = 0;
 
   const canvas = h('canvas', { id: 'ct-canvas', tabindex: 0, role: 'img' });
   const viewer = h('div', { class: 'ct-viewer', hidden: true }, canvas);
@@ -116,20 +119,70 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     if (el) { el.textContent = text; el.className = kind === 'error' ? 'alert alert-warning' : 'muted'; }
   }
 
+  /** Clears the viewer and what was measured on the previous volume. */
+  function clearVolume(): void {
+    if (nv) while (nv.volumes.length) nv.removeVolume(nv.volumes[0]!);
+    delete root.dataset.loaded; delete root.dataset.dims; delete root.dataset.overlay; delete root.dataset.measured;
+  }
+
+  /** Shows a NIfTI file (bytes) in the viewer; false when a later choice has replaced it meanwhile. */
+  async function showVolume(bytes: ArrayBuffer, name: string, seq: number): Promise<boolean> {
+    const v = await ensureViewer();
+    if (seq !== loadSeq) return false;
+    viewer.hidden = false;
+    while (v.volumes.length) v.removeVolume(v.volumes[0]!);
+    await v.loadFromArrayBuffer(bytes, name);
+    if (seq !== loadSeq) return false;
+    applyWindow();
+    const dims = v.volumes[0]?.dims;
+    if (dims) root.dataset.dims = dims.slice(1, 4).join('x');
+    root.dataset.loaded = '1';
+    return true;
+  }
+
   async function openNifti(file: File): Promise<void> {
     const lang = getLang();
+    const seq = ++loadSeq;
+    clearVolume();
     try {
-      const v = await ensureViewer();
-      viewer.hidden = false;
-      while (v.volumes.length) v.removeVolume(v.volumes[0]!);
-      await v.loadFromArrayBuffer(await file.arrayBuffer(), file.name);
       files = [file];
       volumeName = file.name;
-      applyWindow();
-      root.dataset.loaded = '1';
+      if (!await showVolume(await file.arrayBuffer(), file.name, seq)) return;
       setStatus(t(lang, 'web.ct.loaded', { name: file.name }));
     } catch (e) {
-      setStatus(t(lang, 'web.ct.failed', { detail: (e as Error).message }), 'error');
+      if (seq === loadSeq) setStatus(t(lang, 'web.ct.failed', { detail: (e as Error).message }), 'error');
+    }
+  }
+
+  /**
+   * A DICOM folder: the files are kept for the measurement (POST /api/ct) and sent to
+   * POST /api/volume, which answers with the series as a gzip NIfTI volume for the viewer.
+   */
+  async function openDicom(fs: File[]): Promise<void> {
+    const seq = ++loadSeq;
+    clearVolume();
+    files = fs;
+    volumeName = '';
+    const folder = fs[0]?.webkitRelativePath.split('/')[0] || 'DICOM';
+    setStatus(t(getLang(), 'web.ct.converting', { n: fs.length }));
+    try {
+      const body = new FormData();
+      for (const f of fs) body.append('file', f, f.webkitRelativePath || f.name);
+      const res = await fetch(`api/volume?lang=${getLang()}`, { method: 'POST', body });
+      if (!res.ok) {
+        const json = await res.json().catch(() => ({})) as Record<string, unknown>;
+        throw new Error(errorText(json) ?? `HTTP ${res.status}`);
+      }
+      const warnings = parseWarnings(res.headers.get('x-calcdx-warnings'));
+      const bytes = await res.arrayBuffer();
+      if (seq !== loadSeq) return;
+      if (!await showVolume(bytes, `${folder.replace(/[^\w.-]+/g, '_')}.nii.gz`, seq)) return;
+      volumeName = folder;
+      const lang = getLang();
+      const dims = root.dataset.dims?.replace(/x/g, '×') ?? '?';
+      setStatus([t(lang, 'web.ct.dicomLoaded', { n: fs.length, dims }), ...(warnings.length ? [t(lang, 'web.ct.warnings', { list: warnings.join('; ') })] : [])].join('. '));
+    } catch (e) {
+      if (seq === loadSeq) setStatus(t(getLang(), 'web.ct.convertFailed', { detail: (e as Error).message }), 'error');
     }
   }
 
@@ -193,9 +246,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const dirInput = h('input', { type: 'file', id: 'ct-dir', multiple: true, webkitdirectory: true });
     dirInput.addEventListener('change', () => {
       const fs = [...(dirInput.files ?? [])];
-      if (!fs.length) return;
-      files = fs; volumeName = '';
-      setStatus(t(getLang(), 'web.ct.dicomNote', { n: fs.length }));
+      if (fs.length) void openDicom(fs);
     });
     const sel = h('select', { id: 'ct-window' },
       h('option', { value: 'soft', text: t(lang, 'web.ct.soft'), selected: windowPreset === 'soft' }),
@@ -237,7 +288,18 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   return { render };
 }
 
+/** X-Calcdx-Warnings: a JSON array of strings (anything else is ignored). */
+function parseWarnings(header: string | null): string[] {
+  if (!header) return [];
+  try {
+    const v = JSON.parse(header) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch { return []; }
+}
+
+/** The message of an error answer: a problem's detail, else an error object's message or code. */
 function errorText(json: Record<string, unknown>): string | undefined {
+  if (typeof json.detail === 'string') return json.detail;
   const e = json.error;
   if (typeof e === 'string') return e;
   if (e && typeof e === 'object') {
