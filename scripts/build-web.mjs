@@ -6,11 +6,10 @@
  *   node scripts/build-web.mjs [--dev] [--analyze] [--out DIR]   (default DIR: dist/web)
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outArg = process.argv.indexOf('--out');
@@ -18,27 +17,24 @@ const out = outArg > 0 && process.argv[outArg + 1] ? resolve(process.argv[outArg
 const kbDir = join(root, 'data', 'kb');
 const dev = process.argv.includes('--dev');
 
-const readYaml = (p) => parse(readFileSync(p, 'utf8'));
-
-/** The raw knowledge-base documents, as src/io/kb-files.ts reads them (RawKnowledgeBase). */
-function rawKnowledgeBase() {
-  const entities = readdirSync(join(kbDir, 'entities')).filter((f) => f.endsWith('.yaml')).sort()
-    .map((f) => ({ file: `entities/${f}`, data: readYaml(join(kbDir, 'entities', f)) }));
-  return {
-    findings: readYaml(join(kbDir, 'findings.yaml')),
-    rules: readYaml(join(kbDir, 'rules.yaml')),
-    plans: readYaml(join(kbDir, 'plans.yaml')),
-    sources: readYaml(join(kbDir, 'sources.yaml')),
-    entities,
-  };
+/** The raw knowledge-base documents, read by the same code as the CLI (the seed map is not needed in the page). */
+async function rawKnowledgeBase() {
+  let io;
+  try { io = await import('../dist/io/kb-files.js'); } catch {
+    console.error('build-web: run `npm run build` first (the knowledge base is read through dist/io/kb-files.js)');
+    process.exit(1);
+  }
+  const { seedMap: _unused, ...raw } = io.readRawKnowledgeBase(kbDir);
+  return raw;
 }
+const rawKb = JSON.stringify(await rawKnowledgeBase());
 
 const kbPlugin = {
   name: 'calcdx-kb',
   setup(b) {
     b.onResolve({ filter: /^virtual:calcdx-kb$/ }, () => ({ path: 'kb', namespace: 'calcdx-kb' }));
     b.onLoad({ filter: /.*/, namespace: 'calcdx-kb' }, () => ({
-      contents: JSON.stringify(rawKnowledgeBase()), loader: 'json', watchFiles: [],
+      contents: rawKb, loader: 'json', watchFiles: [],
     }));
   },
 };
