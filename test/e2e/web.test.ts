@@ -282,13 +282,7 @@ describe('web app', () => {
     metrics.ctBoxRoi = await page.inputValue('#ct-roi');
     await page.uncheck('#ct-box');
     // then the exact centre of the mass (RAS mm, as the viewer shows) and the radius
-    const a = volume.affine;
-    const [i, j, k] = [48, 48, 32];
-    const lps = [0, 1, 2].map((r) => a[4 * r]! * i + a[4 * r + 1]! * j + a[4 * r + 2]! * k + a[4 * r + 3]!);
-    await page.fill('#ct-x', String(-lps[0]!)); await page.dispatchEvent('#ct-x', 'change');
-    await page.fill('#ct-y', String(-lps[1]!)); await page.dispatchEvent('#ct-y', 'change');
-    await page.fill('#ct-z', String(lps[2]!)); await page.dispatchEvent('#ct-z', 'change');
-    await page.fill('#ct-r', '36'); await page.dispatchEvent('#ct-r', 'change');
+    await setSphereRoi(page, volume.affine, [48, 48, 32], 36);
     expect(await page.inputValue('#ct-roi')).toMatch(/^sphere-mm:[-\d.]+,[-\d.]+,[-\d.]+,36$/);
     await page.selectOption('#ct-window', 'bone');
     await page.click('#ct-measure');
@@ -341,13 +335,7 @@ describe('web app', () => {
       expect(bright / (png.width * png.height)).toBeGreaterThan(0.02);
       if (lang === 'zh') { await page.close(); continue; }
       // the same ROI as the NIfTI test, measured from the DICOM files
-      const a = volume.affine;
-      const [i, j, k] = [48, 48, 32];
-      const lps = [0, 1, 2].map((r) => a[4 * r]! * i + a[4 * r + 1]! * j + a[4 * r + 2]! * k + a[4 * r + 3]!);
-      await page.fill('#ct-x', String(-lps[0]!)); await page.dispatchEvent('#ct-x', 'change');
-      await page.fill('#ct-y', String(-lps[1]!)); await page.dispatchEvent('#ct-y', 'change');
-      await page.fill('#ct-z', String(lps[2]!)); await page.dispatchEvent('#ct-z', 'change');
-      await page.fill('#ct-r', '36'); await page.dispatchEvent('#ct-r', 'change');
+      await setSphereRoi(page, volume.affine, [48, 48, 32], 36);
       const roi = await page.inputValue('#ct-roi');
       expect(roi).toMatch(/^sphere-mm:/);
       const [ctRes] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/ct')), page.click('#ct-measure')]);
@@ -379,3 +367,12 @@ describe('web app', () => {
     }
   }, 120_000);
 });
+
+/** Types the ROI centre of voxel (i, j, k) — in the viewer's RAS mm — and the radius into the CT panel. */
+async function setSphereRoi(page: Page, affine: number[], [i, j, k]: [number, number, number], radiusMm: number): Promise<void> {
+  const lps = [0, 1, 2].map((r) => affine[4 * r]! * i + affine[4 * r + 1]! * j + affine[4 * r + 2]! * k + affine[4 * r + 3]!);
+  await page.fill('#ct-x', String(-lps[0]!)); await page.dispatchEvent('#ct-x', 'change');
+  await page.fill('#ct-y', String(-lps[1]!)); await page.dispatchEvent('#ct-y', 'change');
+  await page.fill('#ct-z', String(lps[2]!)); await page.dispatchEvent('#ct-z', 'change');
+  await page.fill('#ct-r', String(radiusMm)); await page.dispatchEvent('#ct-r', 'change');
+}
