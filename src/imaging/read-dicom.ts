@@ -643,104 +643,71 @@ async function decodeJpegLossless(h: FileHeader, data: Uint8Array): Promise<Stor
   return typedFromLittleEndian(h, raw.slice(0, n * bytes), n, bytes);
 }
 
-interface OpenJpegModule {
-  J2KDecoder: new () => {
-    getEncodedBuffer(length: number): Uint8Array;
-    decode(): void;
-    getDecodedBuffer(): Uint8Array;
-    getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned: boolean };
-    delete(): void;
-  };
+/** The shape both @cornerstonejs wasm decoders (OpenJPEG, CharLS) share. */
+interface WasmDecoder {
+  getEncodedBuffer(length: number): Uint8Array;
+  decode(): void;
+  getDecodedBuffer(): Uint8Array;
+  getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned?: boolean };
+  delete(): void;
 }
-let openJpeg: Promise<OpenJpegModule> | undefined;
+type WasmCodec = { J2KDecoder?: new () => WasmDecoder; JpegLSDecoder?: new () => WasmDecoder };
 
-function loadOpenJpeg(): Promise<OpenJpegModule> {
-  if (!openJpeg) {
+const wasmCodecs = new Map<string, Promise<WasmCodec>>();
+
+/** Loads a codec's wasm module once (silenced: OpenJPEG logs [INFO] lines to stdout otherwise). */
+function loadWasmCodec(module: string): Promise<WasmCodec> {
+  let p = wasmCodecs.get(module);
+  if (!p) {
     const require = createRequire(import.meta.url);
-    const factory = require('@cornerstonejs/codec-openjpeg/decodewasmjs') as (m: object) => Promise<OpenJpegModule>;
-    // print / printErr: OpenJPEG logs [INFO] lines to stdout otherwise
-    openJpeg = factory({ print: () => undefined, printErr: () => undefined });
-    openJpeg.catch(() => { openJpeg = undefined; });
+    const factory = require(module) as (m: object) => Promise<WasmCodec>;
+    p = factory({ print: () => undefined, printErr: () => undefined });
+    p.catch(() => { wasmCodecs.delete(module); });
+    wasmCodecs.set(module, p);
   }
-  return openJpeg;
+  return p;
+}
+
+/** Runs a wasm decoder on one frame: checks the frame size and returns its info and a copy of the samples. */
+function runWasmDecoder(name: string, h: FileHeader, data: Uint8Array, dec: WasmDecoder): { info: ReturnType<WasmDecoder['getFrameInfo']>; raw: Uint8Array; bytes: 1 | 2 } {
+  const n = h.rows * h.columns;
+  try {
+    dec.getEncodedBuffer(data.length).set(data);
+    dec.decode();
+    const info = dec.getFrameInfo();
+    if (info.width !== h.columns || info.height !== h.rows || info.componentCount !== 1) {
+      throw new ImagingError('decode_failed', h.file, `${name}: the codestream is ${info.width}×${info.height}×${info.componentCount}, the header says ${h.columns}×${h.rows}×1`);
+    }
+    const bytes = info.bitsPerSample > 8 ? 2 : 1;
+    const decoded = dec.getDecodedBuffer();
+    if (decoded.length < n * bytes) throw new ImagingError('decode_failed', h.file, `${name}: ${decoded.length} bytes decoded, ${n * bytes} expected`);
+    return { info, raw: new Uint8Array(decoded.subarray(0, n * bytes)), bytes };
+  } catch (e) {
+    if (e instanceof ImagingError) throw e;
+    throw new ImagingError('decode_failed', h.file, `${name}: ${typeof e === 'number' ? `decoder error (code ${e})` : thrownMessage(e)}`, [], { cause: e });
+  } finally {
+    dec.delete();
+  }
 }
 
 async function decodeJ2k(h: FileHeader, data: Uint8Array): Promise<StoredFrame> {
-  const mod = await loadOpenJpeg();
-  const n = h.rows * h.columns;
-  const dec = new mod.J2KDecoder();
-  try {
-    dec.getEncodedBuffer(data.length).set(data);
-    dec.decode();
-    const info = dec.getFrameInfo();
-    if (info.width !== h.columns || info.height !== h.rows || info.componentCount !== 1) {
-      throw new ImagingError('decode_failed', h.file, `JPEG 2000: the codestream is ${info.width}×${info.height}×${info.componentCount}, the header says ${h.columns}×${h.rows}×1`);
-    }
-    const bytes = info.bitsPerSample > 8 ? 2 : 1;
-    const raw = new Uint8Array(n * bytes);
-    const decoded = dec.getDecodedBuffer();
-    if (decoded.length < n * bytes) throw new ImagingError('decode_failed', h.file, `JPEG 2000: ${decoded.length} bytes decoded, ${n * bytes} expected`);
-    raw.set(decoded.subarray(0, n * bytes));
-    // the codestream says whether samples are signed; unsigned samples with PixelRepresentation 1
-    // are two's complement of bitsPerSample bits (as pydicom and GDCM read them)
-    const ab = raw.buffer;
-    if (bytes === 1) return { values: info.isSigned ? new Int8Array(ab) : new Uint8Array(ab), signBits: !info.isSigned && h.pixelRepresentation === 1 ? info.bitsPerSample : 0, maskBits: 0 };
-    if (info.isSigned) return { values: new Int16Array(ab), signBits: 0, maskBits: 0 };
-    return { values: new Uint16Array(ab), signBits: h.pixelRepresentation === 1 ? info.bitsPerSample : 0, maskBits: 0 };
-  } catch (e) {
-    if (e instanceof ImagingError) throw e;
-    throw new ImagingError('decode_failed', h.file, `JPEG 2000: ${typeof e === 'number' ? `decoder error (code ${e})` : thrownMessage(e)}`, [], { cause: e });
-  } finally {
-    dec.delete();
-  }
-}
-
-interface CharlsModule {
-  JpegLSDecoder: new () => {
-    getEncodedBuffer(length: number): Uint8Array;
-    decode(): void;
-    getDecodedBuffer(): Uint8Array;
-    getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number };
-    delete(): void;
-  };
-}
-let charls: Promise<CharlsModule> | undefined;
-
-function loadCharls(): Promise<CharlsModule> {
-  if (!charls) {
-    const require = createRequire(import.meta.url);
-    const factory = require('@cornerstonejs/codec-charls/decodewasmjs') as (m: object) => Promise<CharlsModule>;
-    charls = factory({ print: () => undefined, printErr: () => undefined });
-    charls.catch(() => { charls = undefined; });
-  }
-  return charls;
+  const mod = await loadWasmCodec('@cornerstonejs/codec-openjpeg/decodewasmjs');
+  const { info, raw, bytes } = runWasmDecoder('JPEG 2000', h, data, new mod.J2KDecoder!());
+  // the codestream says whether samples are signed; unsigned samples with PixelRepresentation 1
+  // are two's complement of bitsPerSample bits (as pydicom and GDCM read them)
+  const ab = raw.buffer;
+  if (bytes === 1) return { values: info.isSigned ? new Int8Array(ab) : new Uint8Array(ab), signBits: !info.isSigned && h.pixelRepresentation === 1 ? info.bitsPerSample : 0, maskBits: 0 };
+  if (info.isSigned) return { values: new Int16Array(ab), signBits: 0, maskBits: 0 };
+  return { values: new Uint16Array(ab), signBits: h.pixelRepresentation === 1 ? info.bitsPerSample : 0, maskBits: 0 };
 }
 
 async function decodeJpegLs(h: FileHeader, data: Uint8Array): Promise<StoredFrame> {
-  const mod = await loadCharls();
-  const n = h.rows * h.columns;
-  const dec = new mod.JpegLSDecoder();
-  try {
-    dec.getEncodedBuffer(data.length).set(data);
-    dec.decode();
-    const info = dec.getFrameInfo();
-    if (info.width !== h.columns || info.height !== h.rows || info.componentCount !== 1) {
-      throw new ImagingError('decode_failed', h.file, `JPEG-LS: the codestream is ${info.width}×${info.height}×${info.componentCount}, the header says ${h.columns}×${h.rows}×1`);
-    }
-    const bytes = info.bitsPerSample > 8 ? 2 : 1;
-    const decoded = dec.getDecodedBuffer();
-    if (decoded.length < n * bytes) throw new ImagingError('decode_failed', h.file, `JPEG-LS: ${decoded.length} bytes decoded, ${n * bytes} expected`);
-    const raw = new Uint8Array(decoded.subarray(0, n * bytes));
-    // JPEG-LS samples are unsigned: two's complement of BitsStored bits when PixelRepresentation is 1
-    const values = bytes === 1 ? raw : new Uint16Array(raw.buffer);
-    const signed = h.pixelRepresentation === 1;
-    return { values, signBits: signed ? Math.min(h.bitsStored, bytes * 8) : 0, maskBits: !signed && h.bitsStored < bytes * 8 ? h.bitsStored : 0 };
-  } catch (e) {
-    if (e instanceof ImagingError) throw e;
-    throw new ImagingError('decode_failed', h.file, `JPEG-LS: ${typeof e === 'number' ? `decoder error (code ${e})` : thrownMessage(e)}`, [], { cause: e });
-  } finally {
-    dec.delete();
-  }
+  const mod = await loadWasmCodec('@cornerstonejs/codec-charls/decodewasmjs');
+  const { raw, bytes } = runWasmDecoder('JPEG-LS', h, data, new mod.JpegLSDecoder!());
+  // JPEG-LS samples are unsigned: two's complement of BitsStored bits when PixelRepresentation is 1
+  const values = bytes === 1 ? raw : new Uint16Array(raw.buffer);
+  const signed = h.pixelRepresentation === 1;
+  return { values, signBits: signed ? Math.min(h.bitsStored, bytes * 8) : 0, maskBits: !signed && h.bitsStored < bytes * 8 ? h.bitsStored : 0 };
 }
 
 // ---------------------------------------------------------------------------------------------
