@@ -172,9 +172,10 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     return { confirmedBy: cb, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
   }).filter((x) => x.n > 0);
 
+  const metrics = metricsOf(kb, cases, ABLATIONS.everything);
   return {
     cases: results,
-    metrics: metricsOf(kb, cases, ABLATIONS.everything),
+    metrics,
     baseline: { brier: bBrier / n, logLoss: bLog / n, top1: bTop1 / n, top3: bTop3 / n },
     reliability: rel.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanPredicted: b.count ? b.sumP / b.count : 0, observed: b.count ? b.hits / b.count : 0 })),
     topConfidence: conf.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanConfidence: b.count ? b.sumP / b.count : 0, accuracy: b.count ? b.hits / b.count : 0 })),
@@ -192,7 +193,7 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
       benignUrgentRate: benign.length ? benign.filter((r) => r.urgentReferral).length / benign.length : 0,
       threshold,
     },
-    ablation: (Object.keys(ABLATIONS) as AblationId[]).map((id) => ({ id, metrics: metricsOf(kb, cases, ABLATIONS[id]) })),
+    ablation: (Object.keys(ABLATIONS) as AblationId[]).map((id) => ({ id, metrics: id === 'everything' ? metrics : metricsOf(kb, cases, ABLATIONS[id]) })),
     byConfirmation,
   };
 }
