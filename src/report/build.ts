@@ -6,7 +6,7 @@ import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Src } from '../core/knowledge/schema.js';
 import { t, type Lang } from '../i18n/index.js';
 import type { Block, Inline, ReportDocument } from './document.js';
-import { collectSources, entityName, evidenceText, findingValueText, groupName, pct, questionText } from './describe.js';
+import { collectSources, entityName, evidenceText, findingValueLabel, groupName, pct, questionText } from './describe.js';
 import { VERSION } from './version.js';
 
 export type Audience = 'clinician' | 'patient';
@@ -112,7 +112,7 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
         { strong: questionText(kb, q.finding, lang) },
         ` (${t(lang, `test.${q.test}`)}; ${t(lang, 'report.gain', { g: q.expectedGain.toFixed(2) })}) — `,
         q.outcomes.filter((o) => o.probability >= 0.05).map((o) => t(lang, 'report.ifAnswer', {
-          value: findingValueText(kb, q.finding, o.value, lang).split(': ').slice(1).join(': '),
+          value: findingValueLabel(kb, q.finding, o.value, lang),
           p: pct(o.probability), leader: name(o.leader), lp: pct(o.leaderProbability),
         })).join(lang === 'zh' ? ';' : '; '),
       ]),

@@ -25,23 +25,27 @@ export function findingLabel(kb: KnowledgeBase, findingId: string, lang: Lang): 
   return kb.findings[i]!.def.label[lang];
 }
 
-/** "Label: value" for one observed or possible value of a finding. */
-export function findingValueText(kb: KnowledgeBase, findingId: string, value: string, lang: Lang): string {
-  if (findingId === 'pathology.diagnosis') return `${t(lang, 'report.pathologyTerm')}: ${entityName(kb, value, lang)}`;
+/** The value alone ("present", "knee", "under 15 years") of one observed or possible value of a finding. */
+export function findingValueLabel(kb: KnowledgeBase, findingId: string, value: string, lang: Lang): string {
+  if (findingId === 'pathology.diagnosis') return entityName(kb, value, lang);
   const i = kb.findingIndex.get(findingId);
-  if (i === undefined) return `${findingId}: ${value}`;
+  if (i === undefined) return value;
   const def = kb.findings[i]!.def;
-  const yes = lang === 'zh' ? '有' : 'present';
-  const no = lang === 'zh' ? '无' : 'absent';
   switch (def.kind) {
     case 'boolean':
     case 'member':
-      return `${def.label[lang]}: ${value === 'true' ? yes : no}`;
+      return value === 'true' ? (lang === 'zh' ? '有' : 'present') : (lang === 'zh' ? '无' : 'absent');
     case 'enum':
-      return `${def.label[lang]}: ${def.values[value]?.[lang] ?? value}`;
+      return def.values[value]?.[lang] ?? value;
     case 'binned':
-      return `${def.label[lang]}: ${def.bins.find((b) => b.value === value)?.label[lang] ?? value}`;
+      return def.bins.find((b) => b.value === value)?.label[lang] ?? value;
   }
+}
+
+/** "Label: value" for one observed or possible value of a finding. */
+export function findingValueText(kb: KnowledgeBase, findingId: string, value: string, lang: Lang): string {
+  const label = findingId === 'pathology.diagnosis' ? t(lang, 'report.pathologyTerm') : kb.findingIndex.has(findingId) ? findingLabel(kb, findingId, lang) : findingId;
+  return `${label}: ${findingValueLabel(kb, findingId, value, lang)}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Entity } from '../core/knowledge/schema.js';
 import { t, type Lang } from '../i18n/index.js';
-import { findingValueText, groupName } from './describe.js';
+import { findingValueLabel, groupName } from './describe.js';
 
 export function kbListText(kb: KnowledgeBase, lang: Lang): string {
   const w = Math.max(...kb.entities.map((e) => e.id.length));
@@ -37,7 +37,7 @@ export function kbShowText(kb: KnowledgeBase, e: Entity, lang: Lang): string {
   L.push('', `${t(lang, 'report.followUp')}: ${e.followUp.scheme} — ${e.followUp.note[lang]}`);
   L.push('', 'likelihoods:');
   for (const [fid, l] of Object.entries(e.likelihoods)) {
-    const vals = typeof l.p === 'number' ? `P(true)=${l.p}` : Object.entries(l.p).map(([v, p]) => `${findingValueText(kb, fid, v, lang).split(': ').slice(1).join(': ')}=${p}`).join(', ');
+    const vals = typeof l.p === 'number' ? `P(true)=${l.p}` : Object.entries(l.p).map(([v, p]) => `${findingValueLabel(kb, fid, v, lang)}=${p}`).join(', ');
     L.push(`- ${fid}: ${vals} ${src(l.src)}${l.hallmark ? ' (hallmark)' : ''}`);
   }
   L.push('', `${t(lang, 'report.sources')}:`, ...e.sources.map((s) => `- ${s.id}: ${s.title} <${s.url}>`));

@@ -8,7 +8,7 @@ import type { Assessment } from '../../src/core/engine/assess.js';
 import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
 import { t, type Lang } from '../../src/i18n/index.js';
 import { buildClinicianReport } from '../../src/report/build.js';
-import { entityName, evidenceText, findingValueText, groupName, pct, questionText } from '../../src/report/describe.js';
+import { entityName, evidenceText, findingValueLabel, groupName, pct, questionText } from '../../src/report/describe.js';
 import type { Block, Inline } from '../../src/report/document.js';
 import { h } from './dom.js';
 
@@ -122,7 +122,7 @@ export function renderResults(root: HTMLElement, kb: KnowledgeBase, a: Assessmen
         h('span', { class: 'muted', text: ` (${t(lang, `test.${q.test}`)}; ${t(lang, 'report.gain', { g: q.expectedGain.toFixed(2) })})` }));
       btn.addEventListener('click', () => handlers.onQuestion(path, f?.member));
       const outcomes = q.outcomes.filter((o) => o.probability >= 0.05).map((o) => t(lang, 'report.ifAnswer', {
-        value: findingValueText(kb, q.finding, o.value, lang).split(': ').slice(1).join(': '),
+        value: findingValueLabel(kb, q.finding, o.value, lang),
         p: pct(o.probability), leader: name(o.leader), lp: pct(o.leaderProbability),
       })).join(lang === 'zh' ? ';' : '; ');
       ol.append(h('li', {}, btn, h('p', { class: 'outcomes muted', text: outcomes })));
