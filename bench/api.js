@@ -2,8 +2,9 @@
 // POST /api/assess with an example case, against the HTTP server on 127.0.0.1 (loopback only).
 // Goals (issue "Web app and HTTP API"): p99 < 10 ms, > 2,000 requests/s.
 //
-// The server runs as `calcdx serve --port 0 --quiet` in a child process, as it runs in use: its
-// event loop and garbage collector share nothing with the load generator's process.
+// The server runs as `calcdx serve --port 0 --quiet --workers auto` in a child process, as it runs in
+// use: its event loops and garbage collectors share nothing with the load generator's process.
+// CALCDX_BENCH_WORKERS=N runs N server processes instead of one per core.
 // CALCDX_BENCH_INPROCESS=1 runs it in this process instead (the former set-up; only there does
 // CALCDX_BENCH_NOCACHE=1 turn the server's answer cache off).
 //
@@ -27,6 +28,8 @@ const theCase = parse(readFileSync(file, 'utf8'));
 const CONNECTIONS = Number(process.env.CALCDX_BENCH_CONNECTIONS ?? 50);
 const DURATION = Number(process.env.CALCDX_BENCH_SECONDS ?? 10);
 const IN_PROCESS = Boolean(process.env.CALCDX_BENCH_INPROCESS);
+/** server processes (calcdx serve --workers): auto = one per core, as a production start would */
+const WORKERS = process.env.CALCDX_BENCH_WORKERS ?? 'auto';
 
 /** Starts the server on 127.0.0.1 and a free port; resolves with its origin and a stop function. */
 async function startServer() {
@@ -36,7 +39,7 @@ async function startServer() {
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { origin: `http://127.0.0.1:${app.server.address().port}`, stop: () => app.close(), where: 'in this process' };
   }
-  const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en'], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en', '--workers', WORKERS], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const origin = await new Promise((resolveUrl, reject) => {
@@ -51,7 +54,7 @@ async function startServer() {
     });
   });
   const stop = () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); });
-  return { origin, stop, where: `in a child process (pid ${child.pid})` };
+  return { origin, stop, where: `in a child process (pid ${child.pid}, --workers ${WORKERS})` };
 }
 
 const server = await startServer();

@@ -17,7 +17,7 @@ import { checkKnowledgeBase, KnowledgeBaseError, loadKnowledgeBase } from '../io
 import { writeFileAtomic } from '../io/write-file.js';
 import { buildReport, type Audience } from '../report/build.js';
 import { followUpIcs } from '../report/ics.js';
-import { assessmentToJson } from '../report/json.js';
+import { assessmentToJson, EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from '../report/json.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
 import { kbEntityJson, kbListText, kbShowText } from '../report/kb-view.js';
@@ -51,13 +51,13 @@ function argvLang(argv: string[]): Lang {
 }
 
 export function renderAssessment(file: string, format: Format, lang: Lang, audience: Audience): string {
-  return renderCase(readCaseFile(file), format, lang, audience);
+  return renderCase(readCaseFile(file), format, lang, audience, 'leading');
 }
 
-export function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience): string {
+export function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience, evidence: EvidenceScope): string {
   const kb = loadKnowledgeBase();
   const a = assess(kb, c);
-  if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang), null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang, evidence), null, 2)}\n`;
   const doc = buildReport(kb, a, lang, audience);
   return format === 'html' ? renderHtml(doc) : format === 'md' ? renderMarkdown(doc) : renderText(doc);
 }
@@ -84,11 +84,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
     .addOption(langOption())
     .addOption(new Option('--audience <audience>', 'who the report is for').choices(['clinician', 'patient']).default('clinician'))
+    .addOption(new Option('--evidence <scope>', `--format json: whose evidence is listed: leading (the first ${LEADING_EVIDENCE_ENTITIES} entities), all, none`).choices([...EVIDENCE_SCOPES]).default('leading'))
     .option('--out <file>', 'write the report to a file instead of standard output')
     .option('--ct <volume>', 'measure the calcification on this CT (DICOM folder or NIfTI file) and add the findings to the case')
     .option('--roi <spec>', 'region of interest for --ct (see calcdx ct --help)')
     .option('--threshold <hu>', 'calcification threshold for --ct, HU (default 100)')
-    .action(async (file: string, o: { format: Format; lang?: Lang; audience: Audience; out?: string; ct?: string; roi?: string; threshold?: string }) => {
+    .action(async (file: string, o: { format: Format; lang?: Lang; audience: Audience; evidence: EvidenceScope; out?: string; ct?: string; roi?: string; threshold?: string }) => {
       const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
       let c = readCaseFile(file);
       if (o.ct) {
@@ -99,7 +100,7 @@ export function buildProgram(): Command {
       } else if (o.roi) {
         throw new CalcdxError('usage', { detail: '--roi needs --ct' });
       }
-      output(renderCase(c, o.format, lang, o.audience), o.out);
+      output(renderCase(c, o.format, lang, o.audience, o.evidence), o.out);
     });
 
   program.command('ct')
@@ -255,4 +256,8 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /(?:calcdx(?:\.js)?|cli[\\/]main\.js)$/.test(process.argv[1]);
-if (invokedDirectly) process.exitCode = await run(process.argv.slice(2));
+if (invokedDirectly) {
+  process.exitCode = await run(process.argv.slice(2));
+  // a `serve --workers` worker: its channel to the primary would keep it alive after the server stopped or failed to start
+  if (process.connected && process.env.CALCDX_WORKER) process.disconnect();
+}

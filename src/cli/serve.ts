@@ -1,6 +1,14 @@
 /**
  * `calcdx serve`: the HTTP API and the browser app on one port (loopback by default).
+ *
+ * --workers n runs n server processes (node:cluster) sharing the port: an assessment is pure CPU
+ * work on one thread, so one process answers at most one request at a time; n processes use n
+ * cores. The primary process only forks, prints the URL once every worker listens, restarts a
+ * worker that dies, and stops them all on SIGINT/SIGTERM. The CT job limit is shared out among the
+ * workers (at least one each), as each measurement holds the volume in its process's memory.
  */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { t, type Lang } from '../i18n/index.js';
 import { CalcdxError } from '../io/errors.js';
@@ -12,6 +20,17 @@ export interface ServeOptions {
   maxCtJobs?: string;
   uploadLimitMb?: string;
   quiet?: boolean;
+  /** server processes: a whole number, or auto (one per core) */
+  workers?: string;
+}
+
+const MAX_WORKERS = 64;
+
+/** --workers: 1 by default; auto = the cores this process may use. */
+export function workerCount(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  if (raw === 'auto') return Math.min(MAX_WORKERS, availableParallelism());
+  return wholeNumber('workers', raw, 1, MAX_WORKERS);
 }
 
 function wholeNumber(name: string, raw: string, min: number, max: number): number {
@@ -21,20 +40,79 @@ function wholeNumber(name: string, raw: string, min: number, max: number): numbe
 }
 
 /** Starts the server; resolves with its URL and a function that stops it. */
-export async function serve(o: ServeOptions, lang: Lang): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{ url: string; close: () => Promise<void> }> {
   const port = wholeNumber('port', o.port, 0, 65535);
+  const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
   const app = await buildServer({
     logger: o.quiet ? false : true,
-    ...(o.maxCtJobs !== undefined ? { maxCtJobs: wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) } : {}),
+    maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
     ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
   });
-  await app.listen({ port, host: o.host });
+  try {
+    await app.listen({ port, host: o.host });
+  } catch (e) {
+    await app.close();
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new CalcdxError('usage', { detail: t(lang, `server.listen_${code}`, { host: o.host, port }) });
+    }
+    throw e;
+  }
   const addr = app.server.address();
   const actualPort = addr && typeof addr === 'object' ? addr.port : port;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   const url = `http://${host}:${actualPort}`;
-  process.stdout.write(`${t(lang, 'server.listening', { url })}\n`);
+  if (cluster.isWorker) process.send?.({ calcdx: 'listening', url });
+  else process.stdout.write(`${t(lang, 'server.listening', { url })}\n`);
   return { url, close: () => app.close() };
+}
+
+/** Waits for SIGINT or SIGTERM, then runs stop once. */
+function onStopSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const handler = () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); void stop().then(resolve, resolve); };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}
+
+/**
+ * The primary of --workers n: forks the workers (which run this same command line and reach
+ * serve()), prints the URL when all listen, and stops them on a signal. A worker that fails before
+ * listening (port taken, bad option) stops the whole server with its exit code; one that dies later
+ * is replaced.
+ */
+async function primary(n: number, lang: Lang): Promise<number> {
+  let stopping = false;
+  const ready = new Set<Worker>();
+  const fork = (): Worker => {
+    const w = cluster.fork({ CALCDX_WORKER: '1' });
+    w.on('message', (m: { calcdx?: string; url?: string }) => {
+      if (m?.calcdx !== 'listening' || ready.has(w)) return;
+      ready.add(w);
+      if (ready.size === n && !announced) { announced = true; process.stdout.write(`${t(lang, 'server.listening', { url: m.url })}\n`); }
+    });
+    return w;
+  };
+  let announced = false;
+  const failed = new Promise<number>((resolve) => {
+    cluster.on('exit', (w, code, signal) => {
+      const wasReady = ready.delete(w);
+      if (stopping) return;
+      if (!wasReady) { resolve(code || 1); return; }
+      process.stderr.write(`calcdx: ${t(lang, 'server.worker_restart', { pid: w.process.pid, why: signal ?? String(code) })}\n`);
+      fork();
+    });
+  });
+  for (let i = 0; i < n; i++) fork();
+  const stop = async () => {
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    await Promise.all(alive.map((w) => new Promise<void>((resolve) => { w.once('exit', () => resolve()); w.kill('SIGTERM'); })));
+  };
+  const code = await Promise.race([onStopSignal(stop).then(() => 0), failed]);
+  if (code !== 0) await stop();
+  return code;
 }
 
 export function registerServe(program: Command, envLang: () => Lang): void {
@@ -45,13 +123,18 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--max-ct-jobs <n>', `CT uploads measured at once (default ${DEFAULTS.maxCtJobs})`)
     .option('--upload-limit-mb <n>', `largest CT upload, MiB (default ${DEFAULTS.uploadLimit / 1024 / 1024})`)
     .option('--quiet', 'no request log')
+    .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {
-      const { close } = await serve(o, o.lang ?? envLang());
-      await new Promise<void>((resolve) => {
-        const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); void close().then(resolve, resolve); };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const lang = o.lang ?? envLang();
+      const workers = workerCount(o.workers);
+      wholeNumber('port', o.port, 0, 65535);
+      if (workers > 1 && cluster.isPrimary) {
+        const code = await primary(workers, lang);
+        if (code !== 0) throw new CalcdxError('usage', { detail: t(lang, 'server.worker_failed', { code }) });
+        return;
+      }
+      const { close } = await serve(o, lang, workers);
+      await onStopSignal(close);
     });
 }

@@ -7,6 +7,7 @@ import type { Src } from '../core/knowledge/schema.js';
 import { t, type Lang } from '../i18n/index.js';
 import type { Block, Inline, ReportDocument } from './document.js';
 import { collectSources, entityName, evidenceText, findingValueLabel, groupName, pct, questionText } from './describe.js';
+import { LEADING_EVIDENCE_ENTITIES } from './json.js';
 import { VERSION } from './version.js';
 
 export type Audience = 'clinician' | 'patient';
@@ -83,7 +84,7 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
     })),
   });
   const evRows: string[][] = [];
-  for (const d of a.differential.slice(0, 5)) {
+  for (const d of a.differential.slice(0, LEADING_EVIDENCE_ENTITIES)) {
     const terms = d.evidence.filter((e) => e.role !== 'prior').slice(0, 6);
     const priorTerms = d.evidence.filter((e) => e.role === 'prior');
     evRows.push([

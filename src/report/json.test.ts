@@ -7,14 +7,14 @@ import type { Lang } from '../i18n/index.js';
 import { arbitraryCase } from '../test-support/arbitrary-case.js';
 import { exampleCases, textbookCases } from '../test-support/cases.js';
 import { cachedFindingValueText, findingValueText } from './describe.js';
-import { assessmentToJson, JSON_MIN_ABS_LOG_LR } from './json.js';
+import { assessmentToJson, EVIDENCE_SCOPES, JSON_MIN_ABS_LOG_LR, LEADING_EVIDENCE_ENTITIES } from './json.js';
 
 const kb = loadKnowledgeBase();
 const LANGS: Lang[] = ['en', 'zh'];
 const cases: CaseFile[] = [...exampleCases(), ...textbookCases()].map((c) => c.case);
 
 interface EvidenceOut { finding: string; value: string; role: string; direction: string; lr: number; logLr: number; text: string }
-interface DifferentialOut { id: string; probability: number; prior: number; evidence: EvidenceOut[] }
+interface DifferentialOut { id: string; rank: number; probability: number; prior: number; evidence: EvidenceOut[] }
 
 /** The evidence as the first version of assessmentToJson wrote it (toFixed, uncached texts), with the cut-off. */
 function referenceEvidence(c: CaseFile, lang: Lang): unknown {
@@ -26,7 +26,7 @@ function referenceEvidence(c: CaseFile, lang: Lang): unknown {
     })));
 }
 
-const differentialOf = (c: CaseFile, lang: Lang): DifferentialOut[] => assessmentToJson(kb, assess(kb, c), lang).differential as DifferentialOut[];
+const differentialOf = (c: CaseFile, lang: Lang): DifferentialOut[] => assessmentToJson(kb, assess(kb, c), lang, 'all').differential as DifferentialOut[];
 
 describe('assessmentToJson evidence', () => {
   it('the cut-off is a 10 % change of the odds', () => {
@@ -51,19 +51,40 @@ describe('assessmentToJson evidence', () => {
     const a = assess(kb, c);
     const engineTerms = a.differential.reduce((n, d) => n + d.evidence.length, 0);
     const strong = a.differential.reduce((n, d) => n + d.evidence.filter((e) => Math.abs(e.logLr) >= JSON_MIN_ABS_LOG_LR).length, 0);
-    const listed = (assessmentToJson(kb, a, 'en').differential as DifferentialOut[]).reduce((n, d) => n + d.evidence.length, 0);
+    const listed = (assessmentToJson(kb, a, 'en', 'all').differential as DifferentialOut[]).reduce((n, d) => n + d.evidence.length, 0);
     expect(listed).toBe(strong);
     expect(listed).toBeLessThan(engineTerms);
   });
 
   it('random valid cases: same evidence as the reference, same answer twice, CLI-style and API-style serialisations agree', () => {
     fc.assert(fc.property(arbitraryCase, fc.constantFrom<Lang>('en', 'zh'), (c, lang) => {
-      const j1 = assessmentToJson(kb, assess(kb, c), lang);
-      const j2 = assessmentToJson(kb, assess(kb, c), lang);
+      const j1 = assessmentToJson(kb, assess(kb, c), lang, 'all');
+      const j2 = assessmentToJson(kb, assess(kb, c), lang, 'all');
       expect(JSON.stringify(j1)).toBe(JSON.stringify(j2));
       expect(JSON.parse(JSON.stringify(j1, null, 2))).toEqual(JSON.parse(JSON.stringify(j2)));
       expect(JSON.stringify((j1.differential as DifferentialOut[]).map((d) => d.evidence))).toBe(JSON.stringify(referenceEvidence(c, lang)));
     }), { numRuns: 150 });
+  });
+
+  it('random valid cases: the evidence scope chooses whose evidence is listed and changes nothing else', () => {
+    fc.assert(fc.property(arbitraryCase, fc.constantFrom<Lang>('en', 'zh'), (c, lang) => {
+      const a = assess(kb, c);
+      const all = assessmentToJson(kb, a, lang, 'all');
+      for (const scope of EVIDENCE_SCOPES) {
+        const j = assessmentToJson(kb, a, lang, scope);
+        expect(j.calcdx).toEqual({ assessmentVersion: 1, lang, evidence: scope });
+        const d = j.differential as DifferentialOut[];
+        d.forEach((x, i) => {
+          const want = scope === 'all' || (scope === 'leading' && x.rank <= LEADING_EVIDENCE_ENTITIES);
+          expect('evidence' in x).toBe(want);
+          if (want) expect(x).toEqual((all.differential as DifferentialOut[])[i]);
+          else { const { evidence: _e, ...rest } = (all.differential as DifferentialOut[])[i]!; expect(x).toEqual(rest); }
+        });
+        const { differential: _d, calcdx: _c, ...rest } = j;
+        const { differential: _d2, calcdx: _c2, ...restAll } = all;
+        expect(rest).toEqual(restAll);
+      }
+    }), { numRuns: 100 });
   });
 
   it('probabilities are rounded to 6 decimals as toFixed(6) rounds them', () => {

@@ -1,8 +1,15 @@
 /**
  * The assessment as JSON: the engine's result with every bilingual text rendered in the
  * chosen language and names added. Public contract: differential[{id, probability, group,
- * evidence}], malignancy{probability, urgentReferral}, redFlags[{id, text}],
+ * evidence?}], evidenceScope, malignancy{probability, urgentReferral}, redFlags[{id, text}],
  * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}].
+ *
+ * Evidence (the likelihood ratios behind each rank) is the bulk of the answer: about 3.5 KiB per
+ * entity, 85 % of the whole with every entity listed. `evidence` chooses whose is listed:
+ * 'leading' (default) the first LEADING_EVIDENCE_ENTITIES of the differential — what a report
+ * shows and a reader opens —, 'all' every entity, 'none' no entity. An entity whose evidence is not
+ * listed has no `evidence` key (an empty list would read as "no evidence"). The probabilities are
+ * the same in every scope.
  */
 import type { Assessment } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
@@ -43,10 +50,18 @@ function evidenceJson(kb: KnowledgeBase, terms: readonly EvidenceTerm[], lang: L
   return out;
 }
 
-export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang): Record<string, unknown> {
+export const EVIDENCE_SCOPES = ['leading', 'all', 'none'] as const;
+export type EvidenceScope = (typeof EVIDENCE_SCOPES)[number];
+/** entities whose evidence the 'leading' scope lists: the length of the differential a report shows */
+export const LEADING_EVIDENCE_ENTITIES = 5;
+
+const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
+  scope === 'all' || (scope === 'leading' && rank <= LEADING_EVIDENCE_ENTITIES);
+
+export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, evidence: EvidenceScope = 'leading'): Record<string, unknown> {
   const items = (xs: Array<{ id: string; text: { en: string; zh: string } }>) => xs.map((x) => ({ id: x.id, text: x.text[lang] }));
   return {
-    calcdx: { assessmentVersion: 1, lang },
+    calcdx: { assessmentVersion: 1, lang, evidence },
     ...(a.caseId !== undefined ? { caseId: a.caseId } : {}),
     differential: a.differential.map((d) => ({
       id: d.id,
@@ -55,7 +70,7 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang): 
       probability: round(d.probability),
       group: d.group,
       prior: round(d.prior),
-      evidence: evidenceJson(kb, d.evidence, lang),
+      ...(evidenceListed(evidence, d.rank) ? { evidence: evidenceJson(kb, d.evidence, lang) } : {}),
     })),
     groups: Object.fromEntries(Object.entries(a.groups).map(([k, v]) => [k, round(v)])),
     malignancy: {

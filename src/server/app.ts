@@ -25,7 +25,7 @@ import { CalcdxError } from '../io/errors.js';
 import { loadKnowledgeBase } from '../io/kb-files.js';
 import { buildReport, type Audience } from '../report/build.js';
 import { followUpIcs } from '../report/ics.js';
-import { assessmentToJson } from '../report/json.js';
+import { assessmentToJson, EVIDENCE_SCOPES, type EvidenceScope } from '../report/json.js';
 import { kbEntityJson } from '../report/kb-view.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
@@ -126,8 +126,8 @@ export class ResponseCache {
   private readonly map = new Map<string, Buffer>();
   private bytes = 0;
   constructor(readonly budget: number) {}
-  static key(lang: string, body: Buffer): string {
-    return `${lang}:${createHash('sha256').update(body).digest('base64')}`;
+  static key(variant: string, body: Buffer): string {
+    return `${variant}:${createHash('sha256').update(body).digest('base64')}`;
   }
   get(key: string): Buffer | undefined {
     const v = this.map.get(key);
@@ -257,13 +257,14 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // browser app re-sends the case it shows) are answered from a small cache of serialised answers
   app.post('/api/assess', async (req, reply) => {
     const lang = langOf(req);
+    const evidence = choice<EvidenceScope>(req, 'evidence', EVIDENCE_SCOPES, 'leading');
     const raw = rawBodies.get(req);
-    const key = raw ? ResponseCache.key(lang, raw) : undefined;
+    const key = raw ? ResponseCache.key(`${lang}:${evidence}`, raw) : undefined;
     const hit = key ? assessCache.get(key) : undefined;
     reply.type('application/json; charset=utf-8');
     if (hit !== undefined) return hit;
     const c = caseOf(req.body);
-    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c), lang)));
+    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c), lang, evidence)));
     if (key) assessCache.set(key, bytes);
     return bytes;
   });

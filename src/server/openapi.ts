@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { caseJsonSchema } from '../core/case-format/json-schema.js';
+import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES } from '../report/json.js';
 import { VERSION } from '../report/version.js';
 import { PROBLEM_CODES } from './problem.js';
 
@@ -39,8 +40,11 @@ const evidence = z.looseObject({
 });
 /** The public contract of `calcdx assess --format json` (other keys may be added). */
 export const assessmentSchema = z.looseObject({
-  calcdx: z.object({ assessmentVersion: z.literal(1), lang: z.enum(['zh', 'en']) }),
-  differential: z.array(z.looseObject({ id: z.string(), name: z.string(), rank: z.number(), probability: z.number(), group: z.string(), prior: z.number(), evidence: z.array(evidence) })),
+  calcdx: z.object({ assessmentVersion: z.literal(1), lang: z.enum(['zh', 'en']), evidence: z.enum(EVIDENCE_SCOPES).describe('whose evidence is listed (query `evidence`)') }),
+  differential: z.array(z.looseObject({
+    id: z.string(), name: z.string(), rank: z.number(), probability: z.number(), group: z.string(), prior: z.number(),
+    evidence: z.array(evidence).optional().describe(`likelihood ratios behind the rank (|LR| ≥ 1.1); present for the first ${LEADING_EVIDENCE_ENTITIES} entities ('leading'), every entity ('all') or none ('none')`),
+  })),
   malignancy: z.looseObject({ probability: z.number(), urgentReferral: z.boolean() }),
   redFlags: z.array(z.object({ id: z.string(), text: z.string() })),
   nextQuestions: z.array(z.looseObject({ finding: z.string(), expectedGain: z.number() })),
@@ -94,6 +98,10 @@ function component(s: Record<string, unknown>): Record<string, unknown> {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] }, description: 'language of the texts (default: Accept-Language, else English)' };
+const evidenceParam = {
+  name: 'evidence', in: 'query', required: false, schema: { type: 'string', enum: [...EVIDENCE_SCOPES], default: 'leading' },
+  description: `whose evidence (likelihood ratios) is listed: leading = the first ${LEADING_EVIDENCE_ENTITIES} entities of the differential (default), all = every entity (about 4× larger), none`,
+};
 const caseBody = {
   required: true,
   description: 'a case, format version 1 (JSON; YAML with Content-Type application/yaml or text/plain); at most 1 MiB',
@@ -117,7 +125,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/health': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
       '/api/assess': {
         post: {
-          summary: 'assess a case (the same JSON as `calcdx assess --format json`)', parameters: [langParam], requestBody: caseBody,
+          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam], requestBody: caseBody,
           responses: { 200: { description: 'the assessment', content: { 'application/json': { schema: ref('Assessment') } } }, ...common },
         },
       },

@@ -3,12 +3,12 @@
  * requests over a real socket on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { crc32, gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
@@ -188,14 +188,41 @@ describe('POST /api/assess', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
     const lang = expectProblem(await postJson('/api/assess?lang=fr', exampleCase(SS)), 400, 'bad_parameter');
     expect(lang.errors[0]).toMatchObject({ path: 'query.lang', found: 'fr' });
+    const scope = expectProblem(await postJson('/api/assess?evidence=top', exampleCase(SS)), 400, 'bad_parameter');
+    expect(scope.errors[0]).toMatchObject({ path: 'query.evidence', found: 'top', allowed: 'leading | all | none' });
     expectProblem(await app.inject({ method: 'POST', url: '/api/assess', payload: '<case/>', headers: { 'content-type': 'application/xml' } }), 415, 'unsupported_media_type');
   });
 
-  it('identical requests are answered from the cache with the same bytes; another language or case is not', async () => {
+  it('evidence=leading (default) lists the evidence of the first five entities, all of every entity, none of none; the probabilities are the same', async () => {
+    const body = JSON.stringify(exampleCase(SS));
+    type D = { id: string; probability: number; evidence?: unknown[] };
+    const listed = (ds: D[]) => ds.map((d) => Array.isArray(d.evidence));
+    const def = (await postJson('/api/assess?lang=en', body)).json();
+    const leading = (await postJson('/api/assess?lang=en&evidence=leading', body)).json();
+    const all = (await postJson('/api/assess?lang=en&evidence=all', body)).json();
+    const none = (await postJson('/api/assess?lang=en&evidence=none', body)).json();
+    expect(def).toEqual(leading);
+    expect([def.calcdx.evidence, all.calcdx.evidence, none.calcdx.evidence]).toEqual(['leading', 'all', 'none']);
+    const n = all.differential.length;
+    expect(n).toBeGreaterThan(5);
+    expect(listed(leading.differential)).toEqual(Array.from({ length: n }, (_, i) => i < 5));
+    expect(listed(all.differential)).toEqual(Array.from({ length: n }, () => true));
+    expect(listed(none.differential)).toEqual(Array.from({ length: n }, () => false));
+    const probs = (x: { differential: D[] }) => x.differential.map((d) => [d.id, d.probability]);
+    expect(probs(leading)).toEqual(probs(all));
+    expect(probs(none)).toEqual(probs(all));
+    expect(leading.differential.slice(0, 5)).toEqual(all.differential.slice(0, 5));
+    for (const x of [leading, all, none]) assessmentSchema.parse(x);
+  });
+
+  it('identical requests are answered from the cache with the same bytes; another language, evidence scope or case is not', async () => {
     const body = JSON.stringify(exampleCase(SS));
     const a = await postJson('/api/assess?lang=en', body);
     const b = await postJson('/api/assess?lang=en', body);
     expect(b.body).toBe(a.body);
+    const all = await postJson('/api/assess?lang=en&evidence=all', body);
+    expect(all.json().calcdx.evidence).toBe('all');
+    expect(all.body.length).toBeGreaterThan(a.body.length);
     expect(b.headers['content-type']).toBe('application/json; charset=utf-8');
     const zh = await postJson('/api/assess?lang=zh', body);
     expect(zh.json().calcdx.lang).toBe('zh');
@@ -690,24 +717,70 @@ describe('over a real socket on 127.0.0.1', () => {
 });
 
 describe('calcdx serve', () => {
-  it('prints the URL, binds 127.0.0.1 and answers; stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-          if (m) resolve(m[0]);
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+  /** Spawns `calcdx serve … --port 0` and resolves with the child and the URL it prints. */
+  async function startServe(extra: string[]): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string }> {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+        if (m) resolve(m[0]);
       });
+      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    return { child, url };
+  }
+  const stopped = (child: ChildProcess) => {
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    return exited;
+  };
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+  it('prints the URL, binds 127.0.0.1 and answers; stops on SIGTERM', async () => {
+    const { child, url } = await startServe([]);
+    try {
       const h = await fetch(`${url}/api/health`);
       expect(await h.json()).toMatchObject({ status: 'ok' });
     } finally {
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await stopped(child)).toBe(0);
+    }
+  });
+
+  it('--workers 2: two server processes share the port and answer alike; SIGTERM stops them all', async () => {
+    const { child, url } = await startServe(['--workers', '2']);
+    let workers: number[] = [];
+    try {
+      workers = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).map(Number);
+      expect(workers).toHaveLength(2);
+      const body = JSON.stringify(exampleCase(SS));
+      const answers = await Promise.all(Array.from({ length: 12 }, () => fetch(`${url}/api/assess?lang=en`, { method: 'POST', body, headers: { 'content-type': 'application/json', connection: 'close' } }).then((r) => r.text())));
+      const want = (await postJson('/api/assess?lang=en', body)).body;
+      for (const a of answers) expect(a).toBe(want);
+    } finally {
+      expect(await stopped(child)).toBe(0);
+    }
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+  });
+
+  it('--workers: a worker that cannot listen stops the server with a clear error; bad counts are usage errors', async () => {
+    const { child, url } = await startServe([]);
+    try {
+      const port = new URL(url).port;
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--port', port, '--workers', '2', '--quiet'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/already in use/);
+      expect(r.stderr).toMatch(/server process could not start/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      expect(await stopped(child)).toBe(0);
+    }
+    for (const bad of ['0', 'many', '1.5']) {
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--workers', bad], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`--workers: found "${bad.replace('.', '\\.')}"`));
     }
   });
 
@@ -733,11 +806,14 @@ describe('labels round trip', () => {
 
 // last: these spawn the CLI, four node processes that each load the knowledge base
 describe('POST /api/assess and the CLI', () => {
-  it.each(exampleFiles)('%s: the same JSON as `calcdx assess --format json`', async (f) => {
-    const cli = spawnSync(process.execPath, [BIN, 'assess', join(EX, f), '--format', 'json', '--lang', 'en'], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+  // each evidence scope on some example; the default (no option, no parameter) on the first
+  const scopes = ['default', 'all', 'none', 'leading'] as const;
+  it.each(exampleFiles.map((f, i) => [f, scopes[i % scopes.length]!]))('%s: the same JSON as `calcdx assess --format json` (evidence: %s)', async (f, scope) => {
+    const cli = spawnSync(process.execPath, [BIN, 'assess', join(EX, f), '--format', 'json', '--lang', 'en', ...(scope !== 'default' ? ['--evidence', scope] : [])], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
     expect(cli.status).toBe(0);
     const want = JSON.parse(cli.stdout);
-    const r = await postJson('/api/assess?lang=en', exampleCase(f));
+    expect(want.calcdx.evidence).toBe(scope === 'default' ? 'leading' : scope);
+    const r = await postJson(`/api/assess?lang=en${scope !== 'default' ? `&evidence=${scope}` : ''}`, exampleCase(f));
     expect(r.statusCode).toBe(200);
     const got = assessmentSchema.parse(r.json());
     expect(got.differential[0]!.id).toBe(want.differential[0].id);

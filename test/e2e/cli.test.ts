@@ -272,7 +272,7 @@ describe('calcdx ct', () => {
     const r = cli(['assess', c, '--ct', dicom, '--roi', roi, '--format', 'json']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
-    const terms = j.differential.flatMap((d: { evidence: Array<{ finding: string }> }) => d.evidence.map((e) => e.finding));
+    const terms = j.differential.flatMap((d: { evidence?: Array<{ finding: string }> }) => (d.evidence ?? []).map((e) => e.finding));
     expect(terms).toContain('imaging.calcification.morphology.rim');
   });
 
