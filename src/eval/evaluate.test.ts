@@ -23,6 +23,17 @@ describe('evaluate', () => {
     expect(r.confusion.matrix.flat().reduce((s, v) => s + v, 0)).toBe(labelled.length);
     for (const b of r.reliability) if (b.count) { expect(b.meanPredicted).toBeGreaterThanOrEqual(b.from); expect(b.meanPredicted).toBeLessThanOrEqual(b.to); }
   });
+  it('gives 95 % Wilson intervals around the rates, and the ROC area of the malignancy probability', () => {
+    expect(r.intervals.top1).toMatchObject({ k: labelled.length, n: labelled.length, rate: 1, high: 1 });
+    expect(r.intervals.top1.low).toBeGreaterThan(0.3);
+    expect(r.intervals.top1.low).toBeLessThan(1);
+    expect(r.intervals.malignantFlagged).toMatchObject({ k: 1, n: 1, rate: 1 });
+    expect(r.intervals.benignUrgent.n).toBe(3);
+    expect(r.intervals.benignUrgent.k).toBe(r.safety.benignUrgent);
+    const mal = r.cases.filter((c) => c.group === 'malignant').map((c) => c.malignancyProbability);
+    const other = r.cases.filter((c) => c.group !== 'malignant').map((c) => c.malignancyProbability);
+    expect(r.safety.malignancyAuc).toBe(other.filter((o) => mal[0]! > o).length / other.length + other.filter((o) => mal[0] === o).length / other.length / 2);
+  });
   it('measures malignant safety and benign urgent referrals', () => {
     expect(r.safety.malignantCases).toBe(1);
     expect(r.safety.flagged).toBe(1);

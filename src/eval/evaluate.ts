@@ -8,6 +8,7 @@
 import type { CaseFile } from '../core/case-format/schema.js';
 import { assess } from '../core/engine/assess.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
+import { rocAuc, wilson } from './stats.js';
 
 export interface LabelledCase {
   file: string;
@@ -40,9 +41,14 @@ export interface Metrics {
   logLoss: number;
 }
 
+/** a count out of n with its 95 % Wilson interval */
+export interface Proportion { k: number; n: number; rate: number; low: number; high: number }
+
 export interface EvalReport {
   cases: CaseResult[];
   metrics: Metrics;
+  /** 95 % Wilson intervals of the main proportions */
+  intervals: { top1: Proportion; top3: Proportion; top5: Proportion; malignantFlagged: Proportion; benignUrgent: Proportion };
   baseline: { brier: number; logLoss: number; top1: number; top3: number };
   reliability: Array<{ from: number; to: number; count: number; meanPredicted: number; observed: number }>;
   topConfidence: Array<{ from: number; to: number; count: number; meanConfidence: number; accuracy: number }>;
@@ -59,6 +65,8 @@ export interface EvalReport {
     benignUrgent: number;
     benignUrgentRate: number;
     threshold: number;
+    /** how well the malignancy probability separates malignant from other cases (ROC area) */
+    malignancyAuc?: number;
   };
   ablation: Array<{ id: AblationId; metrics: Metrics }>;
   byConfirmation: Array<{ confirmedBy: string; n: number; top1: number; top3: number }>;
@@ -173,9 +181,22 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
   }).filter((x) => x.n > 0);
 
   const metrics = metricsOf(kb, cases, ABLATIONS.everything);
+  const proportion = (k: number, total: number): Proportion => {
+    const [low, high] = wilson(k, total);
+    return { k, n: total, rate: total ? k / total : 0, low, high };
+  };
+  const count = (pred: (r: CaseResult) => boolean, rs: CaseResult[] = results) => rs.filter(pred).length;
+  const auc = rocAuc(malignant.map((r) => r.malignancyProbability), benign.map((r) => r.malignancyProbability));
   return {
     cases: results,
     metrics,
+    intervals: {
+      top1: proportion(count((r) => r.rank === 1), results.length),
+      top3: proportion(count((r) => r.rank <= 3), results.length),
+      top5: proportion(count((r) => r.rank <= 5), results.length),
+      malignantFlagged: proportion(count((r) => r.flaggedAsPossiblyMalignant, malignant), malignant.length),
+      benignUrgent: proportion(count((r) => r.urgentReferral, benign), benign.length),
+    },
     baseline: { brier: bBrier / n, logLoss: bLog / n, top1: bTop1 / n, top3: bTop3 / n },
     reliability: rel.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanPredicted: b.count ? b.sumP / b.count : 0, observed: b.count ? b.hits / b.count : 0 })),
     topConfidence: conf.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanConfidence: b.count ? b.sumP / b.count : 0, accuracy: b.count ? b.hits / b.count : 0 })),
@@ -192,6 +213,7 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
       benignUrgent: benign.filter((r) => r.urgentReferral).length,
       benignUrgentRate: benign.length ? benign.filter((r) => r.urgentReferral).length / benign.length : 0,
       threshold,
+      ...(auc !== undefined ? { malignancyAuc: auc } : {}),
     },
     ablation: (Object.keys(ABLATIONS) as AblationId[]).map((id) => ({ id, metrics: id === 'everything' ? metrics : metricsOf(kb, cases, ABLATIONS[id]) })),
     byConfirmation,

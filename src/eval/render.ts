@@ -4,10 +4,24 @@
  */
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { esc } from '../report/render-html.js';
-import type { EvalReport, Metrics } from './evaluate.js';
+import type { EvalReport, Metrics, Proportion } from './evaluate.js';
 
 const pc = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const f3 = (x: number): string => x.toFixed(3);
+
+/** "77.4% (67.4-85.0%)" */
+const withInterval = (p: Proportion): string => `${pc(p.rate)} (${(p.low * 100).toFixed(1)}-${pc(p.high)})`;
+
+function intervalLines(r: EvalReport): string[] {
+  const i = r.intervals;
+  return [
+    `top-1 ${i.top1.k}/${i.top1.n} ${withInterval(i.top1)}`,
+    `top-3 ${i.top3.k}/${i.top3.n} ${withInterval(i.top3)}`,
+    `top-5 ${i.top5.k}/${i.top5.n} ${withInterval(i.top5)}`,
+    `malignant flagged ${i.malignantFlagged.k}/${i.malignantFlagged.n} ${withInterval(i.malignantFlagged)}`,
+    `benign urgent ${i.benignUrgent.k}/${i.benignUrgent.n} ${withInterval(i.benignUrgent)}`,
+  ];
+}
 
 function metricRow(name: string, m: Metrics): string[] {
   return [name, String(m.n), pc(m.top1), pc(m.top3), pc(m.top5), f3(m.mrr), f3(m.brier), f3(m.logLoss)];
@@ -27,11 +41,13 @@ export function renderEvalText(r: EvalReport): string {
     metricRow('calcdx', r.metrics),
     ['prior only (baseline)', String(r.metrics.n), pc(r.baseline.top1), pc(r.baseline.top3), '', '', f3(r.baseline.brier), f3(r.baseline.logLoss)],
   ]));
+  out.push('', '95% intervals (Wilson)', ...intervalLines(r).map((l) => `  ${l}`));
   out.push('', 'Safety');
   const s = r.safety;
   out.push(`  malignant cases flagged (red flag or malignancy probability >= ${pc(s.threshold)}): ${s.flagged}/${s.malignantCases} (${pc(s.flaggedRate)})`);
   out.push(`  malignant cases sent to urgent referral: ${s.urgentReferred}/${s.malignantCases} (${pc(s.urgentRate)})`);
   out.push(`  benign / non-malignant cases sent to urgent referral: ${s.benignUrgent}/${s.benignCases} (${pc(s.benignUrgentRate)})`);
+  if (s.malignancyAuc !== undefined) out.push(`  malignancy probability, malignant vs other cases: ROC area ${f3(s.malignancyAuc)}`);
   if (s.missed.length) out.push(`  missed: ${s.missed.join(', ')}`);
   out.push('', 'Ablation (what is known)');
   out.push(table(head, r.ablation.map((a) => metricRow(a.id, a.metrics))));
@@ -97,11 +113,13 @@ h2{border-bottom:1px solid #d5dbdf;margin-top:1.5rem}.grid{display:flex;flex-wra
 <p class="note">${esc(note)}</p>
 <h2>Accuracy and calibration</h2>
 <table>${tr(head, true)}${tr(metricRow('calcdx', m))}${tr(['prior only (baseline)', String(m.n), pc(r.baseline.top1), pc(r.baseline.top3), '', '', f3(r.baseline.brier), f3(r.baseline.logLoss)])}</table>
+<p>95 % intervals (Wilson): ${esc(intervalLines(r).join('; '))}</p>
 <h2>Safety</h2>
 <table>
 ${tr(['malignant cases flagged (red flag or probability ≥ threshold)', `${s.flagged}/${s.malignantCases}`, pc(s.flaggedRate)])}
 ${tr(['malignant cases sent to urgent referral', `${s.urgentReferred}/${s.malignantCases}`, pc(s.urgentRate)])}
 ${tr(['benign / non-malignant cases sent to urgent referral', `${s.benignUrgent}/${s.benignCases}`, pc(s.benignUrgentRate)])}
+${s.malignancyAuc !== undefined ? tr(['malignancy probability: ROC area, malignant vs other cases', '', f3(s.malignancyAuc)]) : ''}
 </table>
 ${s.missed.length ? `<p>Missed malignant cases: ${esc(s.missed.join(', '))}</p>` : ''}
 <h2>Ablation</h2>
