@@ -31,8 +31,9 @@ import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
 import { VERSION } from '../report/version.js';
 import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from './ct.js';
+import { ctWorkerAvailable, runCtJob } from './ct-jobs.js';
 import { openApiDocument } from './openapi.js';
-import { badParameter, HttpProblem, issueErrors, toProblem } from './problem.js';
+import { badParameter, HttpProblem, issueErrors, RenderedProblem, toProblem } from './problem.js';
 
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
 
@@ -74,6 +75,8 @@ export interface ServerOptions {
   knowledgeBase?: KnowledgeBase;
   /** replaces the CT measurement (tests of limits and timeouts) */
   measureCt?: (input: CtInput) => Promise<CtResult>;
+  /** false: CT work on the server's own thread instead of a worker thread (default: a worker when dist/ is built) */
+  ctWorker?: boolean;
 }
 
 const CSP_APP = [
@@ -157,7 +160,18 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   const kb = o.knowledgeBase ?? loadKnowledgeBase();
   const webRoot = o.webRoot ?? DEFAULT_WEB_ROOT;
   const tmpRoot = o.tmpDir ?? tmpdir();
-  const measure = o.measureCt ?? measureUpload;
+  // CT work (decode, measure, encode) runs in a worker thread, so the event loop keeps answering
+  const inWorker = o.measureCt === undefined && o.ctWorker !== false && ctWorkerAvailable();
+  const aborts = new WeakMap<FastifyRequest, AbortController>();
+  const signalOf = (req: FastifyRequest): AbortSignal => {
+    let c = aborts.get(req);
+    if (!c) { c = new AbortController(); aborts.set(req, c); }
+    return c.signal;
+  };
+  const measure = (req: FastifyRequest) => (input: CtInput): Promise<CtResult> =>
+    o.measureCt ? o.measureCt(input) : inWorker ? runCtJob('measure', input, safeLang(req), pathOf(req), signalOf(req)) : measureUpload(input);
+  const volumeOf = (req: FastifyRequest) => (input: CtInput) =>
+    inWorker ? runCtJob('volume', input, safeLang(req), pathOf(req), signalOf(req)) : volumeUpload(input);
 
   const logger = o.logger === undefined || o.logger === false
     ? false
@@ -186,6 +200,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
         ? toProblem(new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(ms / 1000) })), lang, pathOf(req))
         : toProblem(new HttpProblem(408, 'request_timeout', (l) => t(l, 'server.request_timeout', { seconds: Math.round(ms / 1000) })), lang, pathOf(req));
       reply.code(p.problem.status).header('connection', 'close').type('application/problem+json; charset=utf-8').send(p.problem);
+      aborts.get(req)?.abort();
     }, ms).unref());
   });
   app.addHook('preHandler', async (req, reply) => {
@@ -196,7 +211,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     clearTimeout(timers.get(req));
     req.log.info({ method: req.method, route: req.routeOptions.url ?? '(no route)', status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
-  app.addHook('onRequestAbort', async (req) => { clearTimeout(timers.get(req)); });
+  app.addHook('onRequestAbort', async (req) => { clearTimeout(timers.get(req)); aborts.get(req)?.abort(); });
 
   // ---- security headers on every response
   await app.register(fastifyHelmet, {
@@ -209,12 +224,14 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
 
   // ---- errors as problems
   app.setErrorHandler((err, req, reply) => {
+    // answered already (a timeout): what the abandoned work throws afterwards has nobody to go to
+    if (reply.sent) return;
     const lang = safeLang(req);
     const { problem, headers, internal } = toProblem(err, lang, pathOf(req));
     if (internal) {
       const e = err as Error & { code?: string };
       // the message may quote the input: log the kind of error and where, not what it said
-      req.log.error({ err: { type: e?.name, code: e?.code, stack: e?.stack?.split('\n').slice(1).join('\n') } }, 'internal error');
+      req.log.error({ err: err instanceof RenderedProblem && err.log ? err.log : { type: e?.name, code: e?.code, stack: e?.stack?.split('\n').slice(1).join('\n') } }, 'internal error');
     }
     if (!received.has(req) && req.method === 'POST') reply.header('connection', 'close');
     void reply.code(problem.status).headers(headers).type('application/problem+json; charset=utf-8').send(problem);
@@ -336,14 +353,14 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   }
 
   app.post('/api/ct', async (req, reply) => {
-    const result = await ctUpload(req, CT_FORM, measure);
+    const result = await ctUpload(req, CT_FORM, measure(req));
     if (reply.sent) return reply;
     return result;
   });
 
   // the HU volume of an upload (a DICOM series, typically) as a gzip NIfTI-1 file, for the viewer
   app.post('/api/volume', async (req, reply) => {
-    const v = await ctUpload(req, VOLUME_FORM, volumeUpload);
+    const v = await ctUpload(req, VOLUME_FORM, volumeOf(req));
     if (reply.sent) return reply;
     return reply.type('application/gzip')
       .header('x-calcdx-warnings', asciiJson(v.warnings))

@@ -63,6 +63,20 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * A problem rendered elsewhere (a CT worker thread, where the error was thrown): answered as it is.
+ * `log` is what the server logs for an internal error (kind and stack frames, never the message).
+ */
+export class RenderedProblem extends Error {
+  constructor(
+    readonly rendered: { problem: Problem; headers: Record<string, string>; internal: boolean },
+    readonly log?: Record<string, unknown>,
+  ) {
+    super(rendered.problem.code);
+    this.name = 'RenderedProblem';
+  }
+}
+
 export function problem(lang: Lang, status: number, code: ProblemCode, detail: string, instance: string, extra: { reason?: string; errors?: ProblemError[] } = {}): Problem {
   return {
     type: `${PROBLEM_BASE}${code.replace(/_/g, '-')}`,
@@ -104,6 +118,7 @@ interface FastifyLikeError { statusCode?: number; code?: string; validation?: un
 export function toProblem(e: unknown, lang: Lang, instance: string): { problem: Problem; headers: Record<string, string>; internal: boolean } {
   const P = (status: number, code: ProblemCode, detail: string, extra: { reason?: string; errors?: ProblemError[] } = {}) =>
     ({ problem: problem(lang, status, code, detail, instance, extra), headers: {}, internal: false });
+  if (e instanceof RenderedProblem) return { ...e.rendered, problem: { ...e.rendered.problem, instance } };
   if (e instanceof HttpProblem) {
     return {
       problem: problem(lang, e.status, e.code, e.detail(lang), instance, {

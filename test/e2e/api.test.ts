@@ -688,6 +688,72 @@ describe('timeouts', () => {
   });
 });
 
+describe('CT work in a worker thread', () => {
+  /**
+   * Measures a 512 × 512 × 64 phantom over a real socket while the test asks GET /api/health again
+   * and again; returns the longest wait between two health answers while the CT job ran.
+   */
+  async function longestStall(options: ServerOptions, upload: { payload: Buffer; headers: Record<string, string> }): Promise<{ stall: number; answers: number; status: number }> {
+    const server = await buildServer({ webRoot, ...options });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+      let done = false;
+      let status = 0;
+      const ct = fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(upload.payload), headers: upload.headers })
+        .then(async (r) => { status = r.status; await r.arrayBuffer(); done = true; });
+      let last = performance.now();
+      let stall = 0;
+      let answers = 0;
+      while (!done) {
+        await (await fetch(`${base}/api/health`)).json();
+        const now = performance.now();
+        if (!done) { stall = Math.max(stall, now - last); answers++; }
+        last = now;
+      }
+      await ct;
+      return { stall, answers, status };
+    } finally { await server.close(); }
+  }
+
+  it('keeps the server answering while a large volume is measured (the same work on the main thread stalls it)', async () => {
+    const { volume: big, truth: bigTruth } = makePhantom({ preset: 'reference', slices: 64 });
+    const [ci, cj, ck] = bigTruth.roi.center;
+    const up = multipart([{ name: 'file', filename: 'big.nii.gz', data: niftiOf(big) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${bigTruth.roi.radius}` }]);
+    const onThread = await longestStall({ ctWorker: false }, up);
+    const inWorker = await longestStall({}, up);
+    expect(onThread.status).toBe(200);
+    expect(inWorker.status).toBe(200);
+    // the control shows the test can fail: on the main thread, health waits for the measurement
+    expect(onThread.stall).toBeGreaterThan(100);
+    expect(inWorker.stall).toBeLessThan(onThread.stall / 2);
+  }, 60_000);
+
+  it('an error in the worker becomes the same problem as on the main thread; a job past its time is stopped with a 503', async () => {
+    const bad = multipart([{ name: 'file', filename: 'notes.nii', data: Buffer.from('not a volume at all') }, { name: 'roi', data: 'whole' }]);
+    const onThread = await buildServer({ webRoot, ctWorker: false });
+    try {
+      const a = await app.inject({ method: 'POST', url: '/api/ct?lang=zh', payload: bad.payload, headers: bad.headers });
+      const b = await onThread.inject({ method: 'POST', url: '/api/ct?lang=zh', payload: bad.payload, headers: bad.headers });
+      expect(a.statusCode).toBe(422);
+      expect(a.json()).toEqual(b.json());
+      expect(a.body).toMatch(/notes\.nii/);
+    } finally { await onThread.close(); }
+    const { volume: big, truth: bigTruth } = makePhantom({ preset: 'reference', slices: 64 });
+    const [ci, cj, ck] = bigTruth.roi.center;
+    const up = multipart([{ name: 'file', filename: 'big.nii.gz', data: niftiOf(big) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${bigTruth.roi.radius}` }]);
+    const slow = await buildServer({ webRoot, ctTimeoutMs: 150, maxCtJobs: 1 });
+    try {
+      const r = await slow.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
+      expect(r.statusCode).toBe(503);
+      expect(r.json()).toMatchObject({ code: 'timeout' });
+      // the stopped job gave its slot back: the next upload is not refused with 429
+      const again = await slow.inject({ method: 'POST', url: '/api/ct', payload: bad.payload, headers: bad.headers });
+      expect(again.statusCode).toBe(422);
+    } finally { await slow.close(); }
+  }, 60_000);
+});
+
 describe('over a real socket on 127.0.0.1', () => {
   let base: string;
   let live: App;

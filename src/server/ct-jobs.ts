@@ -1,0 +1,60 @@
+/**
+ * Runs the CT work of an upload in a worker thread (ct-worker.ts, from the build in dist/): the
+ * answer, or the problem the worker rendered, or an abort (request timed out or client gone: the
+ * worker is terminated, so an abandoned measurement stops using the CPU).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Lang } from '../i18n/index.js';
+import type { CtInput, CtResult } from './ct.js';
+import type { CtJobData, CtJobKind } from './ct-worker.js';
+import { RenderedProblem, type Problem } from './problem.js';
+
+/** The compiled worker (tests that load the TypeScript sources still run it from the build). */
+export const CT_WORKER_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'server', 'ct-worker.js');
+
+export const ctWorkerAvailable = (): boolean => existsSync(CT_WORKER_FILE);
+
+export interface VolumeResult { nifti: Buffer; warnings: string[]; dims: [number, number, number] }
+type Outcome =
+  | { ok: true; result: unknown }
+  | { ok: false; rendered: { problem: Problem; headers: Record<string, string>; internal: boolean }; log?: Record<string, unknown> };
+
+export class CtJobAborted extends Error {
+  constructor() { super('CT job aborted'); this.name = 'CtJobAborted'; }
+}
+
+export function runCtJob(kind: 'measure', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult>;
+export function runCtJob(kind: 'volume', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<VolumeResult>;
+export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult | VolumeResult> {
+  return new Promise((resolveJob, reject) => {
+    if (signal?.aborted) { reject(new CtJobAborted()); return; }
+    const data: CtJobData = { kind, input, lang, instance };
+    const worker = new Worker(CT_WORKER_FILE, { workerData: data });
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    const onAbort = () => settle(() => { void worker.terminate(); reject(new CtJobAborted()); });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (m: Outcome) => settle(() => {
+      if (m.ok) {
+        if (kind === 'volume') {
+          const v = m.result as Omit<VolumeResult, 'nifti'> & { nifti: Uint8Array };
+          resolveJob({ ...v, nifti: Buffer.from(v.nifti.buffer, v.nifti.byteOffset, v.nifti.byteLength) });
+        } else {
+          resolveJob(m.result as CtResult);
+        }
+      } else {
+        reject(new RenderedProblem(m.rendered, m.log));
+      }
+    }));
+    worker.once('error', (e) => settle(() => reject(e)));
+    worker.once('exit', (code) => settle(() => reject(new Error(`CT worker exited with code ${code} before answering`))));
+  });
+}
