@@ -66,6 +66,10 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
   // safety first
   blocks.push({ kind: 'alert', level: a.malignancy.urgentReferral ? 'critical' : 'info', text: t(lang, a.malignancy.urgentReferral ? 'report.urgentYes' : 'report.urgentNo') });
   for (const s of a.safety) blocks.push({ kind: 'alert', level: s.severity, text: s.text[lang] });
+  // what the reader must know before trusting the figures below: input inconsistencies, too little information
+  for (const w of a.warnings) {
+    blocks.push({ kind: 'alert', level: 'warning', text: `${t(lang, 'report.warnings')}: ${t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? name(w.params.entity) : '' })}` });
+  }
   blocks.push({ kind: 'heading', text: t(lang, 'report.redFlags') });
   blocks.push(a.redFlags.length ? { kind: 'list', items: a.redFlags.map((r) => [r.text[lang]]) } : { kind: 'paragraph', text: [t(lang, 'report.noRedFlags')] });
 
@@ -159,10 +163,6 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
   blocks.push(visitItemsBlock(kb, a, lang));
   blocks.push({ kind: 'paragraph', text: [{ strong: `${t(lang, 'report.watchFor')}: ` }, a.followUp.watchFor[lang]] });
 
-  if (a.warnings.length) {
-    blocks.push({ kind: 'heading', text: t(lang, 'report.warnings') });
-    blocks.push({ kind: 'list', items: a.warnings.map((w) => [t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? name(w.params.entity) : '' })]) });
-  }
   blocks.push(...sourcesBlock(kb, a, lang));
   blocks.push({ kind: 'heading', text: t(lang, 'report.disclaimer') });
   blocks.push({ kind: 'paragraph', text: [kb.plans.disclaimer[lang]] });

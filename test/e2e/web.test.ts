@@ -130,6 +130,9 @@ describe('web app', () => {
 
   it('fills every example case through the form and leads with the same diagnosis as the CLI and the server', async () => {
     const page = await openApp({ lang: 'en' });
+    // the empty form: the page says the differential rests on the prior until findings are entered
+    expect(await page.locator('.case-warning[data-warning="few_findings"]').count()).toBe(1);
+    expect(await page.locator('.case-warning[data-warning="few_findings"]').textContent()).toMatch(/only 0 finding/);
     const files = readdirSync(EX).filter((f) => /\.ya?ml$/.test(f)).sort();
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
@@ -148,6 +151,7 @@ describe('web app', () => {
       expect(shown.map((x) => x[0]), f).toEqual(server.differential.slice(0, 5).map((d) => d.id));
       server.differential.slice(0, 5).forEach((d, n) => { if (d.probability >= 1e-3) expect(shown[n]![1], f).toBe(pct(d.probability)); });
       await page.screenshot({ path: join(SHOTS, `case-${f.replace(/\.ya?ml$/, '')}.png`) });
+      expect(await page.locator('.case-warning[data-warning="few_findings"]').count(), f).toBe(0);
     }
     // the evidence of an entity opens on click
     await page.click('details.dx >> nth=0 >> summary');

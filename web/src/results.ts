@@ -80,6 +80,11 @@ export function renderResults(root: HTMLElement, kb: KnowledgeBase, a: Assessmen
 
   // safety and red flags first
   for (const s of a.safety) out.push(h('div', { class: `alert alert-${s.severity}`, text: s.text[lang] }));
+  // input notes (inconsistencies, too few findings, radiology-pathology discordance)
+  for (const w of a.warnings) {
+    const text = t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? name(w.params.entity) : '' });
+    out.push(h('div', { class: 'alert alert-warning case-warning', 'data-warning': w.code, text: `${t(lang, 'report.warnings')}: ${text}` }));
+  }
   out.push(h('h3', { text: t(lang, 'report.redFlags') }));
   if (a.redFlags.length) out.push(h('ul', { class: 'redflags' }, ...a.redFlags.map((r) => h('li', { text: r.text[lang] }))));
   else out.push(h('p', { class: 'muted', text: t(lang, 'report.noRedFlags') }));

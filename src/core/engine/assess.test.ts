@@ -238,4 +238,18 @@ describe('input consistency warnings', () => {
     const a = assess(kb, { formatVersion: 1, pathology: { diagnosis: 'synovial_sarcoma', grade: 1, fnclcc: { differentiation: 3, mitoses: 2, necrosis: 1 } } });
     expect(a.warnings).toContainEqual({ code: 'grade_mismatch', params: { grade: 1, fnclccGrade: 3, score: 6 } });
   });
+
+  it('few findings beyond age, sex and site: says the differential rests on the prior; a morphology list counts once', () => {
+    const needed = kb.rules.thresholds.fewFindings.value;
+    const few = (c: CaseFile) => assess(kb, c).warnings.find((w) => w.code === 'few_findings');
+    expect(few({ formatVersion: 1 })).toEqual({ code: 'few_findings', params: { count: 0, needed } });
+    expect(few({ formatVersion: 1, patient: { age: 40, sex: 'male' }, lesion: { region: 'thigh' } })).toEqual({ code: 'few_findings', params: { count: 0, needed } });
+    const listOnly: CaseFile = { formatVersion: 1, patient: { age: 40 }, imaging: { calcification: { morphology: ['punctate', 'ring_arc'] } } };
+    expect(few(listOnly)?.params.count).toBe(1);
+    expect(few({ ...listOnly, lesion: { depth: 'deep', sizeCm: 6 } })?.params.count ?? needed).toBeGreaterThanOrEqual(needed);
+    // a pathology report is enough on its own
+    expect(few({ formatVersion: 1, pathology: { diagnosis: 'synovial_sarcoma' } })).toBeUndefined();
+    // every example case of the published format has enough
+    for (const c of exampleCases()) expect(few(c.case), c.file).toBeUndefined();
+  });
 });

@@ -238,6 +238,16 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   if (c.history?.dialysis === true && c.history.chronicKidneyDisease === false) {
     warnings.push({ code: 'dialysis_without_ckd', params: {} });
   }
+  if (c.pathology?.diagnosis === undefined) {
+    // findings beyond the demographic prior; the members of one list (calcification morphology) count once
+    const known = new Set<string>();
+    for (const o of obs) {
+      const def = kb.findings[o.finding]!.def;
+      if (def.role !== 'demographic') known.add(def.kind === 'member' ? def.field : def.id);
+    }
+    const needed = kb.rules.thresholds.fewFindings.value;
+    if (known.size < needed) warnings.push({ code: 'few_findings', params: { count: known.size, needed } });
+  }
 
   return {
     ...(c.id !== undefined ? { caseId: c.id } : {}),

@@ -192,6 +192,8 @@ export const rulesFile = z.strictObject({
     likelihoodFloor: z.strictObject({ value: z.number().gt(0).lt(0.1), src, note: text }),
     /** pathology: probability that a biopsy / resection report names the true entity */
     pathologyAccuracy: z.strictObject({ value: openProbability, src, note: text }),
+    /** below this many findings beyond age, sex and site (a list counts once), the assessment warns that it rests on the prior */
+    fewFindings: z.strictObject({ value: z.number().int().min(0).max(20), src, note: text }),
   }),
   redFlags: z.array(redFlag).min(1),
   /** red flags that on their own send the case to the sarcoma team */
