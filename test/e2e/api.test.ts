@@ -747,9 +747,11 @@ describe('CT work in a worker thread', () => {
       const r = await slow.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
       expect(r.statusCode).toBe(503);
       expect(r.json()).toMatchObject({ code: 'timeout' });
-      // the stopped job gave its slot back: the next upload is not refused with 429
+      // the stopped job gave its slot back (one slot): the next upload is not refused with 429 (it is
+      // read: 422 for this file, or 503 should the short time limit run out again)
       const again = await slow.inject({ method: 'POST', url: '/api/ct', payload: bad.payload, headers: bad.headers });
-      expect(again.statusCode).toBe(422);
+      expect(again.statusCode).not.toBe(429);
+      expect([422, 503]).toContain(again.statusCode);
     } finally { await slow.close(); }
   }, 60_000);
 });
