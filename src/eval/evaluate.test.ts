@@ -34,6 +34,14 @@ describe('evaluate', () => {
     const other = r.cases.filter((c) => c.group !== 'malignant').map((c) => c.malignancyProbability);
     expect(r.safety.malignancyAuc).toBe(other.filter((o) => mal[0]! > o).length / other.length + other.filter((o) => mal[0] === o).length / other.length / 2);
   });
+  it('counts the findings each case gives and reports accuracy by band', () => {
+    for (const c of r.cases) expect(c.findingsKnown).toBeGreaterThanOrEqual(3);
+    expect(r.byFindingsKnown.reduce((s, b) => s + b.n, 0)).toBe(labelled.length);
+    for (const b of r.byFindingsKnown) expect(b.from).toBeGreaterThanOrEqual(3);
+    const thin = evaluate(kb, [{ ...labelled[0]!, case: { formatVersion: 1, patient: { age: 50 }, imaging: { calcification: { morphology: ['punctate', 'rim'] } } } }]);
+    expect(thin.cases[0]!.findingsKnown).toBe(1);
+    expect(thin.byFindingsKnown).toEqual([expect.objectContaining({ label: '0-2', n: 1 })]);
+  });
   it('measures malignant safety and benign urgent referrals', () => {
     expect(r.safety.malignantCases).toBe(1);
     expect(r.safety.flagged).toBe(1);

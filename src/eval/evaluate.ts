@@ -7,6 +7,7 @@
  */
 import type { CaseFile } from '../core/case-format/schema.js';
 import { assess } from '../core/engine/assess.js';
+import { knownFindingCount, observe } from '../core/engine/findings.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { rocAuc, wilson } from './stats.js';
 
@@ -29,6 +30,8 @@ export interface CaseResult {
   urgentReferral: boolean;
   redFlags: string[];
   flaggedAsPossiblyMalignant: boolean;
+  /** findings beyond age, sex and site */
+  findingsKnown: number;
 }
 
 export interface Metrics {
@@ -70,7 +73,12 @@ export interface EvalReport {
   };
   ablation: Array<{ id: AblationId; metrics: Metrics }>;
   byConfirmation: Array<{ confirmedBy: string; n: number; top1: number; top3: number }>;
+  /** accuracy by how much the case tells: findings beyond age, sex and site (a list counts once) */
+  byFindingsKnown: Array<{ label: string; from: number; to: number; n: number; top1: number; top3: number }>;
 }
+
+/** bands of findings known beyond age, sex and site */
+export const FINDING_BANDS: ReadonlyArray<{ from: number; to: number }> = [{ from: 0, to: 2 }, { from: 3, to: 5 }, { from: 6, to: 9 }, { from: 10, to: Infinity }];
 
 export type AblationId = 'demographics' | 'xray' | 'ct' | 'everything';
 
@@ -135,6 +143,7 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
       top: a.differential.slice(0, 3).map((d) => ({ id: d.id, probability: d.probability })),
       malignancyProbability: a.malignancy.probability, urgentReferral: a.malignancy.urgentReferral,
       redFlags: a.redFlags.map((r) => r.id), flaggedAsPossiblyMalignant: flagged,
+      findingsKnown: knownFindingCount(kb, observe(kb, lc.case)),
     });
     for (const d of a.differential) {
       const b = Math.min(bins - 1, Math.floor(d.probability * bins));
@@ -180,6 +189,11 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     return { confirmedBy: cb, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
   }).filter((x) => x.n > 0);
 
+  const byFindingsKnown = FINDING_BANDS.map(({ from, to }) => {
+    const rs = results.filter((r) => r.findingsKnown >= from && r.findingsKnown <= to);
+    const m = rs.length || 1;
+    return { label: to === Infinity ? `${from}+` : `${from}-${to}`, from, to, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
+  }).filter((x) => x.n > 0);
   const metrics = metricsOf(kb, cases, ABLATIONS.everything);
   const proportion = (k: number, total: number): Proportion => {
     const [low, high] = wilson(k, total);
@@ -217,5 +231,6 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     },
     ablation: (Object.keys(ABLATIONS) as AblationId[]).map((id) => ({ id, metrics: id === 'everything' ? metrics : metricsOf(kb, cases, ABLATIONS[id]) })),
     byConfirmation,
+    byFindingsKnown,
   };
 }

@@ -57,6 +57,8 @@ export function renderEvalText(r: EvalReport): string {
   out.push(table(['entity', 'n', 'top-1', 'top-3', 'mean rank'], r.perEntity.map((e) => [e.id, String(e.n), pc(e.top1), pc(e.top3), e.meanRank.toFixed(1)])));
   out.push('', 'By confirmation');
   out.push(table(['confirmed by', 'n', 'top-1', 'top-3'], r.byConfirmation.map((c) => [c.confirmedBy, String(c.n), pc(c.top1), pc(c.top3)])));
+  out.push('', 'By findings known beyond age, sex and site');
+  out.push(table(['findings', 'n', 'top-1', 'top-3'], r.byFindingsKnown.map((b) => [b.label, String(b.n), pc(b.top1), pc(b.top3)])));
   out.push('', 'Cases not ranked first');
   out.push(table(['case', 'rank', 'p(true)', 'leading'], r.cases.filter((c) => c.rank > 1).map((c) => [c.file, String(c.rank), pc(c.probability), `${c.top[0]!.id} ${pc(c.top[0]!.probability)}`])));
   return `${out.join('\n')}\n`;
@@ -127,6 +129,7 @@ ${s.missed.length ? `<p>Missed malignant cases: ${esc(s.missed.join(', '))}</p>`
 <div class="grid"><div><h2>Calibration</h2>${calibrationSvg(r)}</div>
 <div><h2>Reliability table</h2><table>${tr(['bin', 'count', 'mean predicted', 'observed'], true)}${r.reliability.filter((b) => b.count).map((b) => tr([`${b.from.toFixed(1)}–${b.to.toFixed(1)}`, String(b.count), f3(b.meanPredicted), f3(b.observed)])).join('')}</table></div></div>
 <h2>Confusion matrix</h2>${confusionSvg(kb, r)}
+<h2>By findings known beyond age, sex and site</h2><table>${tr(['findings', 'n', 'top-1', 'top-3'], true)}${r.byFindingsKnown.map((b) => tr([b.label, String(b.n), pc(b.top1), pc(b.top3)])).join('')}</table>
 <h2>Per entity</h2><table>${tr(['entity', 'n', 'top-1', 'top-3', 'mean rank'], true)}${r.perEntity.map((e) => tr([e.id, String(e.n), pc(e.top1), pc(e.top3), e.meanRank.toFixed(1)])).join('')}</table>
 <h2>Cases</h2><table>${tr(['case', 'truth', 'rank', 'p(true)', 'leading', 'malignancy', 'urgent'], true)}${r.cases.map((c) => tr([c.file, c.truth, String(c.rank), pc(c.probability), `${c.top[0]!.id} ${pc(c.top[0]!.probability)}`, pc(c.malignancyProbability), c.urgentReferral ? 'yes' : 'no'])).join('')}</table>
 </body></html>

@@ -7,7 +7,7 @@ import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
 import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
 import { holds, type ConditionContext } from './conditions.js';
 import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
-import { observe, type Observation } from './findings.js';
+import { knownFindingCount, observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
 import { nextQuestions, type NextQuestion } from './next-questions.js';
 import { fnclccGrade, gradeOf, stage, type StagingOutcome } from './staging.js';
@@ -239,14 +239,9 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     warnings.push({ code: 'dialysis_without_ckd', params: {} });
   }
   if (c.pathology?.diagnosis === undefined) {
-    // findings beyond the demographic prior; the members of one list (calcification morphology) count once
-    const known = new Set<string>();
-    for (const o of obs) {
-      const def = kb.findings[o.finding]!.def;
-      if (def.role !== 'demographic') known.add(def.kind === 'member' ? def.field : def.id);
-    }
+    const count = knownFindingCount(kb, obs);
     const needed = kb.rules.thresholds.fewFindings.value;
-    if (known.size < needed) warnings.push({ code: 'few_findings', params: { count: known.size, needed } });
+    if (count < needed) warnings.push({ code: 'few_findings', params: { count, needed } });
   }
 
   return {

@@ -54,3 +54,16 @@ export function observe(kb: KnowledgeBase, c: CaseFile): Observation[] {
   }
   return out;
 }
+
+/**
+ * How many findings beyond the demographic ones (age, sex, site) the case gives; the members of one
+ * list (calcification morphology) count once.
+ */
+export function knownFindingCount(kb: KnowledgeBase, obs: readonly Observation[]): number {
+  const known = new Set<string>();
+  for (const o of obs) {
+    const def = kb.findings[o.finding]!.def;
+    if (def.role !== 'demographic') known.add(def.kind === 'member' ? def.field : def.id);
+  }
+  return known.size;
+}
