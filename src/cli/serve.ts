@@ -80,10 +80,16 @@ function onStopSignal(stop: () => Promise<void>): Promise<void> {
  * The primary of --workers n: forks the workers (which run this same command line and reach
  * serve()), prints the URL when all listen, and stops them on a signal. A worker that fails before
  * listening (port taken, bad option) stops the whole server with its exit code; one that dies later
- * is replaced.
+ * is replaced, unless they die in a loop (more than MAX_RESTARTS in a minute), which stops the server.
  */
+/** more restarts than this within RESTART_WINDOW_MS: the workers crash in a loop; stop */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
 async function primary(n: number, lang: Lang): Promise<number> {
   let stopping = false;
+  let announced = false;
+  const restarts: number[] = [];
   const ready = new Set<Worker>();
   const fork = (): Worker => {
     const w = cluster.fork({ CALCDX_WORKER: '1' });
@@ -94,12 +100,19 @@ async function primary(n: number, lang: Lang): Promise<number> {
     });
     return w;
   };
-  let announced = false;
   const failed = new Promise<number>((resolve) => {
     cluster.on('exit', (w, code, signal) => {
       const wasReady = ready.delete(w);
       if (stopping) return;
       if (!wasReady) { resolve(code || 1); return; }
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length && now - restarts[0]! > RESTART_WINDOW_MS) restarts.shift();
+      if (restarts.length > MAX_RESTARTS) {
+        process.stderr.write(`calcdx: ${t(lang, 'server.worker_crash_loop', { count: restarts.length, seconds: RESTART_WINDOW_MS / 1000 })}\n`);
+        resolve(1);
+        return;
+      }
       process.stderr.write(`calcdx: ${t(lang, 'server.worker_restart', { pid: w.process.pid, why: signal ?? String(code) })}\n`);
       fork();
     });

@@ -826,6 +826,18 @@ describe('calcdx serve', () => {
       const answers = await Promise.all(Array.from({ length: 12 }, () => fetch(`${url}/api/assess?lang=en`, { method: 'POST', body, headers: { 'content-type': 'application/json', connection: 'close' } }).then((r) => r.text())));
       const want = (await postJson('/api/assess?lang=en', body)).body;
       for (const a of answers) expect(a).toBe(want);
+      // a worker that dies is replaced, and the server keeps answering
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+      process.kill(workers[0]!, 'SIGKILL');
+      const listWorkers = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+      for (let i = 0; i < 100 && !(listWorkers().length === 2 && !listWorkers().includes(workers[0]!)); i++) await new Promise((r) => setTimeout(r, 100));
+      const now = listWorkers();
+      expect(now).toHaveLength(2);
+      expect(now).not.toContain(workers[0]);
+      expect(err).toMatch(/stopped \(SIGKILL\); starting another/);
+      expect((await fetch(`${url}/api/health`)).status).toBe(200);
+      workers = now;
     } finally {
       expect(await stopped(child)).toBe(0);
     }
