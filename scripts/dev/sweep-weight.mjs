@@ -13,7 +13,7 @@ const cases = readdirSync(dir).filter((x) => x.endsWith('.yaml')).map((f) => {
   const { source, expect, finalDiagnosis, confirmedBy, ...rest } = parse(readFileSync(join(dir, f), 'utf8'));
   return { truth: expect?.inTop3 ?? finalDiagnosis, c: validateCase(rest).value };
 });
-const raw = readRawKnowledgeBase();
+const raw = readRawKnowledgeBase(process.env.CALCDX_KB_DIR || undefined);
 const param = process.argv[4] ?? 'evidence';
 for (const w of (process.argv[3] ?? '0.4,0.5,0.6,0.7,0.8,0.9,1').split(',').map(Number)) {
   const r = structuredClone(raw);
