@@ -47,6 +47,8 @@ describe('evaluate', () => {
     expect(r.safety.flagged).toBe(1);
     expect(r.safety.benignCases).toBe(3);
     expect(r.safety.benignUrgentRate).toBeGreaterThanOrEqual(0);
+    expect(r.safety.benignFlagged).toBe(r.cases.filter((c) => c.group !== 'malignant' && c.flaggedAsPossiblyMalignant).length);
+    expect(r.safety.benignFlagged).toBeGreaterThanOrEqual(r.safety.benignUrgent);
   });
   it('ablation: demographics only keeps age, sex and region and nothing else', () => {
     const c = labelled.find((x) => x.finalDiagnosis === 'tumoral_calcinosis')!.case;

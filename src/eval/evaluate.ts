@@ -67,6 +67,9 @@ export interface EvalReport {
     benignCases: number;
     benignUrgent: number;
     benignUrgentRate: number;
+    /** benign / non-malignant cases flagged as possibly malignant (a red flag or the probability) without urgent referral included */
+    benignFlagged: number;
+    benignFlaggedRate: number;
     threshold: number;
     /** how well the malignancy probability separates malignant from other cases (ROC area) */
     malignancyAuc?: number;
@@ -226,6 +229,8 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
       benignCases: benign.length,
       benignUrgent: benign.filter((r) => r.urgentReferral).length,
       benignUrgentRate: benign.length ? benign.filter((r) => r.urgentReferral).length / benign.length : 0,
+      benignFlagged: benign.filter((r) => r.flaggedAsPossiblyMalignant).length,
+      benignFlaggedRate: benign.length ? benign.filter((r) => r.flaggedAsPossiblyMalignant).length / benign.length : 0,
       threshold,
       ...(auc !== undefined ? { malignancyAuc: auc } : {}),
     },

@@ -831,7 +831,8 @@ describe('calcdx serve', () => {
       child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
       process.kill(workers[0]!, 'SIGKILL');
       const listWorkers = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
-      for (let i = 0; i < 100 && !(listWorkers().length === 2 && !listWorkers().includes(workers[0]!)); i++) await new Promise((r) => setTimeout(r, 100));
+      const replaced = () => /starting another/.test(err) && listWorkers().length === 2 && !listWorkers().includes(workers[0]!);
+      for (let i = 0; i < 150 && !replaced(); i++) await new Promise((r) => setTimeout(r, 100));
       const now = listWorkers();
       expect(now).toHaveLength(2);
       expect(now).not.toContain(workers[0]);

@@ -79,6 +79,20 @@ describe('safety rules and red flags', () => {
     expect(a.malignancy.urgentReferral).toBe(true);
     expect(a.malignancy.reasons).toContain('recurrence');
   });
+  it('a lesion no diagnosis characterises (none more likely than not) carries the indeterminate red flag, which alone refers to nobody', () => {
+    const flag = kb.rules.redFlags.find((f) => f.id === 'indeterminate')!;
+    expect(flag.when).toEqual({ leadingProbability: { lt: 0.5 } });
+    expect(kb.rules.urgentRedFlags).not.toContain('indeterminate');
+    fc.assert(fc.property(arbitraryCase, (c) => {
+      const a = assess(kb, c);
+      expect(a.redFlags.some((r) => r.id === 'indeterminate')).toBe(a.differential[0]!.probability < 0.5);
+      expect(a.malignancy.reasons).not.toContain('indeterminate');
+    }), { numRuns: 200 });
+    // an empty case is not characterised; a textbook synovial sarcoma is
+    expect(assess(kb, { formatVersion: 1 }).redFlags.map((r) => r.id)).toContain('indeterminate');
+    expect(assess(kb, example('synovial-sarcoma')).redFlags.map((r) => r.id)).not.toContain('indeterminate');
+  });
+
   it('a typical calcific tendinitis is not sent to urgent referral', () => {
     const a = assess(kb, example('calcific-tendinitis'));
     expect(a.malignancy.urgentReferral).toBe(false);

@@ -139,8 +139,13 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     .sort((a, b) => b.probability - a.probability);
   const mechProb = (m: Mechanism): number => mechScore[m] / mSum;
 
-  // red flags, malignancy, referral
-  const redFlags = rules.redFlags.filter((f) => holds(f.when, baseCtx)).map((f) => ({ id: f.id, text: f.text }));
+  // red flags (the case, and how well the differential characterises it), malignancy, referral
+  const posteriorOf = (id: string) => {
+    const i = kb.entityIndex.get(id);
+    return i === undefined ? undefined : { probability: post[i]!, rank: rankOf[i]! };
+  };
+  const flagCtx: ConditionContext = { case: c, posterior: posteriorOf, groupProbability: (g) => groups[g], leadingProbability: post[order[0]!]! };
+  const redFlags = rules.redFlags.filter((f) => holds(f.when, flagCtx)).map((f) => ({ id: f.id, text: f.text }));
   const threshold = rules.thresholds.urgentReferral.value;
   const malignantP = groups.malignant;
   const reasons: string[] = [];
@@ -149,12 +154,7 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const urgentReferral = reasons.length > 0;
 
   const ctx: ConditionContext = {
-    case: c,
-    posterior: (id) => {
-      const i = kb.entityIndex.get(id);
-      return i === undefined ? undefined : { probability: post[i]!, rank: rankOf[i]! };
-    },
-    groupProbability: (g) => groups[g],
+    ...flagCtx,
     mechanism: mechProb,
     redFlagCount: redFlags.length,
     urgentReferral,

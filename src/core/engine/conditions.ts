@@ -10,6 +10,8 @@ export interface ConditionContext {
   case: CaseFile;
   posterior?: (entityId: string) => { probability: number; rank: number } | undefined;
   groupProbability?: (g: Group) => number;
+  /** probability of the first-ranked entity */
+  leadingProbability?: number;
   mechanism?: (m: Mechanism) => number;
   redFlagCount?: number;
   urgentReferral?: boolean;
@@ -68,6 +70,16 @@ function compile(c: Condition): Compiled {
     const { groupProbability: g, gte, lt } = c;
     return (ctx) => {
       const p = ctx.groupProbability?.(g);
+      if (p === undefined) return false;
+      if (gte !== undefined && !(p >= gte)) return false;
+      if (lt !== undefined && !(p < lt)) return false;
+      return true;
+    };
+  }
+  if ('leadingProbability' in c) {
+    const { gte, lt } = c.leadingProbability;
+    return (ctx) => {
+      const p = ctx.leadingProbability;
       if (p === undefined) return false;
       if (gte !== undefined && !(p >= gte)) return false;
       if (lt !== undefined && !(p < lt)) return false;
