@@ -31,7 +31,7 @@ import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
 import { VERSION } from '../report/version.js';
 import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from './ct.js';
-import { ctWorkerAvailable, runCtJob } from './ct-jobs.js';
+import { CtJobAborted, ctWorkerAvailable, runCtJob } from './ct-jobs.js';
 import { openApiDocument } from './openapi.js';
 import { badParameter, HttpProblem, issueErrors, RenderedProblem, toProblem } from './problem.js';
 
@@ -227,7 +227,9 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     // answered already (a timeout): what the abandoned work throws afterwards has nobody to go to
     if (reply.sent) return;
     const lang = safeLang(req);
-    const { problem, headers, internal } = toProblem(err, lang, pathOf(req));
+    // a CT job stopped because its client went away: not an internal error; the answer reaches nobody
+    const stopped = err instanceof CtJobAborted ? new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(o.ctTimeoutMs / 1000) })) : err;
+    const { problem, headers, internal } = toProblem(stopped, lang, pathOf(req));
     if (internal) {
       const e = err as Error & { code?: string };
       // the message may quote the input: log the kind of error and where, not what it said

@@ -729,6 +729,32 @@ describe('CT work in a worker thread', () => {
     expect(inWorker.stall).toBeLessThan(onThread.stall / 2);
   }, 60_000);
 
+  it('a client that goes away mid-measurement stops the job quietly: no internal error logged, the slot is given back', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const server = await buildServer({ webRoot, logger: stream, maxCtJobs: 1 });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+      const { volume: big, truth: bigTruth } = makePhantom({ preset: 'reference', slices: 64 });
+      const [ci, cj, ck] = bigTruth.roi.center;
+      const up = multipart([{ name: 'file', filename: 'big.nii.gz', data: niftiOf(big) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${bigTruth.roi.radius}` }]);
+      const abort = new AbortController();
+      const gone = fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers, signal: abort.signal }).catch((e: Error) => e.name);
+      setTimeout(() => abort.abort(), 150);
+      expect(await gone).toBe('AbortError');
+      // the slot comes back (one slot): a new upload is read, not refused with 429
+      const bad = multipart([{ name: 'file', filename: 'x.nii', data: Buffer.from('not a volume') }, { name: 'roi', data: 'whole' }]);
+      let status = 429;
+      for (let i = 0; i < 50 && status === 429; i++) {
+        status = (await fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(bad.payload), headers: bad.headers })).status;
+        if (status === 429) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(422);
+      expect(lines.join('\n')).not.toMatch(/internal error/);
+    } finally { await server.close(); }
+  }, 60_000);
+
   it('an error in the worker becomes the same problem as on the main thread; a job past its time is stopped with a 503', async () => {
     const bad = multipart([{ name: 'file', filename: 'notes.nii', data: Buffer.from('not a volume at all') }, { name: 'roi', data: 'whole' }]);
     const onThread = await buildServer({ webRoot, ctWorker: false });
