@@ -181,11 +181,17 @@ export function buildPatientReport(kb: KnowledgeBase, a: Assessment, lang: Lang)
   // the seed's reassurance and its caution ("not necessarily malignant, but do not ignore it"),
   // then the leading possibilities in plain words
   blocks.push({ kind: 'paragraph', text: [advice.slice(0, 2).map((x) => x[lang]).join(lang === 'zh' ? '' : ' ')] });
-  blocks.push({ kind: 'paragraph', text: [{ strong: `${leadEntity.names[lang]} (${t(lang, lead.probability >= 0.5 ? 'report.likely' : 'report.possible')})` }] });
-  blocks.push({ kind: 'paragraph', text: [leadEntity.patient[lang]] });
-  const others = a.differential.slice(1, 3).filter((d) => d.probability >= 0.1);
-  if (others.length) {
-    blocks.push({ kind: 'list', items: others.map((d) => [`${entityName(kb, d.id, lang)} (${t(lang, 'report.possible')})`]) });
+  if (lead.probability >= 0.5) {
+    blocks.push({ kind: 'paragraph', text: [{ strong: `${leadEntity.names[lang]} (${t(lang, 'report.likely')})` }] });
+    blocks.push({ kind: 'paragraph', text: [leadEntity.patient[lang]] });
+    const others = a.differential.slice(1, 3).filter((d) => d.probability >= 0.1);
+    if (others.length) {
+      blocks.push({ kind: 'list', items: others.map((d) => [`${entityName(kb, d.id, lang)} (${t(lang, 'report.possible')})`]) });
+    }
+  } else {
+    // no diagnosis is more likely than not: say so, rather than describe one of several as if it were the answer
+    blocks.push({ kind: 'paragraph', text: [t(lang, 'patient.notYetClear')] });
+    blocks.push({ kind: 'list', items: a.differential.slice(0, 3).map((d) => [`${entityName(kb, d.id, lang)} (${t(lang, 'report.possible')})`]) });
   }
 
   blocks.push({ kind: 'heading', text: t(lang, 'report.whatNext') });
