@@ -49,6 +49,8 @@ describe('evaluate', () => {
     expect(r.safety.benignUrgentRate).toBeGreaterThanOrEqual(0);
     expect(r.safety.benignFlagged).toBe(r.cases.filter((c) => c.group !== 'malignant' && c.flaggedAsPossiblyMalignant).length);
     expect(r.safety.benignFlagged).toBeGreaterThanOrEqual(r.safety.benignUrgent);
+    expect(r.safety.strictlyBenignCases).toBe(r.cases.filter((c) => c.group !== 'malignant' && c.group !== 'intermediate').length);
+    expect(r.safety.strictlyBenignUrgent).toBe(r.cases.filter((c) => c.group !== 'malignant' && c.group !== 'intermediate' && c.urgentReferral).length);
   });
   it('ablation: demographics only keeps age, sex and region and nothing else', () => {
     const c = labelled.find((x) => x.finalDiagnosis === 'tumoral_calcinosis')!.case;

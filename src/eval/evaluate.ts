@@ -70,6 +70,13 @@ export interface EvalReport {
     /** benign / non-malignant cases flagged as possibly malignant (a red flag or the probability) without urgent referral included */
     benignFlagged: number;
     benignFlaggedRate: number;
+    /**
+     * the same without intermediate tumours (locally aggressive or rarely metastasising), whose
+     * place is with a sarcoma team: benign and non-neoplastic cases only
+     */
+    strictlyBenignCases: number;
+    strictlyBenignUrgent: number;
+    strictlyBenignUrgentRate: number;
     threshold: number;
     /** how well the malignancy probability separates malignant from other cases (ROC area) */
     malignancyAuc?: number;
@@ -186,6 +193,7 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
 
   const malignant = results.filter((r) => r.group === 'malignant');
   const benign = results.filter((r) => r.group !== 'malignant');
+  const strictlyBenign = benign.filter((r) => r.group !== 'intermediate');
   const byConfirmation = ['histology', 'clinical', 'follow-up'].map((cb) => {
     const rs = results.filter((_, i) => cases[i]!.confirmedBy === cb);
     const m = rs.length || 1;
@@ -229,6 +237,9 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
       benignCases: benign.length,
       benignUrgent: benign.filter((r) => r.urgentReferral).length,
       benignUrgentRate: benign.length ? benign.filter((r) => r.urgentReferral).length / benign.length : 0,
+      strictlyBenignCases: strictlyBenign.length,
+      strictlyBenignUrgent: strictlyBenign.filter((r) => r.urgentReferral).length,
+      strictlyBenignUrgentRate: strictlyBenign.length ? strictlyBenign.filter((r) => r.urgentReferral).length / strictlyBenign.length : 0,
       benignFlagged: benign.filter((r) => r.flaggedAsPossiblyMalignant).length,
       benignFlaggedRate: benign.length ? benign.filter((r) => r.flaggedAsPossiblyMalignant).length / benign.length : 0,
       threshold,

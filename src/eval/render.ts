@@ -47,6 +47,7 @@ export function renderEvalText(r: EvalReport): string {
   out.push(`  malignant cases flagged (red flag or malignancy probability >= ${pc(s.threshold)}): ${s.flagged}/${s.malignantCases} (${pc(s.flaggedRate)})`);
   out.push(`  malignant cases sent to urgent referral: ${s.urgentReferred}/${s.malignantCases} (${pc(s.urgentRate)})`);
   out.push(`  benign / non-malignant cases sent to urgent referral: ${s.benignUrgent}/${s.benignCases} (${pc(s.benignUrgentRate)})`);
+  out.push(`  benign and non-neoplastic cases only (intermediate tumours, whose place is with a sarcoma team, left out) sent to urgent referral: ${s.strictlyBenignUrgent}/${s.strictlyBenignCases} (${pc(s.strictlyBenignUrgentRate)})`);
   out.push(`  benign / non-malignant cases flagged as possibly malignant (red flag or probability): ${s.benignFlagged}/${s.benignCases} (${pc(s.benignFlaggedRate)})`);
   if (s.malignancyAuc !== undefined) out.push(`  malignancy probability, malignant vs other cases: ROC area ${f3(s.malignancyAuc)}`);
   if (s.missed.length) out.push(`  missed: ${s.missed.join(', ')}`);
@@ -122,6 +123,7 @@ h2{border-bottom:1px solid #d5dbdf;margin-top:1.5rem}.grid{display:flex;flex-wra
 ${tr(['malignant cases flagged (red flag or probability ≥ threshold)', `${s.flagged}/${s.malignantCases}`, pc(s.flaggedRate)])}
 ${tr(['malignant cases sent to urgent referral', `${s.urgentReferred}/${s.malignantCases}`, pc(s.urgentRate)])}
 ${tr(['benign / non-malignant cases sent to urgent referral', `${s.benignUrgent}/${s.benignCases}`, pc(s.benignUrgentRate)])}
+${tr(['benign and non-neoplastic cases only (intermediate tumours left out) sent to urgent referral', `${s.strictlyBenignUrgent}/${s.strictlyBenignCases}`, pc(s.strictlyBenignUrgentRate)])}
 ${tr(['benign / non-malignant cases flagged as possibly malignant (red flag or probability)', `${s.benignFlagged}/${s.benignCases}`, pc(s.benignFlaggedRate)])}
 ${s.malignancyAuc !== undefined ? tr(['malignancy probability: ROC area, malignant vs other cases', '', f3(s.malignancyAuc)]) : ''}
 </table>
