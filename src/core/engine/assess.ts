@@ -144,8 +144,12 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     const i = kb.entityIndex.get(id);
     return i === undefined ? undefined : { probability: post[i]!, rank: rankOf[i]! };
   };
-  const flagCtx: ConditionContext = { case: c, posterior: posteriorOf, groupProbability: (g) => groups[g], leadingProbability: post[order[0]!]! };
-  const redFlags = rules.redFlags.filter((f) => holds(f.when, flagCtx)).map((f) => ({ id: f.id, text: f.text }));
+  // one object (one shape) for every condition evaluated from here on; filled in as the assessment goes
+  const ctx: ConditionContext = {
+    case: c, posterior: posteriorOf, groupProbability: (g) => groups[g], leadingProbability: post[order[0]!]!,
+    mechanism: mechProb, redFlagCount: undefined, urgentReferral: undefined,
+  };
+  const redFlags = rules.redFlags.filter((f) => holds(f.when, ctx)).map((f) => ({ id: f.id, text: f.text }));
   const threshold = rules.thresholds.urgentReferral.value;
   const malignantP = groups.malignant;
   const reasons: string[] = [];
@@ -153,12 +157,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   for (const f of redFlags) if (rules.urgentRedFlags.includes(f.id)) reasons.push(f.id);
   const urgentReferral = reasons.length > 0;
 
-  const ctx: ConditionContext = {
-    ...flagCtx,
-    mechanism: mechProb,
-    redFlagCount: redFlags.length,
-    urgentReferral,
-  };
+  ctx.redFlagCount = redFlags.length;
+  ctx.urgentReferral = urgentReferral;
   const safety = rules.safetyRules.filter((r) => holds(r.when, ctx)).map((r) => ({ id: r.id, severity: r.severity, text: r.text }));
 
   // the entity the plan is for
@@ -239,8 +239,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     warnings.push({ code: 'dialysis_without_ckd', params: {} });
   }
   if (c.pathology?.diagnosis === undefined) {
-    const count = knownFindingCount(kb, obs);
     const needed = kb.rules.thresholds.fewFindings.value;
+    const count = knownFindingCount(kb, obs, needed);
     if (count < needed) warnings.push({ code: 'few_findings', params: { count, needed } });
   }
 

@@ -57,13 +57,14 @@ export function observe(kb: KnowledgeBase, c: CaseFile): Observation[] {
 
 /**
  * How many findings beyond the demographic ones (age, sex, site) the case gives; the members of one
- * list (calcification morphology) count once.
+ * list (calcification morphology) count once. With stopAt, counting stops there (enough is enough).
  */
-export function knownFindingCount(kb: KnowledgeBase, obs: readonly Observation[]): number {
+export function knownFindingCount(kb: KnowledgeBase, obs: readonly Observation[], stopAt = Infinity): number {
   const known = new Set<string>();
   for (const o of obs) {
     const def = kb.findings[o.finding]!.def;
     if (def.role !== 'demographic') known.add(def.kind === 'member' ? def.field : def.id);
+    if (known.size >= stopAt) break;
   }
   return known.size;
 }
