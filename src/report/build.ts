@@ -6,7 +6,7 @@ import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Src } from '../core/knowledge/schema.js';
 import { t, type Lang } from '../i18n/index.js';
 import type { Block, Inline, ReportDocument } from './document.js';
-import { collectSources, entityName, evidenceText, findingValueLabel, groupName, pct, questionText } from './describe.js';
+import { collectSources, entityName, evidenceText, findingValueLabel, groupName, pct, questionText, warningText } from './describe.js';
 import { LEADING_EVIDENCE_ENTITIES } from './json.js';
 import { VERSION } from './version.js';
 
@@ -68,7 +68,7 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
   for (const s of a.safety) blocks.push({ kind: 'alert', level: s.severity, text: s.text[lang] });
   // what the reader must know before trusting the figures below: input inconsistencies, too little information
   for (const w of a.warnings) {
-    blocks.push({ kind: 'alert', level: 'warning', text: `${t(lang, 'report.warnings')}: ${t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? name(w.params.entity) : '' })}` });
+    blocks.push({ kind: 'alert', level: 'warning', text: `${t(lang, 'report.warnings')}: ${warningText(kb, w, lang)}` });
   }
   blocks.push({ kind: 'heading', text: t(lang, 'report.redFlags') });
   blocks.push(a.redFlags.length ? { kind: 'list', items: a.redFlags.map((r) => [r.text[lang]]) } : { kind: 'paragraph', text: [t(lang, 'report.noRedFlags')] });

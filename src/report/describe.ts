@@ -3,6 +3,7 @@
  */
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Src, Text } from '../core/knowledge/schema.js';
+import type { Assessment } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
 import { t, type Lang } from '../i18n/index.js';
 
@@ -11,6 +12,11 @@ export const tx = (text: Text, lang: Lang): string => text[lang];
 export function entityName(kb: KnowledgeBase, id: string, lang: Lang): string {
   const i = kb.entityIndex.get(id);
   return i === undefined ? id : kb.entities[i]!.names[lang];
+}
+
+/** A warning of the assessment in the reader's language (an entity parameter by its name). */
+export function warningText(kb: KnowledgeBase, w: Assessment['warnings'][number], lang: Lang): string {
+  return t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? entityName(kb, w.params.entity, lang) : '' });
 }
 
 export function pct(p: number): string {

@@ -14,8 +14,8 @@
 import type { Assessment } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
-import { t, type Lang } from '../i18n/index.js';
-import { cachedFindingValueText, entityName, findingLabel, questionText } from './describe.js';
+import type { Lang } from '../i18n/index.js';
+import { cachedFindingValueText, entityName, findingLabel, questionText, warningText } from './describe.js';
 
 /**
  * x rounded to d decimals (half away from zero, as toFixed): multiplying and Math.round cost a
@@ -111,7 +111,7 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       ...(a.followUp.surgeryDate ? { surgeryDate: a.followUp.surgeryDate } : {}),
       visits: a.followUp.visits,
     },
-    warnings: a.warnings.map((w) => ({ code: w.code, text: t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? entityName(kb, w.params.entity, lang) : '' }) })),
+    warnings: a.warnings.map((w) => ({ code: w.code, text: warningText(kb, w, lang) })),
     disclaimer: kb.plans.disclaimer[lang],
   };
 }

@@ -8,7 +8,7 @@ import type { Assessment } from '../../src/core/engine/assess.js';
 import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
 import { t, type Lang } from '../../src/i18n/index.js';
 import { buildClinicianReport } from '../../src/report/build.js';
-import { entityName, evidenceText, findingValueLabel, groupName, pct, questionText } from '../../src/report/describe.js';
+import { entityName, evidenceText, findingValueLabel, groupName, pct, questionText, warningText } from '../../src/report/describe.js';
 import type { Block, Inline } from '../../src/report/document.js';
 import { h } from './dom.js';
 
@@ -82,8 +82,7 @@ export function renderResults(root: HTMLElement, kb: KnowledgeBase, a: Assessmen
   for (const s of a.safety) out.push(h('div', { class: `alert alert-${s.severity}`, text: s.text[lang] }));
   // input notes (inconsistencies, too few findings, radiology-pathology discordance)
   for (const w of a.warnings) {
-    const text = t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? name(w.params.entity) : '' });
-    out.push(h('div', { class: 'alert alert-warning case-warning', 'data-warning': w.code, text: `${t(lang, 'report.warnings')}: ${text}` }));
+    out.push(h('div', { class: 'alert alert-warning case-warning', 'data-warning': w.code, text: `${t(lang, 'report.warnings')}: ${warningText(kb, w, lang)}` }));
   }
   out.push(h('h3', { text: t(lang, 'report.redFlags') }));
   if (a.redFlags.length) out.push(h('ul', { class: 'redflags' }, ...a.redFlags.map((r) => h('li', { text: r.text[lang] }))));
