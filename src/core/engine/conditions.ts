@@ -28,6 +28,11 @@ export function holds(c: Condition, ctx: ConditionContext): boolean {
   return f(ctx);
 }
 
+/** The probability bounds of a condition: gte inclusive, lt exclusive, either optional. */
+function within({ gte, lt }: { gte?: number; lt?: number }): (p: number) => boolean {
+  return (p) => (gte === undefined || p >= gte) && (lt === undefined || p < lt);
+}
+
 function compile(c: Condition): Compiled {
   if ('all' in c) { const parts = c.all.map(compile); return (ctx) => parts.every((p) => p(ctx)); }
   if ('any' in c) { const parts = c.any.map(compile); return (ctx) => parts.some((p) => p(ctx)); }
@@ -56,35 +61,21 @@ function compile(c: Condition): Compiled {
     };
   }
   if ('posterior' in c) {
-    const { posterior: id, gte, lt, rank } = c;
+    const { posterior: id, rank } = c;
+    const inRange = within(c);
     return (ctx) => {
       const p = ctx.posterior?.(id);
-      if (!p) return false;
-      if (gte !== undefined && !(p.probability >= gte)) return false;
-      if (lt !== undefined && !(p.probability < lt)) return false;
-      if (rank !== undefined && p.rank > rank) return false;
-      return true;
+      return p !== undefined && inRange(p.probability) && (rank === undefined || p.rank <= rank);
     };
   }
   if ('groupProbability' in c) {
-    const { groupProbability: g, gte, lt } = c;
-    return (ctx) => {
-      const p = ctx.groupProbability?.(g);
-      if (p === undefined) return false;
-      if (gte !== undefined && !(p >= gte)) return false;
-      if (lt !== undefined && !(p < lt)) return false;
-      return true;
-    };
+    const g = c.groupProbability;
+    const inRange = within(c);
+    return (ctx) => { const p = ctx.groupProbability?.(g); return p !== undefined && inRange(p); };
   }
   if ('leadingProbability' in c) {
-    const { gte, lt } = c.leadingProbability;
-    return (ctx) => {
-      const p = ctx.leadingProbability;
-      if (p === undefined) return false;
-      if (gte !== undefined && !(p >= gte)) return false;
-      if (lt !== undefined && !(p < lt)) return false;
-      return true;
-    };
+    const inRange = within(c.leadingProbability);
+    return (ctx) => ctx.leadingProbability !== undefined && inRange(ctx.leadingProbability);
   }
   if ('mechanism' in c) {
     const { mechanism: m, gte } = c;
