@@ -185,26 +185,26 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
   }
   const n = cases.length || 1;
 
+  /** n, top-1 and top-3 of a subset of the cases */
+  const accuracyOf = (rs: CaseResult[]) => {
+    const m = rs.length || 1;
+    return { n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
+  };
   const perEntity = ids.map((id) => {
     const rs = results.filter((r) => r.truth === id);
-    const m = rs.length || 1;
-    return { id, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m, meanRank: rs.reduce((s, r) => s + r.rank, 0) / m };
+    return { id, ...accuracyOf(rs), meanRank: rs.reduce((s, r) => s + r.rank, 0) / (rs.length || 1) };
   }).filter((x) => x.n > 0);
 
   const malignant = results.filter((r) => r.group === 'malignant');
   const benign = results.filter((r) => r.group !== 'malignant');
   const strictlyBenign = benign.filter((r) => r.group !== 'intermediate');
-  const byConfirmation = ['histology', 'clinical', 'follow-up'].map((cb) => {
-    const rs = results.filter((_, i) => cases[i]!.confirmedBy === cb);
-    const m = rs.length || 1;
-    return { confirmedBy: cb, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
-  }).filter((x) => x.n > 0);
+  const byConfirmation = ['histology', 'clinical', 'follow-up']
+    .map((cb) => ({ confirmedBy: cb, ...accuracyOf(results.filter((_, i) => cases[i]!.confirmedBy === cb)) }))
+    .filter((x) => x.n > 0);
 
-  const byFindingsKnown = FINDING_BANDS.map(({ from, to }) => {
-    const rs = results.filter((r) => r.findingsKnown >= from && r.findingsKnown <= to);
-    const m = rs.length || 1;
-    return { label: to === Infinity ? `${from}+` : `${from}-${to}`, from, to, n: rs.length, top1: rs.filter((r) => r.rank === 1).length / m, top3: rs.filter((r) => r.rank <= 3).length / m };
-  }).filter((x) => x.n > 0);
+  const byFindingsKnown = FINDING_BANDS
+    .map(({ from, to }) => ({ label: to === Infinity ? `${from}+` : `${from}-${to}`, from, to, ...accuracyOf(results.filter((r) => r.findingsKnown >= from && r.findingsKnown <= to)) }))
+    .filter((x) => x.n > 0);
   const metrics = metricsOf(kb, cases, ABLATIONS.everything);
   const proportion = (k: number, total: number): Proportion => {
     const [low, high] = wilson(k, total);
