@@ -2,7 +2,7 @@
 // POST /api/assess with an example case, against the HTTP server on 127.0.0.1 (loopback only).
 // Goals (issue "Web app and HTTP API"): p99 < 10 ms, > 2,000 requests/s.
 //
-// The server runs as `calcdx serve --port 0 --quiet --workers auto` in a child process, as it runs in
+// The server runs as `calcdx serve --port 0 --quiet --workers auto` in a child process (serve-child.js), as it runs in
 // use: its event loops and garbage collectors share nothing with the load generator's process.
 // CALCDX_BENCH_WORKERS=N runs N server processes instead of one per core.
 // CALCDX_BENCH_INPROCESS=1 runs it in this process instead (the former set-up; only there does
@@ -14,13 +14,12 @@
 // the one the goals are about. A first run on GET /api/health shows the floor: the p99 of the load
 // generator and HTTP on this machine for a route that does no work.
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { startServeChild } from './serve-child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -40,22 +39,8 @@ async function startServer() {
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { origin: `http://127.0.0.1:${app.server.address().port}`, stop: () => app.close(), where: 'in this process' };
   }
-  const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en', '--workers', WORKERS], {
-    cwd: root, stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const origin = await new Promise((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`calcdx serve did not start: ${out}`)); }, 30_000);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`calcdx serve exited (${code}): ${out}`)); });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) { clearTimeout(timer); child.removeAllListeners('exit'); resolveUrl(m[0]); }
-    });
-  });
-  const stop = () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); });
-  return { origin, stop, where: `in a child process (pid ${child.pid}, --workers ${WORKERS})` };
+  const { origin, pid, stop } = await startServeChild(['--workers', WORKERS]);
+  return { origin, stop, where: `in a child process (pid ${pid}, --workers ${WORKERS})` };
 }
 
 const server = await startServer();

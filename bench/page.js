@@ -6,14 +6,13 @@
 // browser profile (empty HTTP cache); warm runs reload in the same profile. "Usable" is the page's
 // own performance mark `calcdx-ready` (set when the form and the first assessment are on screen),
 // measured from navigation start; the wall time from `goto` to that mark is reported too.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { startServeChild } from './serve-child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -42,17 +41,7 @@ if (!existsSync(CHROMIUM)) {
   process.exit(0);
 }
 
-const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-const origin = await new Promise((resolveUrl, reject) => {
-  let out = '';
-  const timer = setTimeout(() => { child.kill(); reject(new Error(`calcdx serve did not start: ${out}`)); }, 30_000);
-  child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`calcdx serve exited (${code}): ${out}`)); });
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    out += chunk;
-    const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-    if (m) { clearTimeout(timer); child.removeAllListeners('exit'); resolveUrl(m[0]); }
-  });
-});
+const { origin, stop } = await startServeChild();
 
 const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 async function load(ctx) {
@@ -89,5 +78,5 @@ try {
   const met = median(cold.map((r) => r.ready)) < 1500;
   console.log(`page: ${met ? 'goal met' : 'GOAL NOT MET'} (form usable < 1.5 s on a cold first load)`);
 } finally {
-  await new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); });
+  await stop();
 }
