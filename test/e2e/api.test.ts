@@ -362,6 +362,28 @@ describe('logs', () => {
   });
 });
 
+/**
+ * Keeps one CT job slot busy: sends the headers and half of `up` to `path`, waits until the server
+ * has created the upload's temporary folder under `uploads`, runs `whileHeld`, then sends the rest.
+ * Resolves with the held request's answer.
+ */
+function holdUpload(port: number, path: string, up: { payload: Buffer; headers: Record<string, string> }, uploads: string, whileHeld: () => Promise<void>): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers: up.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    const half = Math.floor(up.payload.length / 2);
+    req.write(up.payload.subarray(0, half));
+    const finish = setInterval(() => {
+      if (readdirSync(uploads).length === 0) return;
+      clearInterval(finish);
+      whileHeld().then(() => req.end(up.payload.subarray(half)), reject);
+    }, 10);
+  });
+}
+
 describe('POST /api/ct', () => {
   // made when these tests start, not while the test files are collected
   let volume: Volume;
@@ -471,29 +493,15 @@ describe('POST /api/ct', () => {
       const port = (one.server.address() as { port: number }).port;
       const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: roi }]);
       // the first job: headers and half of the body, then it waits
-      const first = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/ct', headers: up.headers }, (res) => {
-          let body = '';
-          res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on('error', reject);
-        const half = Math.floor(up.payload.length / 2);
-        req.write(up.payload.subarray(0, half));
-        const finish = setInterval(() => {
-          if (readdirSync(uploads).length === 0) return;
-          clearInterval(finish);
-          void fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers }).then(async (second) => {
-            expect(second.status).toBe(429);
-            expect(second.headers.get('retry-after')).toBe('7');
-            const p = await second.json();
-            expect(p).toMatchObject({ code: 'too_many_requests', status: 429 });
-            req.end(up.payload.subarray(half));
-          }, reject);
-        }, 10);
+      const r = await holdUpload(port, '/api/ct', up, uploads, async () => {
+        const second = await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers });
+        expect(second.status).toBe(429);
+        expect(second.headers.get('retry-after')).toBe('7');
+        const p = await second.json();
+        expect(p).toMatchObject({ code: 'too_many_requests', status: 429 });
       });
-      const r = await first;
       expect(r.status).toBe(200);
-      expect(JSON.parse(r.body).findings).toEqual(JSON.parse(JSON.stringify(want.pattern.fragment)));
+      expect(JSON.parse(r.body.toString('utf8')).findings).toEqual(JSON.parse(JSON.stringify(want.pattern.fragment)));
       expect(readdirSync(uploads)).toEqual([]);
       // the slot is free again
       const again = await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers });
@@ -623,32 +631,18 @@ describe('POST /api/volume', () => {
     try {
       const port = (one.server.address() as { port: number }).port;
       const up = multipart(dicomParts());
-      const first = new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/volume', headers: up.headers }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        });
-        req.on('error', reject);
-        const half = Math.floor(up.payload.length / 2);
-        req.write(up.payload.subarray(0, half));
-        const finish = setInterval(() => {
-          if (readdirSync(uploads).length === 0) return;
-          clearInterval(finish);
-          const ct = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: 'whole' }]);
-          void Promise.all([
-            fetch(`http://127.0.0.1:${port}/api/volume`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers }),
-            fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(ct.payload), headers: ct.headers }),
-          ]).then(async (seconds) => {
-            for (const second of seconds) {
-              expect(second.status).toBe(429);
-              expect(second.headers.get('retry-after')).toBe('7');
-              expect(await second.json()).toMatchObject({ code: 'too_many_requests', status: 429 });
-            }
-            req.end(up.payload.subarray(half));
-          }, reject);
-        }, 10);
+      const r = await holdUpload(port, '/api/volume', up, uploads, async () => {
+        const ct = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'roi', data: 'whole' }]);
+        const seconds = await Promise.all([
+          fetch(`http://127.0.0.1:${port}/api/volume`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers }),
+          fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(ct.payload), headers: ct.headers }),
+        ]);
+        for (const second of seconds) {
+          expect(second.status).toBe(429);
+          expect(second.headers.get('retry-after')).toBe('7');
+          expect(await second.json()).toMatchObject({ code: 'too_many_requests', status: 429 });
+        }
       });
-      const r = await first;
       expect(r.status).toBe(200);
       expect(niftiFromBytes('v.nii', gunzipSync(r.body)).dims).toEqual(volume.dims);
       expect(readdirSync(uploads)).toEqual([]);
@@ -844,9 +838,10 @@ describe('calcdx serve', () => {
 
   it('--workers 2: two server processes share the port and answer alike; SIGTERM stops them all', async () => {
     const { child, url } = await startServe(['--workers', '2']);
+    const listWorkers = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
     let workers: number[] = [];
     try {
-      workers = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).map(Number);
+      workers = listWorkers();
       expect(workers).toHaveLength(2);
       const body = JSON.stringify(exampleCase(SS));
       const answers = await Promise.all(Array.from({ length: 12 }, () => fetch(`${url}/api/assess?lang=en`, { method: 'POST', body, headers: { 'content-type': 'application/json', connection: 'close' } }).then((r) => r.text())));
@@ -856,7 +851,6 @@ describe('calcdx serve', () => {
       let err = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
       process.kill(workers[0]!, 'SIGKILL');
-      const listWorkers = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
       const replaced = () => /starting another/.test(err) && listWorkers().length === 2 && !listWorkers().includes(workers[0]!);
       for (let i = 0; i < 150 && !replaced(); i++) await new Promise((r) => setTimeout(r, 100));
       const now = listWorkers();
