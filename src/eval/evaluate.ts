@@ -211,6 +211,9 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     return { k, n: total, rate: total ? k / total : 0, low, high };
   };
   const count = (pred: (r: CaseResult) => boolean, rs: CaseResult[] = results) => rs.filter(pred).length;
+  // counted once, reported in the safety block and with their intervals
+  const malignantFlagged = count((r) => r.flaggedAsPossiblyMalignant, malignant);
+  const benignUrgent = count((r) => r.urgentReferral, benign);
   const auc = rocAuc(malignant.map((r) => r.malignancyProbability), benign.map((r) => r.malignancyProbability));
   return {
     cases: results,
@@ -219,8 +222,8 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
       top1: proportion(count((r) => r.rank === 1), results.length),
       top3: proportion(count((r) => r.rank <= 3), results.length),
       top5: proportion(count((r) => r.rank <= 5), results.length),
-      malignantFlagged: proportion(count((r) => r.flaggedAsPossiblyMalignant, malignant), malignant.length),
-      benignUrgent: proportion(count((r) => r.urgentReferral, benign), benign.length),
+      malignantFlagged: proportion(malignantFlagged, malignant.length),
+      benignUrgent: proportion(benignUrgent, benign.length),
     },
     baseline: { brier: bBrier / n, logLoss: bLog / n, top1: bTop1 / n, top3: bTop3 / n },
     reliability: rel.map((b, i) => ({ from: i / bins, to: (i + 1) / bins, count: b.count, meanPredicted: b.count ? b.sumP / b.count : 0, observed: b.count ? b.hits / b.count : 0 })),
@@ -229,14 +232,14 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     confusion: { labels: ids, matrix: confusion },
     safety: {
       malignantCases: malignant.length,
-      flagged: malignant.filter((r) => r.flaggedAsPossiblyMalignant).length,
-      flaggedRate: malignant.length ? malignant.filter((r) => r.flaggedAsPossiblyMalignant).length / malignant.length : 1,
+      flagged: malignantFlagged,
+      flaggedRate: malignant.length ? malignantFlagged / malignant.length : 1,
       urgentReferred: malignant.filter((r) => r.urgentReferral).length,
       urgentRate: malignant.length ? malignant.filter((r) => r.urgentReferral).length / malignant.length : 1,
       missed: malignant.filter((r) => !r.flaggedAsPossiblyMalignant).map((r) => r.file),
       benignCases: benign.length,
-      benignUrgent: benign.filter((r) => r.urgentReferral).length,
-      benignUrgentRate: benign.length ? benign.filter((r) => r.urgentReferral).length / benign.length : 0,
+      benignUrgent,
+      benignUrgentRate: benign.length ? benignUrgent / benign.length : 0,
       strictlyBenignCases: strictlyBenign.length,
       strictlyBenignUrgent: strictlyBenign.filter((r) => r.urgentReferral).length,
       strictlyBenignUrgentRate: strictlyBenign.length ? strictlyBenign.filter((r) => r.urgentReferral).length / strictlyBenign.length : 0,
