@@ -144,14 +144,14 @@ function fieldProblems(c: AnchorCondition, root: JsonNode, where: string): strin
 export function parseAnchors(data: unknown, file = 'anchors'): AnchorRule[] {
   const r = anchorsFileSchema.safeParse(data);
   if (!r.success) {
-    throw new CalcdxError('usage', { detail: `${file}: not an anchors file: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}` });
+    throw new CalcdxError('eval_file_invalid', { file, kind: 'anchors', detail: r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ') });
   }
   const ids = r.data.rules.map((x) => x.id);
   const dup = ids.filter((x, i) => ids.indexOf(x) !== i);
-  if (dup.length) throw new CalcdxError('usage', { detail: `${file}: rule ids must be unique (found ${dup.join(', ')} twice)` });
+  if (dup.length) throw new CalcdxError('eval_file_invalid', { file, kind: 'anchors', detail: `rule ids must be unique (found ${dup.join(', ')} twice)` });
   const root = caseJsonSchema() as JsonNode;
   const problems = r.data.rules.flatMap((rule, i) => fieldProblems(rule.refer, root, `rules.${i}.refer`));
-  if (problems.length) throw new CalcdxError('usage', { detail: `${file}: ${problems.join('; ')}` });
+  if (problems.length) throw new CalcdxError('eval_file_invalid', { file, kind: 'anchors', detail: problems.join('; ') });
   return r.data.rules;
 }
 

@@ -27,8 +27,9 @@ describe('referral rendering', () => {
   it('ROC svg: the curve, calcdx as a square and every other row as a circle at (benign rate, malignant rate), labels escaped', () => {
     const set = r.sets[0]!;
     const svg = rocSvg(set);
-    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="10"/g)).toHaveLength(1);
-    expect((svg.match(/<circle cx/g) ?? []).length).toBe(2 * set.referral.length - 1);
+    // calcdx: a square on the plot and in the legend; every other row: a circle on the plot and in the legend
+    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="10"/g)).toHaveLength(2);
+    expect((svg.match(/<circle cx/g) ?? []).length).toBe(2 * (set.referral.length - 1));
     const deep = set.referral[2]!;
     expect(svg).toContain(`<circle cx="${(40 + deep.benign.rate * 300).toFixed(1)}" cy="${(340 - deep.malignant.rate * 300).toFixed(1)}"`);
     expect(svg).toContain('deep &lt;lesion&gt;');

@@ -124,7 +124,9 @@ export function rocSvg(s: SetReport): string {
     const shape = r.kind === 'calcdx'
       ? `<rect x="${Number(cx) - 5}" y="${Number(cy) - 5}" width="10" height="10" fill="${colour}">${title}</rect>`
       : `<circle cx="${cx}" cy="${cy}" r="5" fill="${colour}" fill-opacity="0.85">${title}</circle>`;
-    const legend = `<circle cx="${P + 6}" cy="${P + S + 44 + i * LEG}" r="5" fill="${colour}"/><text x="${P + 16}" y="${P + S + 48 + i * LEG}">${esc(r.label)} (${pc(r.benign.rate)}, ${pc(r.malignant.rate)})</text>`;
+    const ly = P + S + 44 + i * LEG;
+    const key = r.kind === 'calcdx' ? `<rect x="${P + 1}" y="${ly - 5}" width="10" height="10" fill="${colour}"/>` : `<circle cx="${P + 6}" cy="${ly}" r="5" fill="${colour}"/>`;
+    const legend = `${key}<text x="${P + 16}" y="${ly + 4}">${esc(r.label)} (benign ${pc(r.benign.rate)}, malignant ${pc(r.malignant.rate)})</text>`;
     return shape + legend;
   }).join('');
   const H = P + S + 44 + s.referral.length * LEG;

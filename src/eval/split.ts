@@ -72,7 +72,7 @@ export function readSplit(path: string): SplitFile {
   try { data = parse(text); } catch (e) { throw new CalcdxError('parse_yaml', { file: path, detail: e instanceof Error ? e.message : String(e) }); }
   const r = splitFileSchema.safeParse(data);
   if (!r.success) {
-    throw new CalcdxError('usage', { detail: `${path}: not a split file: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')} (expected seed, method, rule, development: [files], holdout: [files])` });
+    throw new CalcdxError('eval_file_invalid', { file: path, kind: 'split', detail: `${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')} (expected seed, method, rule, development: [files], holdout: [files], added: [files])` });
   }
   return r.data;
 }
@@ -95,7 +95,7 @@ export function assignSplit(files: readonly string[], split: SplitFile, splitPat
       ...(missing.length ? [`listed but not among the cases: ${missing.join(', ')}`] : []),
       ...(addedNotHoldout.length ? [`added after the draw but not in holdout: ${addedNotHoldout.join(', ')}`] : []),
     ];
-    throw new CalcdxError('usage', { detail: `${splitPath}: ${parts.join('; ')}` });
+    throw new CalcdxError('eval_file_invalid', { file: splitPath, kind: 'split', detail: parts.join('; ') });
   }
   return new Map(files.map((f) => [f, dev.has(f) ? 'development' : 'holdout']));
 }
