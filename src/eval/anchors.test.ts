@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CaseFile } from '../core/case-format/schema.js';
@@ -26,6 +27,35 @@ describe('three-valued conditions', () => {
     expect(evaluateTri(all, c({ symptoms: { pain: true } }))).toBeUndefined();
     expect(evaluateTri({ not: size }, c({}))).toBeUndefined();
     expect(evaluateGiven({ not: size }, c({}))).toBe(true);
+  });
+  it('property: where the three-valued result is known, the decision on the facts given agrees with it', () => {
+    const leafArb: fc.Arbitrary<AnchorCondition> = fc.oneof(
+      fc.constant<AnchorCondition>({ field: 'lesion.sizeCm', gt: 5 }),
+      fc.constant<AnchorCondition>({ field: 'lesion.depth', eq: 'deep' }),
+      fc.constant<AnchorCondition>({ field: 'symptoms.pain', eq: true }),
+      fc.constant<AnchorCondition>({ field: 'imaging.calcification.morphology', includes: 'phlebolith' }),
+    );
+    const condArb = fc.letrec<{ c: AnchorCondition }>((tie) => ({
+      c: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+        leafArb,
+        fc.array(tie('c'), { minLength: 1, maxLength: 3 }).map((all) => ({ all })),
+        fc.array(tie('c'), { minLength: 1, maxLength: 3 }).map((any) => ({ any })),
+        tie('c').map((not) => ({ not }))),
+    })).c;
+    const caseArb = fc.record({
+      size: fc.option(fc.constantFrom(2, 8), { nil: undefined }),
+      depth: fc.option(fc.constantFrom('deep' as const, 'superficial' as const), { nil: undefined }),
+      pain: fc.option(fc.boolean(), { nil: undefined }),
+      phl: fc.constantFrom('seen', 'absent', 'unknown'),
+    }).map(({ size, depth, pain, phl }) => c({
+      lesion: { ...(size !== undefined ? { sizeCm: size } : {}), ...(depth ? { depth } : {}) },
+      ...(pain !== undefined ? { symptoms: { pain } } : {}),
+      imaging: { calcification: { morphology: phl === 'seen' ? ['phlebolith'] : ['punctate'], ...(phl === 'absent' ? { morphologyAbsent: ['phlebolith'] } : {}) } },
+    }));
+    fc.assert(fc.property(condArb, caseArb, (cond, kase) => {
+      const tri = evaluateTri(cond, kase);
+      if (tri !== undefined) expect(evaluateGiven(cond, kase)).toBe(tri);
+    }));
   });
   it('includes: a listed pattern holds, an excluded one does not, an unlisted one is unknown', () => {
     const phl: AnchorCondition = { field: 'imaging.calcification.morphology', includes: 'phlebolith' };
