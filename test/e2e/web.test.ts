@@ -16,7 +16,7 @@ import { buildServer, type FastifyInstance } from '../../src/server/app.js';
 import { makePhantom } from '../../src/imaging/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { writeCtSeries } from '../../src/imaging/write-dicom.js';
-import { FIELDS, getPath } from '../../web/src/fields.js';
+import { FIELDS, MORPHOLOGY, getPath } from '../../web/src/fields.js';
 import { fieldId } from '../../web/src/form.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -93,7 +93,8 @@ async function fillCase(page: Page, doc: unknown): Promise<void> {
     switch (f.kind) {
       case 'bool': await page.click(`label[for="${id}-${String(v)}"]`); break;
       case 'enum': case 'int-enum': await page.selectOption(`#${id}`, String(v)); break;
-      case 'multi': for (const m of v as string[]) await page.check(`#${id}-${m}`); break;
+      case 'pattern': for (const m of v as string[]) await page.click(`label[for="${id}-${m}-seen"]`); break;
+      case 'pattern-absent': for (const m of v as string[]) await page.click(`label[for="${fieldId(MORPHOLOGY)}-${m}-excluded"]`); break;
       default: await page.fill(`#${id}`, String(v));
     }
   }
