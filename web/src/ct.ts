@@ -249,9 +249,23 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const dims = v.volumes[0]?.dims;
     if (dims) root.dataset.dims = dims.slice(1, 4).join('x');
     root.dataset.loaded = '1';
+    // the viewer was hidden until now: size the canvas to its box before the first drawing
+    v.resizeListener();
     v.createEmptyDrawing();
     drawRoi();
+    v.drawScene();
+    exposeTiles();
     return true;
+  }
+
+  /** Where the views are on the canvas (CSS px; view 0 axial, 1 coronal, 2 sagittal), for tests and tools. */
+  function exposeTiles(): void {
+    if (!nv || !canvas.width) return;
+    const dpr = canvas.width / Math.max(1, canvas.clientWidth);
+    root.dataset.tiles = JSON.stringify(nv.screenSlices.map((s) => {
+      const [left, top, width, height] = (s.leftTopWidthHeight as ArrayLike<number>) as number[];
+      return { view: s.axCorSag, left: left! / dpr, top: top! / dpr, width: width! / dpr, height: height! / dpr };
+    }));
   }
 
   async function openNifti(file: File): Promise<void> {
