@@ -98,15 +98,18 @@ export function summaryParagraph(kb: KnowledgeBase, a: Assessment, lang: Lang, d
   const d = decisionOf(kb, a, lang);
   const sep = lang === 'zh' ? '；' : '; ';
   const cm = cantMiss(kb, a).map((x) => `${name(x.id)} ${boundedPct(x.probability)}`).join(lang === 'zh' ? '，' : ', ');
-  const next = d.safetyNet[0] ?? (a.nextQuestions[0] ? questionText(kb, a.nextQuestions[0].finding, lang) : a.workup[0]?.text[lang]);
+  const q = a.nextQuestions[0];
+  const next = d.safetyNet[0] !== undefined ? t(lang, 'web.copy.next', { next: d.safetyNet[0] })
+    : q ? t(lang, 'web.copy.nextQuestion', { q: questionText(kb, q.finding, lang) })
+      : a.workup[0] ? t(lang, 'web.copy.next', { next: a.workup[0].text[lang] }) : '';
   const parts = [
     t(lang, 'web.copy.intro', { date: date.toISOString().slice(0, 10) }),
     t(lang, 'web.copy.lead', { name: name(lead.id), p: boundedPct(lead.probability) }),
     t(lang, 'web.copy.malignancy', { p: boundedPct(a.malignancy.probability), list: cm }),
     t(lang, 'web.copy.decision', { decision: d.headline, reason: d.reason }),
     d.redFlags.length ? t(lang, 'web.copy.redFlags', { list: d.redFlags.join(sep) }) : t(lang, 'web.copy.noRedFlags'),
-    ...d.safetyNet.slice(1).map((s) => s),
-    next ? t(lang, 'web.copy.next', { next }) : '',
+    ...d.safetyNet.slice(1),
+    next,
   ];
-  return parts.filter(Boolean).map((x) => (/[.。!?！？]$/.test(x) ? x : `${x}${lang === 'zh' ? '。' : '.'}`)).join(' ');
+  return parts.filter(Boolean).map((x) => (/[.。!?！？]$/.test(x) ? x : `${x}${lang === 'zh' ? '。' : '.'}`)).join(lang === 'zh' ? '' : ' ');
 }

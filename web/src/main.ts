@@ -221,7 +221,12 @@ function applyCtFindings(f: CtFindings): MeasureOutcome {
   ctDiffs = plan.differences;
   renderCtMerge();
   update();
-  return { filled: ctFilled.map((p) => fieldLabel(kb, p, lang)), differences: ctDiffs.length };
+  return { filled: ctFilled.map(filledLabel), differences: ctDiffs.length };
+}
+
+/** A filled field by its label; the patterns by the pattern control's name. */
+function filledLabel(path: string): string {
+  return path === MORPHOLOGY ? t(lang, 'web.patterns') : fieldLabel(kb, path, lang);
 }
 
 function shown(path: string, v: FieldValue): string {
@@ -234,7 +239,7 @@ function shown(path: string, v: FieldValue): string {
 }
 
 function diffLabel(d: MergeDifference): string {
-  if (d.member) return `${fieldLabel(kb, MORPHOLOGY, lang)}: ${valueLabel(kb, MORPHOLOGY, d.member, lang)}`;
+  if (d.member) return `${t(lang, 'web.patterns')}: ${valueLabel(kb, MORPHOLOGY, d.member, lang)}`;
   return fieldLabel(kb, d.path, lang);
 }
 
@@ -294,7 +299,7 @@ function renderCtMerge(): void {
   const sepList = lang === 'zh' ? '、' : ', ';
   el.replaceChildren(h('div', { class: 'merge-panel', role: 'region', 'aria-label': t(lang, 'web.merge.heading') },
     h('p', {}, h('strong', { text: t(lang, 'web.merge.heading') }), ' ',
-      ctFilled.length ? t(lang, 'web.merge.filled', { fields: ctFilled.map((p) => fieldLabel(kb, p, lang)).join(sepList) }) : t(lang, 'web.merge.nothingFilled')),
+      ctFilled.length ? t(lang, 'web.merge.filled', { fields: ctFilled.map(filledLabel).join(sepList) }) : t(lang, 'web.merge.nothingFilled')),
     rows.length ? h('p', { text: t(lang, 'web.merge.differ', { count: rows.length }) }) : h('p', { class: 'muted', text: t(lang, 'web.merge.noDifferences') }),
     rows.length ? h('ul', { class: 'merge-list' }, ...rows) : null,
     h('p', {}, undo)));

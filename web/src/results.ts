@@ -93,9 +93,9 @@ export function renderEmpty(root: HTMLElement, kb: KnowledgeBase, lang: Lang, ha
 }
 
 /** Next questions with the CT and MRI (or X-ray, ultrasound) versions of one finding as one entry. */
-interface MergedQuestion { key: string; questions: NextQuestion[]; gain: number }
+export interface MergedQuestion { key: string; questions: NextQuestion[]; gain: number }
 const MODALITY = /^imaging\.(ct|mri|xray|ultrasound)\.(.+)$/;
-function mergeQuestions(qs: readonly NextQuestion[]): MergedQuestion[] {
+export function mergeQuestions(qs: readonly NextQuestion[]): MergedQuestion[] {
   const out: MergedQuestion[] = [];
   for (const q of qs) {
     const m = MODALITY.exec(q.finding);
