@@ -228,23 +228,29 @@ describe('web app', () => {
     await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.25);
     await page.waitForFunction(() => (document.querySelector('#ct-x') as HTMLInputElement).value !== '');
     expect(await page.inputValue('#ct-roi')).toMatch(/^sphere-mm:/);
-    // a box dragged across the coronal view (top-left tile of the grid) gives a box-mm ROI
+    // a box dragged across any view gives a box-mm ROI
     expect(Number(await page.getAttribute('#ct-panel', 'data-roi-voxels'))).toBeGreaterThan(0);
     await page.check('#ct-box');
     box = await canvasBox();
-    await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.3);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.4, { steps: 5 });
-    await page.mouse.up();
+    // where the views are on the canvas (view 0 axial, 1 coronal, 2 sagittal)
+    const tiles = JSON.parse((await page.getAttribute('#ct-panel', 'data-tiles'))!) as Array<{ view: number; left: number; top: number; width: number; height: number }>;
+    const drag = async (view: number): Promise<void> => {
+      const t = tiles.find((x) => x.view === view)!;
+      await page.mouse.move(box.x + t.left + t.width * 0.35, box.y + t.top + t.height * 0.35);
+      await page.mouse.down();
+      await page.mouse.move(box.x + t.left + t.width * 0.55, box.y + t.top + t.height * 0.6, { steps: 5 });
+      await page.mouse.up();
+    };
+    await drag(1);
     expect(await page.inputValue('#ct-roi')).toMatch(/^box-mm:(-?[\d.]+,){5}-?[\d.]+$/);
     metrics.ctBoxRoi = await page.inputValue('#ct-roi');
-    // and in another view (the sagittal, top right): another box, drawn too
-    await page.mouse.move(box.x + box.width * 0.62, box.y + box.height * 0.2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.3, { steps: 5 });
-    await page.mouse.up();
-    expect(await page.inputValue('#ct-roi')).toMatch(/^box-mm:/);
-    expect(await page.inputValue('#ct-roi')).not.toBe(metrics.ctBoxRoi);
+    // and in the other views: another box each, drawn too
+    for (const view of [2, 0]) {
+      const before = await page.inputValue('#ct-roi');
+      await drag(view);
+      expect(await page.inputValue('#ct-roi')).toMatch(/^box-mm:/);
+      expect(await page.inputValue('#ct-roi')).not.toBe(before);
+    }
     expect(Number(await page.getAttribute('#ct-panel', 'data-roi-voxels'))).toBeGreaterThan(0);
     await page.check('#ct-mode-sphere');
     // then the exact centre of the mass (LPS mm, as calcdx ct takes it) and the radius

@@ -105,8 +105,9 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     nv.setSliceType(nv.sliceTypeMultiplanar);
     nv.setDrawOpacity(0.35);
     nv.opts.dragModePrimary = boxMode ? mod.DRAG_MODE.callbackOnly : mod.DRAG_MODE.crosshair;
-    nv.onDragRelease = (p) => { if (boxMode) setBox(p); };
+    nv.onDragRelease = (p) => { exposeTiles(); if (boxMode) setBox(p); };
     nv.onLocationChange = (loc: unknown) => {
+      exposeTiles();
       const mm = (loc as { mm?: ArrayLike<number> }).mm;
       if (!mm || boxMode) return;
       setCentre(toLps(mm));

@@ -219,6 +219,11 @@ function applyCtFindings(f: CtFindings): MeasureOutcome {
   for (const path of plan.confirmed) { measured.add(path); setMeasured(fieldsRoot(), path, true); }
   ctFilled = [...plan.fill.keys(), ...(plan.patternsSeen.length ? [MORPHOLOGY] : [])];
   ctDiffs = plan.differences;
+  // the groups the measurement changed or questions are opened, so that it is seen
+  for (const path of [...ctFilled, ...plan.confirmed, ...ctDiffs.map((d) => d.path)]) {
+    const details = fieldsRoot().querySelector(`.field[data-path="${path}"]`)?.closest('details');
+    if (details) details.open = true;
+  }
   renderCtMerge();
   update();
   return { filled: ctFilled.map(filledLabel), differences: ctDiffs.length };
