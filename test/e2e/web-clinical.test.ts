@@ -62,7 +62,7 @@ function apiAssess(doc: unknown): Promise<{ differential: Array<{ id: string; pr
 
 describe('the page as clinicians read it', () => {
   for (const [label, file] of [['a (trauma 5 weeks ago, zonal)', CASE_A], ['b (no trauma, no zonal)', CASE_B]] as const) {
-    it(`case ${label}: bounded headline, can't-miss line, the red flags with the decision that reconciles them`, async () => {
+    it(`case ${label}: bounded headline, can't-miss line, the red flags with the decision that reconciles them`, { timeout: 120_000 }, async () => {
       const doc = parse(readFileSync(file, 'utf8')) as Record<string, any>;
       const page = await openApp(hx, { lang: 'en' });
       await enterByHand(page, doc);
@@ -196,7 +196,9 @@ describe('the page as clinicians read it', () => {
     expect(await page.isChecked(pat('rim', 'excluded'))).toBe(true);
     expect(await page.isChecked(pat('punctate', 'excluded'))).toBe(true);
     expect(await page.isChecked(pat('dense_central', 'unknown'))).toBe(true);
-    await page.locator(`#${fieldId(MORPHOLOGY)}`).screenshot({ path: join(SHOTS, 'patterns.png') });
+    // (a clip of the full page: the sticky header would cover an element screenshot)
+    const where = await page.locator(`#${fieldId(MORPHOLOGY)}`).evaluate((e) => { const r = e.getBoundingClientRect(); return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }; });
+    await page.screenshot({ path: join(SHOTS, 'patterns.png'), fullPage: true, clip: where });
     // a value out of range is named by its label, not its case path
     await page.fill('#f-patient-age', '150');
     await page.waitForSelector('#issues .alert');
