@@ -166,7 +166,9 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const ok = m && nums.every(Number.isFinite) && nums.length === (m[1] === 'sphere-mm' ? 4 : 6);
     const dims = nv.back.dims!;
     const [dx, dy, dz] = [dims[1]!, dims[2]!, dims[3]!];
-    const bitmap = new Uint8Array(dx * dy * dz);
+    if (!nv.drawBitmap || nv.drawBitmap.length !== dx * dy * dz) nv.createEmptyDrawing();
+    const bitmap = nv.drawBitmap!;
+    bitmap.fill(0);
     let count = 0;
     if (ok) {
       // voxel (RAS-ordered, as NiiVue stores it) → RAS mm: an affine, taken from four voxels
@@ -174,26 +176,36 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       const o = mmOf([0, 0, 0]);
       const ax = [mmOf([1, 0, 0]), mmOf([0, 1, 0]), mmOf([0, 0, 1])].map((q) => [q[0] - o[0], q[1] - o[1], q[2] - o[2]]);
       let inside: (x: number, y: number, z: number) => boolean;
+      let lo: number[], hi: number[];
       if (m![1] === 'sphere-mm') {
-        const c = toRas(nums as Vec3); const r2 = nums[3]! ** 2;
+        const c = toRas(nums as Vec3); const r = nums[3]!; const r2 = r ** 2;
         inside = (x, y, z) => (x - c[0]) ** 2 + (y - c[1]) ** 2 + (z - c[2]) ** 2 <= r2;
+        lo = c.map((v) => v - r); hi = c.map((v) => v + r);
       } else {
         const p0 = toRas(nums.slice(0, 3) as Vec3), p1 = toRas(nums.slice(3, 6) as Vec3);
-        const lo = [0, 1, 2].map((i) => Math.min(p0[i]!, p1[i]!)), hi = [0, 1, 2].map((i) => Math.max(p0[i]!, p1[i]!));
-        inside = (x, y, z) => x >= lo[0]! && x <= hi[0]! && y >= lo[1]! && y <= hi[1]! && z >= lo[2]! && z <= hi[2]!;
+        lo = [0, 1, 2].map((i) => Math.min(p0[i]!, p1[i]!)); hi = [0, 1, 2].map((i) => Math.max(p0[i]!, p1[i]!));
+        const l = lo, u = hi;
+        inside = (x, y, z) => x >= l[0]! && x <= u[0]! && y >= l[1]! && y <= u[1]! && z >= l[2]! && z <= u[2]!;
       }
-      for (let k = 0; k < dz; k++) {
-        for (let j = 0; j < dy; j++) {
+      // NiiVue's display grid is axis-aligned: only the voxels of the ROI's bounding box are visited
+      const range = (axis: number, n: number): [number, number] => {
+        const step = ax[axis]![axis]!;
+        const offAxis = ax[axis]!.some((v, i) => i !== axis && Math.abs(v) > 1e-6);
+        if (offAxis || !step) return [0, n - 1];
+        const a0 = (lo[axis]! - o[axis]!) / step, a1 = (hi[axis]! - o[axis]!) / step;
+        return [Math.max(0, Math.floor(Math.min(a0, a1))), Math.min(n - 1, Math.ceil(Math.max(a0, a1)))];
+      };
+      const [i0, i1] = range(0, dx), [j0, j1] = range(1, dy), [k0, k1] = range(2, dz);
+      for (let k = k0; k <= k1; k++) {
+        for (let j = j0; j <= j1; j++) {
           const bx = o[0] + ax[1]![0]! * j + ax[2]![0]! * k, by = o[1] + ax[1]![1]! * j + ax[2]![1]! * k, bz = o[2] + ax[1]![2]! * j + ax[2]![2]! * k;
           const row = (k * dy + j) * dx;
-          for (let i = 0; i < dx; i++) {
+          for (let i = i0; i <= i1; i++) {
             if (inside(bx + ax[0]![0]! * i, by + ax[0]![1]! * i, bz + ax[0]![2]! * i)) { bitmap[row + i] = 1; count++; }
           }
         }
       }
     }
-    if (!nv.drawBitmap) nv.createEmptyDrawing();
-    nv.drawBitmap = bitmap;
     nv.refreshDrawing(true);
     root.dataset.roiVoxels = String(count);
   }

@@ -160,7 +160,6 @@ async function copyResult(): Promise<void> {
   }
   const st = document.getElementById('copy-status');
   if (st) st.textContent = ` ${t(lang, ok ? 'web.copy.done' : 'web.copy.failed')}`;
-  document.body.dataset.copied = text;
 }
 
 function saveDraft(caseDoc: Record<string, unknown>): void {

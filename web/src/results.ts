@@ -197,7 +197,7 @@ export function renderResults(root: HTMLElement, kb: KnowledgeBase, a: Assessmen
       })).join(lang === 'zh' ? '；' : '; ');
       ol.append(h('li', { 'data-key': m.key },
         h('span', { class: 'q-head' }, btn, ...alt.flatMap((b) => [' ', b])),
-        h('span', { class: 'info-meter', title: t(lang, 'web.informative'), 'aria-label': t(lang, idx === 0 ? 'web.mostInformative' : 'web.informativeShare', { p: Math.round(rel * 100) }) },
+        h('span', { class: 'info-meter', role: 'img', title: t(lang, 'web.informative'), 'aria-label': t(lang, idx === 0 ? 'web.mostInformative' : 'web.informativeShare', { p: Math.round(rel * 100) }) },
           h('span', { class: 'info-track', 'aria-hidden': 'true' }, h('span', { class: 'info-fill', style: `width:${Math.max(4, rel * 100).toFixed(0)}%` })),
           idx === 0 ? h('span', { class: 'info-label', 'aria-hidden': 'true', text: t(lang, 'web.mostInformative') }) : null),
         h('p', { class: 'outcomes muted', text: outcomes })));
