@@ -169,7 +169,7 @@ describe('web app', () => {
     expect(finding?.startsWith(focused ?? '<none>')).toBe(true);
     // and a "back to the results" button returns to the question
     expect(await page.isVisible('#back-to-results')).toBe(true);
-    await page.click('#back-to-results');
+    await page.keyboard.press('Escape');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-finding'))).toBe(finding);
     expect(await page.isVisible('#back-to-results')).toBe(false);
     await page.close();

@@ -6,7 +6,7 @@
 import raw from 'virtual:calcdx-kb';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { assess, type Assessment } from '../../src/core/engine/assess.js';
-import { validateCase } from '../../src/core/case-format/validate.js';
+import { validateCase, type CaseIssue } from '../../src/core/case-format/validate.js';
 import { compileKnowledgeBase, type KnowledgeBase } from '../../src/core/knowledge/compile.js';
 import { formatIssue, isLang, t, type Lang } from '../../src/i18n/index.js';
 import { buildReport, type Audience } from '../../src/report/build.js';
@@ -81,7 +81,7 @@ function update(): void {
   if (!v.ok) {
     // field labels, not case paths, in the page's messages
     issues.replaceChildren(h('div', { class: 'alert alert-warning', role: 'alert' }, h('p', { text: t(lang, 'web.invalid') }),
-      h('ul', {}, ...v.issues.map((i) => h('li', { text: formatIssue(lang, { ...i, path: issuePathLabel(i.path), allowed: { ...i.allowed, ...(i.allowed.conflictsWith ? { conflictsWith: issuePathLabel(i.allowed.conflictsWith) } : {}) } }) })))));
+      h('ul', {}, ...v.issues.map((i) => h('li', { text: issueText(i) })))));
     byId('results').classList.add('stale');
     return;
   }
@@ -101,6 +101,12 @@ function update(): void {
   renderSticky(empty);
   renderNotice();
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
+}
+
+/** A validation issue in the page's words: fields by their labels. */
+function issueText(i: CaseIssue): string {
+  const conflictsWith = i.allowed.conflictsWith;
+  return formatIssue(lang, { ...i, path: issuePathLabel(i.path), allowed: { ...i.allowed, ...(conflictsWith ? { conflictsWith: issuePathLabel(conflictsWith) } : {}) } });
 }
 
 /** "Age" for patient.age; a list member (imaging.calcification.morphology.0) by its list's label. */
@@ -322,7 +328,7 @@ async function importFile(file: File): Promise<void> {
     const extra = uncoveredPaths(doc);
     loadCase(doc);
     const v = validateCase(doc);
-    if (!v.ok) notice = { key: 'web.importFailed', params: { file: file.name, detail: v.issues.map((i) => formatIssue(lang, i)).join('; ') }, kind: 'error' };
+    if (!v.ok) notice = { key: 'web.importFailed', params: { file: file.name, detail: v.issues.map(issueText).join('; ') }, kind: 'error' };
     else if (extra.length) notice = { key: 'web.importFailed', params: { file: file.name, detail: extra.join(', ') }, kind: 'error' };
     else notice = { key: 'web.imported', params: { file: file.name }, kind: 'info' };
   } catch (e) {
@@ -435,6 +441,10 @@ function start(): void {
   byId('expand-all').addEventListener('click', () => setGroupsOpen(fieldsRoot(), true));
   byId('collapse-all').addEventListener('click', () => setGroupsOpen(fieldsRoot(), false));
   byId('back-to-results').addEventListener('click', backToResults);
+  // Escape returns from a field reached from the results (the button is far from it in the tab order)
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !byId('back-to-results').hidden && !document.querySelector('dialog[open]')) backToResults();
+  });
   byId('print-clinician').addEventListener('click', () => void openReport('clinician'));
   byId('print-patient').addEventListener('click', () => void openReport('patient'));
   const draft = loadDraft();
