@@ -114,7 +114,8 @@ export function renderResults(root: HTMLElement, kb: KnowledgeBase, a: Assessmen
   // headline: leading diagnosis, malignancy and what cannot be missed, the referral decision
   const lead = a.differential[0]!;
   const d = decisionOf(kb, a, lang);
-  const cm = cantMiss(kb, a);
+  // (the leading diagnosis is in the line above: not repeated when it is malignant itself)
+  const cm = cantMiss(kb, a, 4).filter((x) => x.id !== lead.id).slice(0, 3);
   const copy = h('button', { type: 'button', id: 'copy-result', class: 'secondary small', text: t(lang, 'web.copy.button') });
   copy.addEventListener('click', handlers.onCopy);
   out.push(h('div', { class: `summary ${d.urgent ? 'urgent' : ''}`, id: 'summary' },
