@@ -93,6 +93,12 @@ describe('decision and summary', () => {
     expect(d.reason).toMatch(/^No referral despite 3 red flags: .*recurrence after previous excision or destruction of the adjacent bone.* below the 3 % referral threshold\.$/);
     expect(decisionOf(kb, a, 'zh').reason).toMatch(/^虽有 3 项警示征象但不转诊：/);
   });
+  it('take the engine\'s decision text and can\'t-miss list once the assessment carries them', () => {
+    const withEngine = { ...a, decision: { text: { en: 'Re-image on 2027-01-14; refer if not maturing.', zh: '2027-01-14复查影像；若未成熟则转诊。' } }, cantMiss: [{ id: 'synovial_sarcoma', probability: 0.02 }] };
+    expect(decisionOf(kb, withEngine, 'en').reason).toBe('Re-image on 2027-01-14; refer if not maturing.');
+    expect(decisionOf(kb, withEngine, 'zh').reason).toBe('2027-01-14复查影像；若未成熟则转诊。');
+    expect(cantMiss(kb, withEngine)).toEqual([{ id: 'synovial_sarcoma', probability: 0.02 }]);
+  });
   it('list the malignant entities whatever their rank', () => {
     const cm = cantMiss(kb, a);
     expect(cm.length).toBe(3);
