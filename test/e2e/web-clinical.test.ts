@@ -288,6 +288,12 @@ describe('the page as clinicians read it', () => {
     await page.waitForSelector('#ct-status.alert', { timeout: 30_000 });
     expect(await page.textContent('#ct-status-text')).toBe('Measurement failed: the region of interest lies outside the volume: click inside the lesion');
     expect(await page.textContent('#ct-status .ct-detail code')).toMatch(/outside the volume/);
+    // … in Chinese too
+    await setLang(page, 'zh');
+    await page.click('#ct-measure');
+    await page.waitForFunction(() => /感兴趣区/.test(document.querySelector('#ct-status-text')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    expect(await page.textContent('#ct-status-text')).toMatch(/^测量失败.该感兴趣区位于图像之外：请在病灶内点击$/);
+    await setLang(page, 'en');
     // the lesion, measured
     await setSphereRoi(page, volume.affine, [48, 48, 32], 36);
     const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/ct')), page.click('#ct-measure')]);
