@@ -124,7 +124,7 @@ async function request(a: Archive, path: string, o: RequestOptions, okStatuses: 
     res = await fetch(`${a.url}${path}`, {
       method: o.method ?? 'GET',
       headers: headersOf(a, o),
-      ...(o.body ? { body: o.body } : {}),
+      ...(o.body ? { body: o.body as Uint8Array<ArrayBuffer> } : {}),
       redirect: 'manual',
       signal: abort.signal,
     });
