@@ -98,6 +98,11 @@ export class MultipartParser {
   private length: number | undefined;
   /** where to resume looking for the delimiter in a body without Content-Length */
   private scanned = 0;
+  /** chunks received but not yet appended to buf, while fewer than `need` bytes are there */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** bytes buf must hold before parsing can go on (a part's announced length: no copy per chunk) */
+  private need = 0;
   /** parts completed so far */
   count = 0;
 
@@ -114,13 +119,10 @@ export class MultipartParser {
     if (this.state === 'epilogue') return [];
     // a plain view (a Buffer's slice() would share memory, Uint8Array's copies)
     if (Buffer.isBuffer(chunk)) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.buf.length === 0) this.buf = chunk;
-    else {
-      const b = new Uint8Array(this.buf.length + chunk.length);
-      b.set(this.buf, 0);
-      b.set(chunk, this.buf.length);
-      this.buf = b;
-    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.buf.length + this.pendingBytes < this.need) return [];
+    this.flush();
     const parts: Part[] = [];
     for (;;) {
       const p = this.step();
@@ -130,7 +132,17 @@ export class MultipartParser {
     return parts;
   }
 
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const all = this.buf.length ? [this.buf, ...this.pending] : this.pending;
+    const b = all.length === 1 ? all[0]! : Buffer.concat(all);
+    this.buf = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
   end(): void {
+    this.flush();
     const part = this.count + 1;
     if (this.state === 'epilogue') return;
     if (this.state === 'preamble') throw new MultipartError(this.count === 0 && this.buf.length === 0 ? 'truncated' : 'malformed', this.buf.length === 0 ? 'the multipart answer is empty' : `no multipart boundary "--${this.boundary}" found in the answer`, 0);
@@ -147,6 +159,8 @@ export class MultipartParser {
   /** One step of the state machine: a completed part, null (progress, no part), or false (needs more bytes). */
   private step(): Part | null | false {
     const b = this.buf;
+    // by default any further byte may let parsing go on; a body of known length waits for all of it
+    this.need = b.length + 1;
     switch (this.state) {
       case 'preamble': {
         // the first boundary may start the body, or follow a preamble after CRLF
@@ -215,7 +229,7 @@ export class MultipartParser {
       case 'body': {
         let bodyEnd: number;
         if (this.length !== undefined) {
-          if (b.length < this.length + this.delimiter.length) return false;
+          if (b.length < this.length + this.delimiter.length) { this.need = this.length + this.delimiter.length; return false; }
           if (!this.startsWith(b, this.delimiter, this.length)) {
             throw new MultipartError('malformed', `part ${this.count + 1} announces ${this.length} bytes (Content-Length) but the boundary does not follow them`, this.count + 1);
           }
