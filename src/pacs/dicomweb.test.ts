@@ -156,6 +156,27 @@ describe('a misbehaving archive', () => {
     expect((err as ImagingError).file).toBe(`${url} series ${PHANTOM_SERIES_UID} instance 6`);
   });
 
+  it('names the instance of a mixed series (one slice in another orientation, as a localizer)', async () => {
+    const mixed = instances.map((b, i) => {
+      if (i !== 9) return b;
+      const c = Buffer.from(b);
+      const at = c.indexOf('1\\0\\0\\0\\1\\0');
+      expect(at).toBeGreaterThan(0);
+      c.write('0\\1\\0\\1\\0\\0', at, 'latin1');
+      return new Uint8Array(c);
+    });
+    handler = fakeArchive((_q, res) => {
+      res.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${BOUNDARY}` });
+      res.end(buildMultipart(BOUNDARY, mixed.map((b) => ({ contentType: 'application/dicom', body: b }))));
+    });
+    let err: unknown;
+    try { await retrieveVolume({ dicomweb: url, study: PHANTOM_STUDY_UID, timeout: '2' }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ImagingError);
+    expect((err as ImagingError).code).toBe('inconsistent_series');
+    expect((err as ImagingError).message).toContain(`${url} series ${PHANTOM_SERIES_UID} instance 10`);
+    expect((err as ImagingError).message).toMatch(/mixes orientations/);
+  });
+
   it('retrieves and reads a well-formed answer (no Content-Length in the parts, small chunks)', async () => {
     handler = fakeArchive((_q, res) => {
       res.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${BOUNDARY}` });
