@@ -58,13 +58,12 @@ export function describeSourceSeries(instances: readonly Uint8Array[], volume: V
   const [nx, ny, nz] = volume.dims;
   if (instances.length !== nz) throw new SourceSeriesError(`the series has ${instances.length} instances for ${nz} slices: only single-frame series can be referenced slice by slice`);
   const a = volume.affine;
-  // the slice normal and each slice's position along it, from the volume (as the reader sorted them)
-  const col = [a[2]!, a[6]!, a[10]!];
-  const len = Math.hypot(col[0]!, col[1]!, col[2]!) || 1;
-  const normal = col.map((x) => x / len);
+  // the slices are sorted as the reader sorts them: along the normal of the in-plane axes
+  const row = [a[0]!, a[4]!, a[8]!], colAxis = [a[1]!, a[5]!, a[9]!];
+  const cross = [row[1]! * colAxis[2]! - row[2]! * colAxis[1]!, row[2]! * colAxis[0]! - row[0]! * colAxis[2]!, row[0]! * colAxis[1]! - row[1]! * colAxis[0]!];
+  const len = Math.hypot(cross[0]!, cross[1]!, cross[2]!) || 1;
+  const normal = cross.map((x) => x / len);
   const along = (p: number[]): number => p[0]! * normal[0]! + p[1]! * normal[1]! + p[2]! * normal[2]!;
-  const origin = along([a[3]!, a[7]!, a[11]!]);
-  const step = volume.spacing[2];
   type Parsed = { ds: DataSet; d: number; ipp: string; bytes: Uint8Array };
   const parsed: Parsed[] = instances.map((bytes, n) => {
     let ds: DataSet;
@@ -81,12 +80,12 @@ export function describeSourceSeries(instances: readonly Uint8Array[], volume: V
     return { ds, d: along(pos), ipp, bytes };
   });
   parsed.sort((p, q) => p.d - q.d);
-  const slices: SourceSlice[] = parsed.map((p, k) => {
-    // the reader's slice k sits at origin + k·step along the normal (evenly spaced) or near it
-    if (nz > 1 && Math.abs(p.d - (origin + k * step)) > Math.max(0.01, 0.5 * step) && Math.abs(p.d - parsed[k]!.d) > 1e-6) {
-      throw new SourceSeriesError(`slice ${k + 1} (ImagePositionPatient ${p.ipp}) does not match the volume's geometry`);
-    }
-    const sopClassUid = str(p.ds, 'x00080016');
+  // the first slice is the volume's origin (voxel 0, 0, 0), whatever the spacing
+  const first0 = parsed[0]!.ipp.split('\\').map(Number);
+  if (Math.hypot(first0[0]! - a[3]!, first0[1]! - a[7]!, first0[2]! - a[11]!) > 1e-3) {
+    throw new SourceSeriesError(`the first slice (ImagePositionPatient ${parsed[0]!.ipp}) is not the volume's origin`);
+  }
+  const slices: SourceSlice[] = parsed.map((p, k) => {    const sopClassUid = str(p.ds, 'x00080016');
     const sopInstanceUid = str(p.ds, 'x00080018');
     if (!sopClassUid || !sopInstanceUid) throw new SourceSeriesError(`slice ${k + 1} has no SOPClassUID or SOPInstanceUID`);
     return { sopClassUid, sopInstanceUid, imagePositionPatient: p.ipp };

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import dicomParser from 'dicom-parser';
 import { readDicom } from './read-dicom.js';
 import { analyseCalcification } from './pattern.js';
@@ -45,7 +46,6 @@ describe('buildSegmentation', () => {
     expect(source.seriesInstanceUid).toBe(PHANTOM_SERIES_UID);
     expect(source.patientStudy.PatientID).toBe('CALCDX-PHANTOM');
     const seg = buildSegmentation({ labels, source, algorithmDescription: 'test' });
-    if (process.env.SCRATCH_OUT) (await import('node:fs')).writeFileSync(process.env.SCRATCH_OUT, seg.bytes);
     // read back with dicom-parser (not the dcmjs that wrote it)
     const p = dicomParser.parseDicom(seg.bytes);
     expect(p.string('x00080016')).toBe(SEG_SOP_CLASS_UID);
@@ -83,6 +83,18 @@ describe('buildSegmentation', () => {
     expect(mismatches).toBe(0);
     expect(ones).toBe(a.measurements.lesion.calcifiedVoxels);
     expect(ones).toBe(truth.calcifiedVoxels);
+  });
+
+  it('describes an irregularly spaced source slice by slice, in the reader\'s order, without a spacing between slices', async () => {
+    const folder = fileURLToPath(new URL('../../test/fixtures/dicom/series/irregular/', import.meta.url));
+    const files = readdirSync(folder).map((f) => join(folder, f));
+    const volume = await readDicom(files);
+    const source = describeSourceSeries(files.map((f) => new Uint8Array(readFileSync(f))), volume);
+    expect(source.spacingBetweenSlices).toBeUndefined();
+    const z = source.slices.map((x) => Number(x.imagePositionPatient.split('\\')[2]));
+    expect(z.map((v) => v - z[0]!)).toEqual([0, 2, 4, 8, 10]);
+    // a volume whose origin is not the first slice (another series of the same size) is refused
+    expect(() => describeSourceSeries(files.map((f) => new Uint8Array(readFileSync(f))), { ...volume, affine: volume.affine.map((x, i) => (i === 11 ? x + 5 : x)) })).toThrow(/not the volume's origin/);
   });
 
   it('refuses a source it cannot reference: instances that do not match the slices, no frame of reference', async () => {

@@ -34,7 +34,6 @@ describe('buildMeasurementReport (TID 1500)', () => {
     const source = describeSourceSeries(instances, volume);
     const seg = buildSegmentation({ labels: labelVolume(a.components), source, algorithmDescription: 'test' });
     const sr = buildMeasurementReport({ source, seg, analysis: a });
-    if (process.env.SCRATCH_OUT) (await import('node:fs')).writeFileSync(process.env.SCRATCH_OUT, sr.bytes);
     const p = dicomParser.parseDicom(sr.bytes);
     expect(p.string('x00080016')).toBe(COMPREHENSIVE_SR_SOP_CLASS_UID);
     expect(p.string('x00080060')).toBe('SR');

@@ -415,7 +415,8 @@ export async function storeInstances(a: Archive, study: string, objects: { sopCl
     if (failed.has(o.sopInstanceUid)) problems.push(`${o.what} refused (FailureReason ${failed.get(o.sopInstanceUid) ?? 'not given'})`);
     else if (!stored.has(o.sopInstanceUid)) problems.push(`${o.what} not confirmed by the archive`);
   }
-  if (problems.length || res.status !== 200) {
+  // 202 with every object confirmed: stored, with warnings (e.g. attributes coerced by the archive)
+  if (problems.length || res.status === 409) {
     const ok = objects.filter((o) => stored.has(o.sopInstanceUid)).map((o) => o.what);
     throw new PacsError('store_rejected', a.url, context, `HTTP ${res.status}: ${problems.join('; ') || 'the archive reports a partial store'}${ok.length ? `; stored: ${ok.join(', ')}` : '; nothing was stored'}`);
   }
