@@ -56,7 +56,6 @@ const str = (ds: DataSet, tag: string): string | undefined => {
  */
 export function describeSourceSeries(instances: readonly Uint8Array[], volume: Volume): SourceSeries {
   const [nx, ny, nz] = volume.dims;
-  if (instances.length !== nz) throw new SourceSeriesError(`the series has ${instances.length} instances for ${nz} slices: only single-frame series can be referenced slice by slice`);
   const a = volume.affine;
   // the slices are sorted as the reader sorts them: along the normal of the in-plane axes
   const row = [a[0]!, a[4]!, a[8]!], colAxis = [a[1]!, a[5]!, a[9]!];
@@ -65,7 +64,7 @@ export function describeSourceSeries(instances: readonly Uint8Array[], volume: V
   const normal = cross.map((x) => x / len);
   const along = (p: number[]): number => p[0]! * normal[0]! + p[1]! * normal[1]! + p[2]! * normal[2]!;
   type Parsed = { ds: DataSet; d: number; ipp: string; bytes: Uint8Array };
-  const parsed: Parsed[] = instances.map((bytes, n) => {
+  let parsed: Parsed[] = instances.map((bytes, n) => {
     let ds: DataSet;
     try {
       ds = dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' });
@@ -79,6 +78,10 @@ export function describeSourceSeries(instances: readonly Uint8Array[], volume: V
     if (!ipp || !pos || pos.length !== 3 || pos.some((x) => !Number.isFinite(x))) throw new SourceSeriesError(`instance ${n + 1} has no valid ImagePositionPatient`);
     return { ds, d: along(pos), ipp, bytes };
   });
+  // instances of another series (an archive may send them) are not the volume's
+  const uid = volume.source.seriesInstanceUid;
+  if (uid) parsed = parsed.filter((p) => str(p.ds, 'x0020000e') === uid);
+  if (parsed.length !== nz) throw new SourceSeriesError(`the series has ${parsed.length} instances for ${nz} slices: only single-frame series can be referenced slice by slice`);
   parsed.sort((p, q) => p.d - q.d);
   // the first slice is the volume's origin (voxel 0, 0, 0), whatever the spacing
   const first0 = parsed[0]!.ipp.split('\\').map(Number);

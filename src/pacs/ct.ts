@@ -77,6 +77,9 @@ export async function retrieveVolume(o: DicomwebCtOptions): Promise<RetrievedSer
       seriesInstanceUid: series.seriesInstanceUid,
       onProgress: (done, total) => show('reading', done, total),
     });
+    // an archive may answer with instances of other series: the reader keeps the series asked for
+    const ignored = instances.length - volume.source.files;
+    if (ignored > 0) volume.warnings.push(`${ignored} instance(s) of the archive's answer belong to another series and were ignored`);
     return { archive, study, series, instances, volume };
   } finally {
     if (started) bar?.stop();

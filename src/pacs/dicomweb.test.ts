@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archiveFromEnv, dicomDateRange, retrieveSeries, searchSeries, searchStudies, storeInstances } from './dicomweb.js';
@@ -21,6 +22,8 @@ let url: string;
 let handler: Handler = (_q, res) => res.end();
 let dir: string;
 let instances: Uint8Array[];
+/** an instance of another series (the axial fixture) */
+const foreign = new Uint8Array(readFileSync(fileURLToPath(new URL('../../test/fixtures/dicom/series/axial/IM0001', import.meta.url))));
 const sockets = new Set<import('node:net').Socket>();
 
 beforeAll(async () => {
@@ -175,6 +178,19 @@ describe('a misbehaving archive', () => {
     expect((err as ImagingError).code).toBe('inconsistent_series');
     expect((err as ImagingError).message).toContain(`${url} series ${PHANTOM_SERIES_UID} instance 10`);
     expect((err as ImagingError).message).toMatch(/mixes orientations/);
+  });
+
+  it('refuses a series larger than the limit, and warns about instances of another series in the answer', async () => {
+    handler = fakeArchive((_q, res) => {
+      res.writeHead(200, { 'content-type': `multipart/related; type="application/dicom"; boundary=${BOUNDARY}` });
+      res.end(buildMultipart(BOUNDARY, [...instances, foreign].map((b) => ({ contentType: 'application/dicom', body: b }))));
+    });
+    const e = await pacsError(() => retrieveSeries(archive(), PHANTOM_STUDY_UID, PHANTOM_SERIES_UID, { maxBytes: 100_000 }));
+    expect(e.code).toBe('bad_answer');
+    expect(e.message).toMatch(/larger than 100000 bytes, the most accepted/);
+    const r = await retrieveVolume({ dicomweb: url, study: PHANTOM_STUDY_UID, timeout: '2' });
+    expect(r.volume.dims[2]).toBe(64);
+    expect(r.volume.warnings).toContain("1 instance(s) of the archive's answer belong to another series and were ignored");
   });
 
   it('retrieves and reads a well-formed answer (no Content-Length in the parts, small chunks)', async () => {

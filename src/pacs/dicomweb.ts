@@ -26,6 +26,8 @@ export interface Archive {
 export const DEFAULT_TIMEOUT_S = 30;
 /** the largest instance accepted in a WADO-RS answer */
 const MAX_INSTANCE_BYTES = 1024 * 1024 * 1024;
+/** the largest series retrieved (it is held in memory, then read into a volume of about the same size) */
+export const MAX_SERIES_BYTES = 4 * 1024 * 1024 * 1024;
 /** the largest JSON answer (QIDO, STOW) */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
@@ -161,7 +163,7 @@ async function streamBody(a: Archive, context: string, res: Response, abort: Abo
       }
       if (r.done) break;
       total += r.value.length;
-      if (total > limit) throw new PacsError('bad_answer', a.url, context, `the answer is larger than ${limit} bytes`);
+      if (total > limit) throw new PacsError('bad_answer', a.url, context, `the answer is larger than ${limit >= 1 << 20 ? `${(limit / 1048576).toFixed(0)} MiB` : `${limit} bytes`}, the most accepted`);
       arm();
       onChunk(r.value);
     }
@@ -325,6 +327,8 @@ export async function searchSeries(a: Archive, study: string): Promise<SeriesSum
 export interface RetrieveOptions {
   /** instances expected (from QIDO), for progress */
   expected?: number;
+  /** the most bytes accepted for the whole series (default MAX_SERIES_BYTES) */
+  maxBytes?: number;
   onInstance?: (received: number, expected: number | undefined) => void;
 }
 
@@ -360,7 +364,7 @@ export async function retrieveSeries(a: Archive, study: string, series: string, 
         out.push(part.body);
         o.onInstance?.(out.length, o.expected);
       }
-    });
+    }, o.maxBytes ?? MAX_SERIES_BYTES);
     parser.end();
   } catch (e) {
     wrap(e);
