@@ -94,7 +94,7 @@ describe.skipIf(missing.length > 0 && !inCi)('calcdx and a DICOMweb archive (Ort
     const bad = await cli(['pacs', 'studies', '--url', orthanc.dicomweb, '--date', '2026-13-01']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/date "2026-13-01" is not a date or range/);
-  });
+  }, 240_000);
 
   it('measures every CT series of the archive to the same JSON as from its files', async () => {
     const cases: [string, string, string][] = [];
@@ -107,12 +107,14 @@ describe.skipIf(missing.length > 0 && !inCi)('calcdx and a DICOMweb archive (Ort
     }
     expect(cases.length).toBeGreaterThanOrEqual(9);
     for (const [folder, study, series] of cases) {
-      const fromFiles = await cli(['ct', folder, '--roi', 'whole', '--json']);
-      const fromArchive = await cli(['ct', '--dicomweb', orthanc.dicomweb, '--study', study, '--series', series, '--roi', 'whole', '--json']);
+      const [fromFiles, fromArchive] = await Promise.all([
+        cli(['ct', folder, '--roi', 'whole', '--json']),
+        cli(['ct', '--dicomweb', orthanc.dicomweb, '--study', study, '--series', series, '--roi', 'whole', '--json']),
+      ]);
       expect(fromArchive.code, `${folder}: ${fromArchive.err}`).toBe(0);
       expect(JSON.parse(fromArchive.out), folder).toEqual(JSON.parse(fromFiles.out));
     }
-  });
+  }, 240_000);
 
   it('measures the phantom from the archive as from its files, stores SEG + SR, and both read back right in dcmtk and pydicom', async () => {
     const s = phantom.truth.roi;
@@ -188,7 +190,7 @@ describe.skipIf(missing.length > 0 && !inCi)('calcdx and a DICOMweb archive (Ort
       referencedSeries: PHANTOM_SERIES_UID,
       patientName: 'Phantom^Test=张^三',
     });
-  });
+  }, 240_000);
 
   it('fails clearly, naming the archive and the study or series: unreachable, 404, 401, not CT, several CT series', async () => {
     const closed = await freePort();
@@ -232,7 +234,7 @@ describe.skipIf(missing.length > 0 && !inCi)('calcdx and a DICOMweb archive (Ort
       expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
       expect(r.ms).toBeLessThan(20_000);
     }
-  });
+  }, 240_000);
 
   it('refuses usage errors before contacting anything', async () => {
     const both = await cli(['ct', join(dir, 'phantom'), '--dicomweb', orthanc.dicomweb, '--study', PHANTOM_STUDY_UID, '--roi', 'whole']);
