@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -207,6 +209,23 @@ describe('a misbehaving archive', () => {
     expect(r.length).toBe(64);
     expect(r.map((b) => b.length)).toEqual(instances.map((b) => b.length));
     expect(seen).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+  });
+
+  it('verifies the archive\'s TLS certificate: a self-signed one is refused', async () => {
+    const key = join(dir, 'key.pem'), cert = join(dir, 'cert.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { encoding: 'utf8' });
+    expect(made.status, `openssl is needed for this test: ${made.stderr}`).toBe(0);
+    const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_q, res) => { res.setHeader('content-type', 'application/dicom+json'); res.end('[]'); });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+    const port = (tls.address() as { port: number }).port;
+    try {
+      const e = await pacsError(() => searchStudies(archiveFromEnv(`https://127.0.0.1:${port}/dicom-web`, { CALCDX_DICOMWEB_TOKEN: 'tok-tls' }, '2'), {}));
+      expect(e.code).toBe('tls');
+      expect(e.message).toMatch(/TLS certificate of the archive is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\).*NODE_EXTRA_CA_CERTS/);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+    }
   });
 
   it('sends a bearer token; maps 401, 403 and a redirect (not followed, credentials not forwarded)', async () => {
