@@ -123,6 +123,7 @@ export function buildProgram(): Command {
     .action(async (inputs: string[], o: CtOptions & { json?: boolean; png?: string; maskOut?: string; dicomweb?: string; study?: string; store?: boolean; timeout?: string }) => {
       if (o.dicomweb !== undefined) {
         if (inputs.length) throw new CalcdxError('usage', { detail: `give either files or --dicomweb, not both (found ${inputs.length} file argument(s))` });
+        if (!o.study) throw new CalcdxError('usage', { detail: '--dicomweb needs --study UID (calcdx pacs studies lists the studies)' });
         await ctFromArchive({ ...o, dicomweb: o.dicomweb });
         return;
       }

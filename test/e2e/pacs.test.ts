@@ -239,6 +239,9 @@ describe.skipIf(missing.length > 0 && !inCi)('calcdx and a DICOMweb archive (Ort
   it('refuses usage errors before contacting anything', async () => {
     const both = await cli(['ct', join(dir, 'phantom'), '--dicomweb', orthanc.dicomweb, '--study', PHANTOM_STUDY_UID, '--roi', 'whole']);
     expect(both.code).toBe(2);
+    const noStudy = await cli(['ct', '--dicomweb', orthanc.dicomweb, '--roi', 'whole']);
+    expect(noStudy.code).toBe(2);
+    expect(noStudy.err).toMatch(/--dicomweb needs --study UID/);
     const store = await cli(['ct', join(dir, 'phantom'), '--roi', 'whole', '--store']);
     expect(store.code).toBe(2);
     expect(store.err).toMatch(/need --dicomweb/);
