@@ -89,7 +89,10 @@ export async function startOrthanc(): Promise<Orthanc> {
   const log = join(dir, 'orthanc.log');
   const child: ChildProcess = spawn(ORTHANC_BIN, [`--logfile=${log}`, cfg], { stdio: 'ignore' });
   let exited: number | null | undefined;
-  child.once('exit', (code) => { exited = code; });
+  // if this process ends without stop() (a crash, an interrupted run), Orthanc ends with it
+  const orphanGuard = (): void => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); };
+  process.once('exit', orphanGuard);
+  child.once('exit', (code) => { exited = code; process.off('exit', orphanGuard); });
   const base = `http://127.0.0.1:${port}`;
   const auth = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
   const stop = async (): Promise<void> => {
