@@ -28,6 +28,11 @@ export interface ReadDicomOptions {
    * total = files + slices; until the series is chosen, slices are counted as one per file.
    */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * DICOM instances held in memory (e.g. retrieved over DICOMweb), by name: the input is then a list
+   * of these names, read from here instead of the file system (errors name the instance by it).
+   */
+  instances?: ReadonlyMap<string, Uint8Array>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,7 +116,11 @@ const PIXEL_DATA = 'x7fe00010';
 class FileReader {
   private scratch = Buffer.alloc(0);
 
+  constructor(private readonly memory?: ReadonlyMap<string, Uint8Array>) {}
+
   read(file: string, limit = Infinity): { bytes: Buffer; size: number } {
+    const m = this.memory?.get(file);
+    if (m) return { bytes: Buffer.from(m.buffer, m.byteOffset, Math.min(m.length, limit)), size: m.length };
     let fd: number | undefined;
     try {
       fd = openSync(file, 'r');
@@ -813,7 +822,7 @@ export async function readDicom(input: string | readonly string[], options: Read
 
   // 1. the files
   const files: { file: string; explicit: boolean }[] = [];
-  for (const p of inputs) {
+  for (const p of options.instances ? [] : inputs) {
     const st = await statOrThrow(p);
     if (st.isDirectory()) {
       const listed = await listFolder(p);
@@ -824,8 +833,15 @@ export async function readDicom(input: string | readonly string[], options: Read
     }
   }
 
+  if (options.instances) {
+    for (const p of inputs) {
+      if (!options.instances.has(p)) throw new ImagingError('not_found', p, 'no such instance among those given');
+      files.push({ file: p, explicit: true });
+    }
+  }
+
   // 2. headers
-  const reader = new FileReader();
+  const reader = new FileReader(options.instances);
   const headers: FileHeader[] = [];
   const skipped: string[] = [];
   const niftiSeen: string[] = [];
