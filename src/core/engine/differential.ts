@@ -38,9 +38,24 @@ export function softmax(log: Float64Array, out = new Float64Array(log.length)): 
   return out;
 }
 
+/** The prior of the case's care setting (rules.yaml `settings`); without a setting, the entities' own priors. */
+export function basePrior(kb: KnowledgeBase, c: CaseFile): Float64Array {
+  return (c.setting !== undefined ? kb.settings[c.setting]?.logPrior : undefined) ?? kb.logPrior;
+}
+
+/** The malignancy probability at or above which the case goes to a sarcoma team now, in the case's care setting. */
+export function referralThreshold(kb: KnowledgeBase, c: CaseFile): number {
+  return (c.setting !== undefined ? kb.settings[c.setting]?.urgentReferral : undefined) ?? kb.rules.thresholds.urgentReferral.value;
+}
+
+/** The red flags that send the case to a sarcoma team on their own, in the case's care setting. */
+export function urgentRedFlags(kb: KnowledgeBase, c: CaseFile): readonly string[] {
+  return (c.setting !== undefined ? kb.settings[c.setting]?.urgentRedFlags : undefined) ?? kb.rules.urgentRedFlags;
+}
+
 export function computeDifferential(kb: KnowledgeBase, c: CaseFile, obs: readonly Observation[]): DifferentialState {
   const nE = kb.entities.length;
-  const demo = new Float64Array(kb.logPrior);
+  const demo = new Float64Array(basePrior(kb, c));
   const logScore = new Float64Array(nE);
   for (const o of obs) {
     const f = kb.findings[o.finding]!;

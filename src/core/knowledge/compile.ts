@@ -4,7 +4,7 @@
  * Pure: no I/O. Every problem is collected, none is thrown on its own.
  */
 import { z } from 'zod';
-import { ENTITY_IDS, caseSchema } from '../case-format/schema.js';
+import { ENTITY_IDS, SETTINGS, caseSchema, type Setting } from '../case-format/schema.js';
 import {
   GROUPS, MECHANISMS, entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
   type Condition, type Entity, type FindingDef, type Group, type PlansFile, type RulesFile, type SourceEntry, type Src,
@@ -62,14 +62,41 @@ export interface TextViews {
   groupTreatment: Record<Group, TextItem[]>;
 }
 
+export interface CompiledSetting {
+  logPrior: Float64Array;
+  /** malignancy probability at or above which the case goes to a sarcoma team now */
+  urgentReferral: number;
+  /** red flags that send the case on their own in this setting (the global ones and the setting's) */
+  urgentRedFlags: readonly string[];
+}
+
+/**
+ * The prior of a care setting: the entities' weights times the setting's multipliers, then the
+ * malignant entities scaled together so that their share is the setting's malignancy base rate.
+ */
+export function settingLogPrior(entities: readonly Entity[], multipliers: Readonly<Record<string, number>>, malignantShare?: number): Float64Array {
+  const w = entities.map((e) => e.prior.weight * (multipliers[e.id] ?? 1));
+  if (malignantShare !== undefined) {
+    let mal = 0, rest = 0;
+    entities.forEach((e, i) => { if (e.group === 'malignant') mal += w[i]!; else rest += w[i]!; });
+    if (mal > 0 && rest > 0) {
+      entities.forEach((e, i) => { w[i] = e.group === 'malignant' ? w[i]! * malignantShare / mal : w[i]! * (1 - malignantShare) / rest; });
+    }
+  }
+  const sum = w.reduce((a, b) => a + b, 0);
+  return Float64Array.from(w, (x) => Math.log(x / sum));
+}
+
 export interface KnowledgeBase {
   entities: Entity[];
   entityIndex: ReadonlyMap<string, number>;
   groups: Group[];
   findings: CompiledFinding[];
   findingIndex: ReadonlyMap<string, number>;
-  /** log of normalised base prior weights */
+  /** log of normalised base prior weights (a case without `setting`) */
   logPrior: Float64Array;
+  /** per care setting given in rules.yaml: log of its normalised prior and its referral threshold */
+  settings: Partial<Record<Setting, CompiledSetting>>;
   /** mechanism weights, mechanismWeights[entity * MECHANISMS.length + m] */
   mechanismWeights: Float64Array;
   /** findings grouped by the case object that holds them (one lookup of the parent per group) */
@@ -397,6 +424,36 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
   const wSum = entities.reduce((a, e) => a + e.prior.weight, 0);
   entities.forEach((e, i) => { logPrior[i] = Math.log(e.prior.weight / wSum); });
 
+  // care settings: their priors and referral thresholds
+  const settings: KnowledgeBase['settings'] = {};
+  if (rParsed.success) {
+    const local = new Set(rParsed.data.sources.map((s) => s.id));
+    for (const id of SETTINGS) {
+      const st = rParsed.data.settings[id];
+      if (!st) continue;
+      const where = `settings.${id}`;
+      checkSrc('rules.yaml', `${where}.urgentReferral.src`, st.urgentReferral.src, local);
+      if (st.malignantShare) checkSrc('rules.yaml', `${where}.malignantShare.src`, st.malignantShare.src, local);
+      if (st.priorMultipliers) {
+        checkSrc('rules.yaml', `${where}.priorMultipliers.src`, st.priorMultipliers.src, local);
+        for (const e of Object.keys(st.priorMultipliers.value)) {
+          if (!entityIndex.has(e)) problems.push({ file: 'rules.yaml', path: `${where}.priorMultipliers.value.${e}`, message: `unknown entity "${e}"` });
+        }
+      }
+      if (st.urgentRedFlags) {
+        checkSrc('rules.yaml', `${where}.urgentRedFlags.src`, st.urgentRedFlags.src, local);
+        for (const f of st.urgentRedFlags.value) {
+          if (!rParsed.data.redFlags.some((x) => x.id === f)) problems.push({ file: 'rules.yaml', path: `${where}.urgentRedFlags`, message: `unknown red flag "${f}"` });
+        }
+      }
+      settings[id] = {
+        logPrior: settingLogPrior(entities, st.priorMultipliers?.value ?? {}, st.malignantShare?.value),
+        urgentReferral: st.urgentReferral.value,
+        urgentRedFlags: [...new Set([...rParsed.data.urgentRedFlags, ...(st.urgentRedFlags?.value ?? [])])],
+      };
+    }
+  }
+
   // rule and plan references
   if (rParsed.success) {
     const r = rParsed.data;
@@ -444,7 +501,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     ok: true,
     problems,
     kb: {
-      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior, mechanismWeights, readPlan,
+      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior, settings, mechanismWeights, readPlan,
       rules: rParsed.data, plans: pParsed.data, sources, ...(seedMap ? { seedMap } : {}),
       views: textViews(entities, pParsed.data),
     },
