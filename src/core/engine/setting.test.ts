@@ -33,8 +33,9 @@ const malignantShare = (logPrior: Float64Array): number => {
 interface Snapshot { file: string; malignancy: number; threshold: number; urgentReferral: boolean; differential: Record<string, number> }
 
 describe('care setting: a case without one is assessed as before settings existed', () => {
-  // probabilities recorded from main before `setting` had any effect (commit bb6159d), for the four
-  // example cases and four textbook cases; likelihood changes since then are listed in notes/referral-model.md
+  // probabilities of the four example cases and four textbook cases, first recorded from main before
+  // `setting` had any effect (commit bb6159d); regenerated (scripts/dev/no-setting-snapshot.mjs) only with a
+  // deliberate change of the knowledge base's likelihoods, each listed in notes/referral-model.md
   const snapshot = JSON.parse(readFileSync(join(ROOT, 'src/core/engine/fixtures/no-setting-snapshot.json'), 'utf8')) as Snapshot[];
   const all = [...exampleCases(), ...textbookCases()];
   for (const s of snapshot) {

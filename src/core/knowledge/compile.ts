@@ -313,6 +313,8 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     for (const id of s) if (!local.has(id) && !sources.has(id)) problems.push({ file, path, message: `unknown source id "${id}"` });
   };
 
+  for (const f of findings) if (f.def.evidenceWeight) checkSrc('findings.yaml', `findings.${f.def.id}.evidenceWeight.src`, f.def.evidenceWeight.src, new Set());
+
   entities.forEach((e, ei) => {
     const file = `entities/${e.id}.yaml`;
     const local = new Set(e.sources.map((s) => s.id));
@@ -373,7 +375,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       for (let i = 0; i < k; i++) {
         const v = p[i]! / sum;
         f.lik[ei * k + i] = v;
-        const tv = Math.pow(v, weight);
+        const tv = Math.pow(v, f.def.evidenceWeight?.value ?? weight);
         f.tlik[ei * k + i] = tv;
         tsum += tv;
       }

@@ -29,6 +29,9 @@ export type SourceEntry = z.infer<typeof sourceEntry>;
 const probability = z.number().min(0).max(1);
 const openProbability = z.number().gt(0).lt(1);
 
+/** A number with its source and the reasoning behind it. */
+const sourcedValue = <T extends z.ZodTypeAny>(value: T) => z.strictObject({ value, src, note: text });
+
 // ---------------------------------------------------------------- findings
 const bin = z.strictObject({
   value: z.string().min(1),
@@ -45,6 +48,12 @@ const findingBase = {
   test: z.enum(TESTS),
   label: text,
   question: text,
+  /**
+   * the exponent of this finding's likelihoods when it differs from thresholds.evidenceWeight: a fact that
+   * is not a feature of the lesion (e.g. the patient's cancer history) is not correlated with the lesion's
+   * other findings given the entity, so the tempering for their dependence need not apply
+   */
+  evidenceWeight: sourcedValue(z.number().gt(0).max(1)).optional(),
 };
 
 export const findingDef = z.discriminatedUnion('kind', [
@@ -190,9 +199,6 @@ export const mechanismReason = z.strictObject({
   text: text,
   src,
 });
-
-/** A number with its source and the reasoning behind it. */
-const sourcedValue = <T extends z.ZodTypeAny>(value: T) => z.strictObject({ value, src, note: text });
 
 /**
  * A care setting (the case's `setting`): where the patient is seen changes how common each entity is
