@@ -49,6 +49,37 @@ export interface CompiledFinding {
   logLr: Float64Array;
   /** entropy (bits) of the finding given each entity, under tlik: for expected information gain */
   condEntropy: Float64Array;
+  /** the finding this one depends on within each entity (findings.yaml `dependsOn`) */
+  parent?: number;
+  /**
+   * with a parent: log(tempered P(value | parent value, entity) / reference P(value | parent value)),
+   * condLogLr[entity * (parentValues * values) + parentValue * values + value]
+   */
+  condLogLr?: Float64Array;
+}
+
+/**
+ * The joint distribution of two findings with the given margins and a linear-by-linear association
+ * (log odds ratio `association` between adjacent values), by iterative proportional fitting:
+ * joint[a * pb.length + b]. With association 0 it is the product of the margins.
+ */
+export function associatedJoint(pa: ArrayLike<number>, pb: ArrayLike<number>, association: number, iterations = 200): Float64Array {
+  const na = pa.length, nb = pb.length;
+  const j = new Float64Array(na * nb);
+  for (let a = 0; a < na; a++) for (let b = 0; b < nb; b++) j[a * nb + b] = Math.exp(association * a * b);
+  for (let it = 0; it < iterations; it++) {
+    for (let a = 0; a < na; a++) {
+      let s = 0;
+      for (let b = 0; b < nb; b++) s += j[a * nb + b]!;
+      for (let b = 0; b < nb; b++) j[a * nb + b] = j[a * nb + b]! * pa[a]! / s;
+    }
+    for (let b = 0; b < nb; b++) {
+      let s = 0;
+      for (let a = 0; a < na; a++) s += j[a * nb + b]!;
+      for (let a = 0; a < na; a++) j[a * nb + b] = j[a * nb + b]! * pb[b]! / s;
+    }
+  }
+  return j;
 }
 
 /** A knowledge-base text ready for an assessment: a stable id, the text in both languages, its sources. */
@@ -408,6 +439,39 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       }
     }
   });
+
+  // dependences (tree-augmented naive Bayes): P(child | parent, entity) from each entity's two margins
+  for (const f of findings) {
+    const dep = f.def.dependsOn;
+    if (!dep) continue;
+    const where = `findings.${f.def.id}.dependsOn`;
+    checkSrc('findings.yaml', `${where}.association.src`, dep.association.src, new Set());
+    const pi = findingIndex.get(dep.finding);
+    const parent = pi === undefined ? undefined : findings[pi]!;
+    if (!parent || parent === f || parent.def.kind === 'member' || f.def.kind === 'member' || parent.def.dependsOn) {
+      problems.push({ file: 'findings.yaml', path: `${where}.finding`, message: `"${dep.finding}" must be another finding (not a morphology member, not itself dependent)` });
+      continue;
+    }
+    const kp = parent.values.length, kc = f.values.length;
+    const w = f.def.evidenceWeight?.value ?? weight;
+    const refJoint = associatedJoint(parent.reference, f.reference, dep.association.value);
+    const cond = new Float64Array(nE * kp * kc);
+    for (let e = 0; e < nE; e++) {
+      const joint = associatedJoint(parent.lik.subarray(e * kp, (e + 1) * kp), f.lik.subarray(e * kc, (e + 1) * kc), dep.association.value);
+      for (let v = 0; v < kp; v++) {
+        let tsum = 0;
+        for (let b = 0; b < kc; b++) tsum += Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w);
+        let refRow = 0;
+        for (let b = 0; b < kc; b++) refRow += refJoint[v * kc + b]!;
+        for (let b = 0; b < kc; b++) {
+          const t = Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w) / tsum;
+          cond[e * kp * kc + v * kc + b] = Math.log(t / (refJoint[v * kc + b]! / refRow));
+        }
+      }
+    }
+    f.parent = pi;
+    f.condLogLr = cond;
+  }
 
   const mechanismWeights = new Float64Array(nE * MECHANISMS.length);
   entities.forEach((e, i) => MECHANISMS.forEach((m, j) => { mechanismWeights[i * MECHANISMS.length + j] = e.mechanisms.weights[m] ?? 0; }));

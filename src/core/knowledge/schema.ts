@@ -54,6 +54,13 @@ const findingBase = {
    * other findings given the entity, so the tempering for their dependence need not apply
    */
   evidenceWeight: sourcedValue(z.number().gt(0).max(1)).optional(),
+  /**
+   * a dependence on another finding within each entity (tree-augmented naive Bayes, structure fixed here):
+   * when both are known, this finding counts as P(value | parent value, entity), built from the two
+   * marginals of each entity with a linear-by-linear association: `association` is the log odds ratio
+   * between adjacent values of the two findings (value order as listed; 0 = independent)
+   */
+  dependsOn: z.strictObject({ finding: z.string().min(1), association: sourcedValue(z.number()) }).optional(),
 };
 
 export const findingDef = z.discriminatedUnion('kind', [
