@@ -138,6 +138,21 @@ describe('care setting: priors, base rates and thresholds from rules.yaml', () =
     }
   });
 
+  it('a thin case never looks reassuring in any setting: few-findings warning, and indeterminate unless one diagnosis is more likely than not', () => {
+    const thin: CaseFile[] = [
+      { formatVersion: 1, patient: { age: 55, sex: 'male' }, lesion: { region: 'thigh' } },
+      { formatVersion: 1, patient: { age: 30, sex: 'female' }, lesion: { region: 'knee', sizeCm: 4 } },
+      { formatVersion: 1, lesion: { region: 'pelvis_buttock', depth: 'deep' } },
+    ];
+    for (const s of SETTINGS) {
+      for (const c of thin) {
+        const a = assess(kb, { ...c, setting: s });
+        expect(a.warnings.map((w) => w.code), s).toContain('few_findings');
+        if (a.differential[0]!.probability < 0.5) expect(a.redFlags.map((f) => f.id), s).toContain('indeterminate');
+      }
+    }
+  });
+
   it('rejects a setting multiplier for an unknown entity and an unknown setting red flag, naming the path', () => {
     const r = structuredClone(raw);
     const rules = r.rules as { settings: Record<string, { priorMultipliers?: { value: Record<string, number> }; urgentRedFlags?: { value: string[] } }> };
