@@ -138,6 +138,27 @@ describe('care setting: priors, base rates and thresholds from rules.yaml', () =
     }
   });
 
+  it('a malignant textbook case stays referred when a red flag is added, in every setting', () => {
+    // not a monotonicity of the probability, which the evidence does not support (pain counts against most
+    // sarcomas; deep or large favours myositis ossificans or tumoral calcinosis as much as some sarcomas:
+    // scripts/dev/monotone.mjs), but of the decision on the cases that must be referred
+    const flags: Array<(c: CaseFile) => CaseFile> = [
+      (c) => ({ ...c, lesion: { ...c.lesion, depth: 'deep' } }),
+      (c) => ({ ...c, lesion: { ...c.lesion, sizeCm: 8 } }),
+      (c) => ({ ...c, lesion: { ...c.lesion, sizeCm: 12 } }),
+      (c) => ({ ...c, symptoms: { ...c.symptoms, growth: 'slow' } }),
+      (c) => ({ ...c, symptoms: { ...c.symptoms, growth: 'rapid' } }),
+      (c) => ({ ...c, symptoms: { ...c.symptoms, pain: true } }),
+    ];
+    for (const s of [undefined, ...SETTINGS]) {
+      for (const t of textbookCases()) {
+        if (kb.groups[kb.entityIndex.get(t.expected)!] !== 'malignant') continue;
+        const c: CaseFile = s ? { ...t.case, setting: s } : withoutSetting(t.case);
+        flags.forEach((add, i) => expect(assess(kb, add(c)).malignancy.urgentReferral, `${s} ${t.file} flag ${i}`).toBe(true));
+      }
+    }
+  });
+
   it('a thin case never looks reassuring in any setting: few-findings warning, and indeterminate unless one diagnosis is more likely than not', () => {
     const thin: CaseFile[] = [
       { formatVersion: 1, patient: { age: 55, sex: 'male' }, lesion: { region: 'thigh' } },
