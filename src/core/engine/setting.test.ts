@@ -129,6 +129,15 @@ describe('care setting: priors, base rates and thresholds from rules.yaml', () =
     expect(assess(kb, { ...cancer, setting: 'specialist' }).malignancy.reasons).not.toContain('known_primary_cancer');
   });
 
+  it('primary care: an uncharacterised lump (no diagnosis more likely than not) is referred on that alone (NG12: uncertain imaging)', () => {
+    const thin: CaseFile = { formatVersion: 1, patient: { age: 35, sex: 'female' }, lesion: { region: 'hand', depth: 'superficial', sizeCm: 1 } };
+    const pc = assess(kb, { ...thin, setting: 'primary_care' });
+    expect(pc.differential[0]!.probability).toBeLessThan(0.5);
+    expect(pc.malignancy.probability).toBeLessThan(pc.malignancy.threshold);
+    expect(pc.malignancy.reasons).toEqual(['indeterminate']);
+    expect(assess(kb, { ...thin, setting: 'specialist' }).malignancy.reasons).not.toContain('indeterminate');
+  });
+
   it('every malignant textbook case is sent to urgent referral in every setting', () => {
     for (const s of SETTINGS) {
       for (const c of textbookCases()) {
