@@ -5,6 +5,9 @@ import { associatedJoint, compileKnowledgeBase, type KnowledgeBase } from '../kn
 import { loadKnowledgeBase, readRawKnowledgeBase } from '../../io/kb-files.js';
 import { arbitraryCase } from '../../test-support/arbitrary-case.js';
 import { assess } from './assess.js';
+import { computeDifferential } from './differential.js';
+import { observe } from './findings.js';
+import { nextQuestions } from './next-questions.js';
 
 const kb = loadKnowledgeBase();
 const raw = readRawKnowledgeBase();
@@ -106,6 +109,20 @@ describe('dependence of size on depth (tree-augmented naive Bayes)', () => {
         let s = 0;
         for (let b = 0; b < kc; b++) s += Math.exp(f.condLogLr![e * kp * kc + v * kc + b]!) * refJoint[v * kc + b]! / row;
         expect(s).toBeCloseTo(1, 9);
+      }
+    }
+  });
+
+  it('the next question about size, with depth known, predicts what the answer will do (leader and its probability)', () => {
+    const c: CaseFile = { formatVersion: 1, patient: { age: 45, sex: 'female' }, lesion: { region: 'thigh', depth: 'superficial' }, symptoms: { pain: false } };
+    for (const k of [kb, noDependence]) {
+      const obs = observe(k, c);
+      const q = nextQuestions(k, computeDifferential(k, c, obs).posterior, obs, false, k.findings.length).find((x) => x.finding === 'lesion.sizeCm')!;
+      const cm: Record<string, number> = { le2: 1, '2to5': 3, '5to10': 8, gt10: 12 };
+      for (const o of q.outcomes) {
+        const after = assess(k, { ...c, lesion: { ...c.lesion, sizeCm: cm[o.value]! } });
+        expect(o.leader, o.value).toBe(after.differential[0]!.id);
+        expect(o.leaderProbability, o.value).toBeCloseTo(after.differential[0]!.probability, 9);
       }
     }
   });

@@ -29,7 +29,23 @@ export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: r
   let nA = 0;
   for (let e = 0; e < nE; e++) if (posterior[e]! > 1e-7) active[nA++] = e;
   const known = new Uint8Array(kb.findings.length);
-  for (const o of obs) known[o.finding] = 1;
+  const knownValue = new Int32Array(kb.findings.length);
+  for (const o of obs) { known[o.finding] = 1; knownValue[o.finding] = o.value; }
+  /**
+   * the likelihood table of a finding as the differential would use it: given its parent's value when the
+   * parent is known (findings.yaml dependsOn), else its own (the parent of a known dependent finding is
+   * still scored from its own distribution: an approximation)
+   */
+  const tableOf = (fi: number): { tlik: Float64Array; stride: number; offset: number; entropy: Float64Array; hStride: number; hOffset: number } => {
+    const f = kb.findings[fi]!;
+    const k = f.values.length;
+    if (f.parent !== undefined && known[f.parent]) {
+      const kp = kb.findings[f.parent]!.values.length;
+      const pv = knownValue[f.parent]!;
+      return { tlik: f.condTlik!, stride: kp * k, offset: pv * k, entropy: f.condEntropyGiven!, hStride: kp, hOffset: pv };
+    }
+    return { tlik: f.tlik, stride: k, offset: 0, entropy: f.condEntropy, hStride: 1, hOffset: 0 };
+  };
   // the best `count` findings so far, best first (a small insertion list, not a full sort)
   const topF = new Int32Array(count).fill(-1);
   const topG = new Float64Array(count).fill(-Infinity);
@@ -40,15 +56,14 @@ export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: r
     const f = findings[fi]!;
     if (!traumaPresent && f.def.id === 'history.trauma.weeksAgo') continue;
     const k = f.values.length;
-    const tlik = f.tlik;
-    const condEntropy = f.condEntropy;
+    const { tlik, stride, offset, entropy, hStride, hOffset } = tableOf(fi);
     for (let v = 0; v < k; v++) pv[v] = 0;
     let condH = 0;
     for (let a = 0; a < nA; a++) {
       const e = active[a]!;
       const p = posterior[e]!;
-      condH += p * condEntropy[e]!;
-      const row = e * k;
+      condH += p * entropy[e * hStride + hOffset]!;
+      const row = e * stride + offset;
       for (let v = 0; v < k; v++) pv[v] = pv[v]! + p * tlik[row + v]!;
     }
     let h = 0;
@@ -64,13 +79,13 @@ export function nextQuestions(kb: KnowledgeBase, posterior: Float64Array, obs: r
   for (let i = 0; i < count; i++) if (topF[i]! >= 0) gains.push({ f: topF[i]!, gain: topG[i]! });
   return gains.map(({ f: fi, gain }) => {
     const f = kb.findings[fi]!;
-    const k = f.values.length;
+    const { tlik, stride, offset } = tableOf(fi);
     const outcomes = f.values.map((value, v) => {
       let p = 0;
       let best = 0;
       let bestS = -1;
       for (let e = 0; e < nE; e++) {
-        const s = posterior[e]! * f.tlik[e * k + v]!;
+        const s = posterior[e]! * tlik[e * stride + offset + v]!;
         p += s;
         if (s > bestS) { bestS = s; best = e; }
       }

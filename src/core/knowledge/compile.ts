@@ -56,6 +56,10 @@ export interface CompiledFinding {
    * condLogLr[entity * (parentValues * values) + parentValue * values + value]
    */
   condLogLr?: Float64Array;
+  /** with a parent: the tempered P(value | parent value, entity) itself, same layout as condLogLr */
+  condTlik?: Float64Array;
+  /** with a parent: entropy (bits) of the finding given each entity and parent value, condEntropyGiven[entity * parentValues + parentValue] */
+  condEntropyGiven?: Float64Array;
 }
 
 /**
@@ -456,6 +460,8 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     const w = f.def.evidenceWeight?.value ?? weight;
     const refJoint = associatedJoint(parent.reference, f.reference, dep.association.value);
     const cond = new Float64Array(nE * kp * kc);
+    const condT = new Float64Array(nE * kp * kc);
+    const condH = new Float64Array(nE * kp);
     for (let e = 0; e < nE; e++) {
       const joint = associatedJoint(parent.lik.subarray(e * kp, (e + 1) * kp), f.lik.subarray(e * kc, (e + 1) * kc), dep.association.value);
       for (let v = 0; v < kp; v++) {
@@ -463,14 +469,20 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
         for (let b = 0; b < kc; b++) tsum += Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w);
         let refRow = 0;
         for (let b = 0; b < kc; b++) refRow += refJoint[v * kc + b]!;
+        let h = 0;
         for (let b = 0; b < kc; b++) {
           const t = Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w) / tsum;
           cond[e * kp * kc + v * kc + b] = Math.log(t / (refJoint[v * kc + b]! / refRow));
+          condT[e * kp * kc + v * kc + b] = t;
+          h -= t * Math.log2(t);
         }
+        condH[e * kp + v] = h;
       }
     }
     f.parent = pi;
     f.condLogLr = cond;
+    f.condTlik = condT;
+    f.condEntropyGiven = condH;
   }
 
   const mechanismWeights = new Float64Array(nE * MECHANISMS.length);
