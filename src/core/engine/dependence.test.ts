@@ -127,6 +127,19 @@ describe('dependence of size on depth (tree-augmented naive Bayes)', () => {
     }
   });
 
+  it('the next question about depth, with size known, predicts what the answer will do', () => {
+    const c: CaseFile = { formatVersion: 1, patient: { age: 60, sex: 'male' }, lesion: { region: 'thigh', sizeCm: 12 }, imaging: { calcification: { morphology: ['amorphous'] } } };
+    for (const k of [kb, noDependence]) {
+      const obs = observe(k, c);
+      const q = nextQuestions(k, computeDifferential(k, c, obs).posterior, obs, false, k.findings.length).find((x) => x.finding === 'lesion.depth')!;
+      for (const o of q.outcomes) {
+        const after = assess(k, { ...c, lesion: { ...c.lesion, depth: o.value as 'deep' | 'superficial' } });
+        expect(o.leader, o.value).toBe(after.differential[0]!.id);
+        expect(o.leaderProbability, o.value).toBeCloseTo(after.differential[0]!.probability, 9);
+      }
+    }
+  });
+
   it('the explanation says the size was counted given the depth', () => {
     const a = assess(kb, { formatVersion: 1, lesion: { depth: 'deep', sizeCm: 12 } });
     const t = a.differential.find((d) => d.id === 'liposarcoma')!.evidence.find((x) => x.finding === 'lesion.sizeCm')!;

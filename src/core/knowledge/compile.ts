@@ -56,6 +56,8 @@ export interface CompiledFinding {
    * condLogLr[entity * (parentValues * values) + parentValue * values + value]
    */
   condLogLr?: Float64Array;
+  /** the findings that depend on this one (findings.yaml dependsOn) */
+  children?: number[];
   /** with a parent: the tempered P(value | parent value, entity) itself, same layout as condLogLr */
   condTlik?: Float64Array;
   /** with a parent: entropy (bits) of the finding given each entity and parent value, condEntropyGiven[entity * parentValues + parentValue] */
@@ -480,6 +482,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       }
     }
     f.parent = pi;
+    (parent.children ??= []).push(f.index);
     f.condLogLr = cond;
     f.condTlik = condT;
     f.condEntropyGiven = condH;
