@@ -212,6 +212,17 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     req.log.info({ method: req.method, route: req.routeOptions.url ?? '(no route)', status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
   app.addHook('onRequestAbort', async (req) => { clearTimeout(timers.get(req)); aborts.get(req)?.abort(); });
+  // onRequestAbort covers a client gone while its body arrives; one gone after its upload was read
+  // (while the CT job runs) shows as the response closing before it was written: stop the job too
+  app.addHook('preHandler', async (req, reply) => {
+    if (!isCt(req)) return;
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      // the controller may not exist yet (the upload was just read): the job then never starts
+      if (!aborts.has(req)) aborts.set(req, new AbortController());
+      aborts.get(req)!.abort();
+    });
+  });
 
   // ---- security headers on every response
   await app.register(fastifyHelmet, {

@@ -21,6 +21,7 @@ import { readVolume } from '../imaging/read-volume.js';
 import { parseRoiSpec, ROI_SPEC_HELP, RoiError, type RoiSpec } from '../imaging/roi.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeNiftiMask } from '../imaging/write-nifti.js';
+import { CtJobAborted, publishCtEvent } from './ct-jobs.js';
 import { badParameter, HttpProblem, UploadImagingError } from './problem.js';
 import { ImagingError } from '../imaging/errors.js';
 
@@ -130,6 +131,16 @@ async function unzip(zipPath: string, dest: string, limits: CtLimits, names: Map
   return n;
 }
 
+/** True when a failed upload failed because its client closed the connection. */
+function clientGone(request: FastifyRequest, e: unknown): boolean {
+  if (e instanceof HttpProblem) return false;
+  const raw = request.raw;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return raw.destroyed && !raw.complete
+    || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED'
+    || raw.socket?.destroyed === true;
+}
+
 /**
  * Reads the multipart upload into `dir`. Form fields are checked here (`form`: those allowed,
  * and whether a mask may come); the files are written as in/f000001 … (or mask) and a single zip
@@ -146,24 +157,39 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
   const parts = request.parts({
     limits: { fileSize: limits.uploadBytes, files: limits.maxFiles + 1, fields: 20, fieldSize: 64 * 1024, parts: limits.maxFiles + 21, headerPairs: 100 },
   });
-  for await (const part of parts) {
-    if (part.type === 'file') {
-      let target: string;
-      if (part.fieldname === 'mask' && form.mask) {
-        if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
-        target = maskPath = join(dir, 'mask');
+  let started = false;
+  const readParts = async (): Promise<void> => {
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        let target: string;
+        if (part.fieldname === 'mask' && form.mask) {
+          if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
+          target = maskPath = join(dir, 'mask');
+        } else {
+          if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
+          target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
+          files.push(target);
+          names.set(target, displayName(part.filename) ?? `#${files.length}`);
+        }
+        if (!started) { started = true; publishCtEvent({ event: 'upload-start' }); }
+        await pipeline(part.file, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
       } else {
-        if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
-        target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
-        files.push(target);
-        names.set(target, displayName(part.filename) ?? `#${files.length}`);
+        if (!form.fields.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...form.fields, ...(form.mask ? ['mask'] : []), '(files)'].join(', '));
+        fields[part.fieldname] = String(part.value);
       }
-      await pipeline(part.file, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
-    } else {
-      if (!form.fields.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...form.fields, ...(form.mask ? ['mask'] : []), '(files)'].join(', '));
-      fields[part.fieldname] = String(part.value);
     }
+  };
+  try {
+    await readParts();
+  } catch (e) {
+    // the client went away mid-upload (ECONNRESET, "aborted", a premature close): nobody to answer,
+    // and not an internal error
+    const gone = clientGone(request, e);
+    publishCtEvent({ event: 'upload-end', outcome: gone ? 'client_gone' : 'error' });
+    if (gone) throw new CtJobAborted('the client went away during the upload');
+    throw e;
   }
+  publishCtEvent({ event: 'upload-end', outcome: 'ok' });
   if (!files.length) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'no_file' });
   if (files.length === 1) {
     if (await startsWithZip(files[0]!)) {

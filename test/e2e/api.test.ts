@@ -3,6 +3,7 @@
  * requests over a real socket on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -12,6 +13,7 @@ import { Writable, type Readable } from 'node:stream';
 import { crc32, gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
+import type { CtEvent } from '../../src/server/ct-jobs.js';
 import { assessmentSchema, ctResultSchema, healthSchema, kbListSchema, problemSchema } from '../../src/server/openapi.js';
 import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
@@ -384,6 +386,20 @@ function holdUpload(port: number, path: string, up: { payload: Buffer; headers: 
   });
 }
 
+/** The CT progress events of the server (diagnostics channel calcdx:ct): `next(event)` resolves on the next one of that kind. */
+function ctEvents() {
+  const waiting: Array<{ event: CtEvent['event']; resolve: (e: CtEvent) => void }> = [];
+  const onMessage = (m: unknown) => {
+    const e = m as CtEvent;
+    for (const w of waiting.filter((x) => x.event === e.event)) { waiting.splice(waiting.indexOf(w), 1); w.resolve(e); }
+  };
+  diagnosticsChannel.subscribe('calcdx:ct', onMessage);
+  return {
+    next: (event: CtEvent['event']) => new Promise<CtEvent>((resolve) => { waiting.push({ event, resolve }); }),
+    close: () => diagnosticsChannel.unsubscribe('calcdx:ct', onMessage),
+  };
+}
+
 describe('POST /api/ct', () => {
   // made when these tests start, not while the test files are collected
   let volume: Volume;
@@ -723,30 +739,68 @@ describe('CT work in a worker thread', () => {
     expect(inWorker.stall).toBeLessThan(onThread.stall / 2);
   }, 60_000);
 
-  it('a client that goes away mid-measurement stops the job quietly: no internal error logged, the slot is given back', async () => {
+  /**
+   * A server with one CT slot and a log in memory, for the client-goes-away tests: `slotBack` waits
+   * until a new upload is read again (422 for a file that is not a volume, not 429).
+   */
+  async function oneSlotServer() {
     const lines: string[] = [];
     const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
     const server = await buildServer({ webRoot, logger: stream, maxCtJobs: 1 });
     await server.listen({ port: 0, host: '127.0.0.1' });
+    const port = (server.server.address() as { port: number }).port;
+    const bad = multipart([{ name: 'file', filename: 'x.nii', data: Buffer.from('not a volume') }, { name: 'roi', data: 'whole' }]);
+    const slotBack = async (): Promise<number> => {
+      let status = 429;
+      for (const until = Date.now() + 20_000; status === 429 && Date.now() < until;) {
+        status = (await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(bad.payload), headers: bad.headers })).status;
+        if (status === 429) await new Promise((r) => setTimeout(r, 50));
+      }
+      return status;
+    };
+    // no line at level 50 (error) or above: an internal error is logged at 50
+    const errorsLogged = () => lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+    return { server, port, lines, slotBack, errorsLogged };
+  }
+
+  it('a client that goes away mid-measurement stops the job quietly: no internal error logged, the slot is given back', async () => {
+    const { server, port, slotBack, errorsLogged } = await oneSlotServer();
+    const events = ctEvents();
     try {
-      const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
       const { volume: big, truth: bigTruth } = makePhantom({ preset: 'reference', slices: 64 });
       const [ci, cj, ck] = bigTruth.roi.center;
       const up = multipart([{ name: 'file', filename: 'big.nii.gz', data: niftiOf(big) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${bigTruth.roi.radius}` }]);
       const abort = new AbortController();
-      const gone = fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers, signal: abort.signal }).catch((e: Error) => e.name);
-      setTimeout(() => abort.abort(), 150);
+      const jobStarted = events.next('job-start');
+      const jobEnded = events.next('job-end');
+      const gone = fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers, signal: abort.signal }).catch((e: Error) => e.name);
+      // the upload is read and the worker runs the job: now the client goes away
+      await jobStarted;
+      abort.abort();
       expect(await gone).toBe('AbortError');
-      // the slot comes back (one slot): a new upload is read, not refused with 429
-      const bad = multipart([{ name: 'file', filename: 'x.nii', data: Buffer.from('not a volume') }, { name: 'roi', data: 'whole' }]);
-      let status = 429;
-      for (let i = 0; i < 50 && status === 429; i++) {
-        status = (await fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(bad.payload), headers: bad.headers })).status;
-        if (status === 429) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(status).toBe(422);
-      expect(lines.join('\n')).not.toMatch(/internal error/);
-    } finally { await server.close(); }
+      expect(await jobEnded).toMatchObject({ outcome: 'aborted' });
+      expect(await slotBack()).toBe(422);
+      expect(errorsLogged()).toEqual([]);
+    } finally { events.close(); await server.close(); }
+  }, 60_000);
+
+  it('a client that goes away mid-upload is not an internal error either; the slot is given back', async () => {
+    const { server, port, slotBack, errorsLogged } = await oneSlotServer();
+    const events = ctEvents();
+    try {
+      const up = multipart([{ name: 'roi', data: 'whole' }, { name: 'file', filename: 'big.nii', data: Buffer.alloc(4 * 1024 * 1024) }]);
+      const uploadStarted = events.next('upload-start');
+      const uploadEnded = events.next('upload-end');
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/ct', headers: up.headers });
+      req.on('error', () => undefined);
+      // half of the body, never the rest: the server is certainly still reading the upload
+      req.write(up.payload.subarray(0, up.payload.length >> 1));
+      await uploadStarted;
+      req.destroy();
+      expect(await uploadEnded).toMatchObject({ outcome: 'client_gone' });
+      expect(await slotBack()).toBe(422);
+      expect(errorsLogged()).toEqual([]);
+    } finally { events.close(); await server.close(); }
   }, 60_000);
 
   it('an error in the worker becomes the same problem as on the main thread; a job past its time is stopped with a 503', async () => {
