@@ -115,11 +115,17 @@ const PIXEL_DATA = 'x7fe00010';
 class FileReader {
   private scratch = Buffer.alloc(0);
 
+  /** `maxWhole`: the largest file read whole (a larger one is refused as too_large) */
+  constructor(private readonly maxWhole = Infinity) {}
+
   read(file: string, limit = Infinity): { bytes: Buffer; size: number } {
     let fd: number | undefined;
     try {
       fd = openSync(file, 'r');
       const size = fstatSync(fd).size;
+      if (limit === Infinity && size > this.maxWhole) {
+        throw new ImagingError('too_large', file, `the file is ${size} bytes, more than the limit of ${this.maxWhole} for one DICOM file`);
+      }
       const length = Math.min(size, limit);
       if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(Math.max(length, Math.min(2 * this.scratch.length, 1 << 30)));
       let got = 0;
@@ -130,6 +136,7 @@ class FileReader {
       }
       return { bytes: this.scratch.subarray(0, got), size };
     } catch (e) {
+      if (e instanceof ImagingError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new ImagingError('not_found', file, 'no such file (it disappeared while the folder was read)', [], { cause: e });
       throw new ImagingError('unreadable', file, `cannot read the file (${thrownMessage(e)})`, [], { cause: e });
@@ -966,7 +973,7 @@ export async function readDicom(input: string | readonly string[], options: Read
   }
 
   // 2. headers
-  const reader = new FileReader();
+  const reader = new FileReader(limits.maxBytes + DEFLATE_SLACK);
   const headers: FileHeader[] = [];
   const skipped: string[] = [];
   const niftiSeen: string[] = [];
