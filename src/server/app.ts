@@ -77,6 +77,10 @@ export interface ServerOptions {
   measureCt?: (input: CtInput) => Promise<CtResult>;
   /** false: CT work on the server's own thread instead of a worker thread (default: a worker when dist/ is built) */
   ctWorker?: boolean;
+  /** voxels of a CT volume (default 2^28; its decompressed bytes are limited to `uploadLimit`) */
+  maxVoxels?: number;
+  /** the JavaScript heap of a CT worker thread, MiB (default 512) */
+  ctWorkerHeapMb?: number;
 }
 
 const CSP_APP = [
@@ -356,7 +360,10 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
     try {
       tmp = await uploadDir(tmpRoot);
-      const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles }, form);
+      const input = await receiveCtUpload(req, tmp.dir, {
+        uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles,
+        ...(o.maxVoxels !== undefined ? { maxVoxels: o.maxVoxels } : {}), ...(o.ctWorkerHeapMb !== undefined ? { workerHeapMb: o.ctWorkerHeapMb } : {}),
+      }, form);
       received.add(req);
       return await work(input);
     } finally {

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Lang } from '../i18n/index.js';
+import { ImagingError } from '../imaging/errors.js';
 import type { CtInput, CtResult } from './ct.js';
 import type { CtJobData, CtJobKind } from './ct-worker.js';
 import { RenderedProblem, type Problem } from './problem.js';
@@ -45,13 +46,25 @@ export interface CtEvent {
 export const CT_EVENTS = channel('calcdx:ct');
 export const publishCtEvent = (e: CtEvent): void => { if (CT_EVENTS.hasSubscribers) CT_EVENTS.publish(e); };
 
+/**
+ * The JavaScript heap of a CT worker (V8 old generation, MiB; `resourceLimits.maxOldGenerationSizeMb`).
+ * The volume and the per-voxel arrays are typed arrays outside this heap, bounded by the volume
+ * limits (imaging/limits.ts) checked before they are allocated; what grows on the heap is per
+ * component (objects, the JSON answer), so a job that would hold millions of components stops here.
+ */
+export const DEFAULT_CT_WORKER_HEAP_MB = 512;
+
+/** A worker that ran out of its heap: the input needs more than the server allows (not our bug). */
+const outOfMemory = (e: unknown): boolean => (e as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+
 export function runCtJob(kind: 'measure', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult>;
 export function runCtJob(kind: 'volume', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<VolumeResult>;
 export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult | VolumeResult> {
   return new Promise((resolveJob, reject) => {
     if (signal?.aborted) { reject(new CtJobAborted()); return; }
     const data: CtJobData = { kind, input, lang, instance };
-    const worker = new Worker(CT_WORKER_FILE, { workerData: data });
+    const heapMb = input.limits?.workerHeapMb ?? DEFAULT_CT_WORKER_HEAP_MB;
+    const worker = new Worker(CT_WORKER_FILE, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     let settled = false;
     const settle = (f: () => void, outcome: NonNullable<CtEvent['outcome']>) => {
       if (settled) return;
@@ -75,7 +88,10 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
         reject(new RenderedProblem(m.rendered, m.log));
       }
     }, m.ok ? 'ok' : 'problem'));
-    worker.once('error', (e) => settle(() => reject(e), 'error'));
+    worker.once('error', (e) => settle(() => {
+      if (!outOfMemory(e)) { reject(e); return; }
+      reject(new ImagingError('too_large', 'upload', `the CT job needed more than its ${heapMb} MiB of memory and was stopped (a volume with very many calcified components? a higher threshold, a larger minimum component size or a smaller ROI needs less)`));
+    }, outOfMemory(e) ? 'problem' : 'error'));
     worker.once('exit', (code) => settle(() => reject(new Error(`CT worker exited with code ${code} before answering`)), 'error'));
   });
 }

@@ -24,12 +24,22 @@ import { encodeNiftiMask } from '../imaging/write-nifti.js';
 import { CtJobAborted, publishCtEvent } from './ct-jobs.js';
 import { badParameter, HttpProblem, UploadImagingError } from './problem.js';
 import { ImagingError } from '../imaging/errors.js';
+import { DEFAULT_VOLUME_LIMITS, type VolumeLimits } from '../imaging/limits.js';
 
 export interface CtLimits {
-  /** total bytes of an upload (and of what a zip unpacks to) */
+  /** total bytes of an upload (and of what a zip unpacks to); also the largest decompressed volume */
   uploadBytes: number;
   /** files in an upload (or entries in a zip) */
   maxFiles: number;
+  /** voxels of a volume (default DEFAULT_VOLUME_LIMITS.maxVoxels) */
+  maxVoxels?: number;
+  /** the JavaScript heap of a CT worker thread, MiB (default DEFAULT_CT_WORKER_HEAP_MB) */
+  workerHeapMb?: number;
+}
+
+/** What a CT job may use: the volume limits of the reader, and the worker's heap. */
+export interface CtJobLimits extends VolumeLimits {
+  workerHeapMb?: number;
 }
 
 export interface CtInput {
@@ -39,6 +49,8 @@ export interface CtInput {
   fields: Record<string, string>;
   /** the upload's temporary files and folders (absolute paths) → the names they were uploaded under */
   names?: ReadonlyMap<string, string>;
+  /** size limits of the volume read (default DEFAULT_VOLUME_LIMITS) and of the worker */
+  limits?: CtJobLimits;
 }
 
 /** What an upload may hold besides its volume files. */
@@ -190,6 +202,11 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
     throw e;
   }
   publishCtEvent({ event: 'upload-end', outcome: 'ok' });
+  const jobLimits: CtJobLimits = {
+    maxBytes: limits.uploadBytes,
+    maxVoxels: limits.maxVoxels ?? DEFAULT_VOLUME_LIMITS.maxVoxels,
+    ...(limits.workerHeapMb !== undefined ? { workerHeapMb: limits.workerHeapMb } : {}),
+  };
   if (!files.length) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'no_file' });
   if (files.length === 1) {
     if (await startsWithZip(files[0]!)) {
@@ -200,11 +217,11 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
       const count = await unzip(files[0]!, zipDir, limits, names, zipName);
       await rm(files[0]!, { force: true });
       if (!count) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'empty_zip' });
-      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields, names };
+      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields, names, limits: jobLimits };
     }
-    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields, names };
+    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields, names, limits: jobLimits };
   }
-  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields, names };
+  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields, names, limits: jobLimits };
 }
 
 /** Replaces the upload's temporary paths (and file names) in a text by the names they were uploaded under. */
@@ -232,7 +249,8 @@ export function uploadedNames(text: string, names: ReadonlyMap<string, string> |
 export async function readUploadedVolume(input: CtInput, series?: string): Promise<Volume> {
   let volume: Volume;
   try {
-    volume = await readVolume(input.volumePath, series ? { seriesInstanceUid: series } : {});
+    const limits = input.limits ? { maxBytes: input.limits.maxBytes, maxVoxels: input.limits.maxVoxels } : undefined;
+    volume = await readVolume(input.volumePath, { ...(series ? { seriesInstanceUid: series } : {}), ...(limits ? { limits } : {}) });
   } catch (e) {
     if (e instanceof ImagingError && !(e instanceof UploadImagingError)) {
       throw new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names));
@@ -288,14 +306,14 @@ export async function measureUpload(input: CtInput): Promise<CtResult> {
   const volume: Volume = await readUploadedVolume(input, o.series);
   let spec: RoiSpec;
   if (o.roiText.trim().toLowerCase() === 'mask') {
-    const mv = niftiFromBytes('mask', await readFile(input.maskPath!));
+    const mv = niftiFromBytes('mask', await readFile(input.maskPath!), input.limits ? { limits: input.limits } : {});
     const mask = new Uint8Array(mv.data.length);
     for (let i = 0; i < mask.length; i++) mask[i] = mv.data[i]! > 0 ? 1 : 0;
     spec = { kind: 'mask', mask, path: 'mask' };
   } else {
     spec = parseRoiSpec(o.roiText) as RoiSpec;
   }
-  const analysis = analyseCalcification(volume, spec, { thresholdHU: o.thresholdHU, connectivity: o.connectivity, minVoxels: o.minVoxels });
+  const analysis = analyseCalcification(volume, spec, { thresholdHU: o.thresholdHU, connectivity: o.connectivity, minVoxels: o.minVoxels, source: 'upload' });
   const labels = encodeNiftiMask(volume, labelVolume(analysis.components), { gzip: true, description: 'calcdx calcification labels' }).toString('base64');
   return { measurement: ctReportJson(volume, analysis), findings: analysis.pattern.fragment, labels };
 }
