@@ -10,7 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
-import { crc32, gunzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
 import type { CtEvent } from '../../src/server/ct-jobs.js';
@@ -827,6 +827,120 @@ describe('CT work in a worker thread', () => {
       expect(again.statusCode).not.toBe(429);
       expect([422, 503]).toContain(again.statusCode);
     } finally { await slow.close(); }
+  }, 60_000);
+});
+
+describe('hostile CT uploads (issue 13)', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'calcdx-api-hostile-')); });
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  const send = (a: App, parts: Part[], url = '/api/ct') => {
+    const up = multipart(parts);
+    return a.inject({ method: 'POST', url, payload: up.payload, headers: up.headers });
+  };
+  /** n³ voxels alternating 1000 / -1000 HU: with 6-connectivity, n³ / 2 components of one voxel. */
+  const checkerboard = (n: number): Buffer => {
+    const data = new Int16Array(n * n * n);
+    for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) data[i + n * (j + n * k)] = (i + j + k) % 2 ? 1000 : -1000;
+    return encodeNiftiMask({ dims: [n, n, n], spacing: [1, 1, 1], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] }, data, { gzip: true, intent: 'none' });
+  };
+
+  it('too few values, 65535² RLE, a 2048³ NIfTI header, deflate and gzip bombs → 422 imaging problems naming the uploaded file; memory back afterwards', async () => {
+    const h = await import('../../src/test-support/hostile-images.js');
+    const huge = join(dir, 'huge.nii.gz');
+    await h.writeGzipWithZeros(huge, h.niftiHeaderDeclaring([2048, 2048, 2048]), 256 * 1024 * 1024);
+    const deflated = join(dir, 'bomb.dcm');
+    await h.writeDeflatedDicomWithZeros(deflated, 256 * 1024 * 1024);
+    const rssBefore = process.memoryUsage().rss;
+    const cases: Array<[string, Buffer, string, RegExp]> = [
+      ['short.dcm', h.dicomWithShortPosition(), 'missing_attribute', /short\.dcm: ImagePositionPatient \(0020,0032\) has 2 values/],
+      ['rle.dcm', h.rleDicom65535(), 'too_large', /rle\.dcm: the header declares 1 frame of 65535×65535/],
+      ['huge.nii.gz', readFileSync(huge), 'too_large', /huge\.nii\.gz: the header declares 2048×2048×2048 int16 voxels/],
+      ['bomb.dcm', readFileSync(deflated), 'too_large', /bomb\.dcm: the deflated dataset inflates to more than/],
+    ];
+    for (const url of ['/api/ct', '/api/volume']) {
+      for (const [name, data, reason, detail] of cases) {
+        const parts: Part[] = [{ name: 'file', filename: name, data }, ...(url === '/api/ct' ? [{ name: 'roi', data: 'whole' }] : [])];
+        const p = expectProblem(await send(app, parts, url), 422, 'imaging');
+        expect(p.reason, `${url} ${name}`).toBe(reason);
+        expect(p.detail).toMatch(detail);
+        expect(p.detail).not.toMatch(/calcdx-upload-|\/tmp\//);
+      }
+    }
+    // the jobs ran in worker threads that are gone: their memory with them
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+  }, 60_000);
+
+  it('a zip entry that inflates past the size it declares is stopped at once (422); one declaring more than the limit is refused unread (413)', async () => {
+    // one deflated entry holding 64 MiB of zeros, declaring `declared` bytes
+    const zeros = deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 1 });
+    const zipOf = (declared: number): Buffer => {
+      const name = Buffer.from('slice.dcm');
+      const local = Buffer.alloc(30);
+      local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
+      local.writeUInt32LE(zeros.length, 18); local.writeUInt32LE(declared, 22); local.writeUInt16LE(name.length, 26);
+      const central = Buffer.alloc(46);
+      central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
+      central.writeUInt32LE(zeros.length, 20); central.writeUInt32LE(declared, 24); central.writeUInt16LE(name.length, 28);
+      const end = Buffer.alloc(22);
+      end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+      end.writeUInt32LE(46 + name.length, 12); end.writeUInt32LE(30 + name.length + zeros.length, 16);
+      return Buffer.concat([local, name, zeros, central, name, end]);
+    };
+    const small = await buildServer({ webRoot, uploadLimit: 8 * 1024 * 1024 });
+    try {
+      const lying = expectProblem(await send(small, [{ name: 'file', filename: 'series.zip', data: zipOf(1024) }, { name: 'roi', data: 'whole' }]), 422, 'upload_invalid');
+      expect(lying.reason).toBe('zip_invalid');
+      expect(lying.detail).toMatch(/too many bytes in the stream\. expected 1024/);
+      expectProblem(await send(small, [{ name: 'file', filename: 'series.zip', data: zipOf(64 * 1024 * 1024) }, { name: 'roi', data: 'whole' }]), 413, 'payload_too_large');
+    } finally { await small.close(); }
+  });
+
+  it('a job over the worker\'s heap limit is a 422 problem, not an internal error; the server stays healthy and measures the next upload', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const tight = await buildServer({ webRoot, logger: stream, ctWorkerHeapMb: 32, maxCtJobs: 1 });
+    try {
+      // 16,384 components: under the component limit, over a 32 MiB heap once measured and reported
+      const r = await send(tight, [{ name: 'file', filename: 'noise.nii.gz', data: checkerboard(32) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
+      const p = expectProblem(r, 422, 'imaging');
+      expect(p.reason).toBe('too_large');
+      expect(p.detail).toMatch(/needed more than its 32 MiB of memory/);
+      expect((await tight.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+      const { volume: v, truth: tr } = makePhantom({ preset: 'small' });
+      const [ci, cj, ck] = tr.roi.center;
+      const ok = await send(tight, [{ name: 'file', filename: 'phantom.nii.gz', data: niftiOf(v) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${tr.roi.radius}` }]);
+      expect(ok.statusCode, ok.body.slice(0, 300)).toBe(200);
+      expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
+    } finally { await tight.close(); }
+  }, 60_000);
+
+  it('GET /api/health answers in under a second while a hostile CT request is processed', async () => {
+    const live = await buildServer({ webRoot });
+    await live.listen({ port: 0, host: '127.0.0.1' });
+    const events = ctEvents();
+    try {
+      const base = `http://127.0.0.1:${(live.server.address() as { port: number }).port}`;
+      // 131,072 one-voxel components: labelled, then refused as too many (about a second of work)
+      const up = multipart([{ name: 'file', filename: 'noise.nii.gz', data: checkerboard(64) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
+      const started = events.next('job-start');
+      let done = false;
+      const hostile = fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers })
+        .then(async (r) => { const body = await r.json() as { reason?: string }; done = true; return { status: r.status, reason: body.reason }; });
+      await started;
+      let slowest = 0;
+      let answers = 0;
+      while (!done) {
+        const t0 = performance.now();
+        expect((await fetch(`${base}/api/health`)).status).toBe(200);
+        slowest = Math.max(slowest, performance.now() - t0);
+        answers++;
+      }
+      expect(await hostile).toEqual({ status: 422, reason: 'too_large' });
+      expect(answers).toBeGreaterThan(0);
+      expect(slowest).toBeLessThan(1000);
+    } finally { events.close(); await live.close(); }
   }, 60_000);
 });
 
