@@ -199,6 +199,11 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
     const gone = clientGone(request, e);
     publishCtEvent({ event: 'upload-end', outcome: gone ? 'client_gone' : 'error' });
     if (gone) throw new CtJobAborted('the client went away during the upload');
+    // a body that is not well-formed multipart (cut short, a malformed part header): the client's fault
+    const message = e instanceof Error ? e.message : '';
+    if (!(e instanceof HttpProblem) && (e as { statusCode?: unknown }).statusCode === undefined && /multipart|part header|end of form|boundary/i.test(message)) {
+      throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.multipart_invalid', { detail: message }), { reason: 'multipart_invalid' });
+    }
     throw e;
   }
   publishCtEvent({ event: 'upload-end', outcome: 'ok' });

@@ -875,6 +875,33 @@ describe('hostile CT uploads (issue 13)', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
   }, 60_000);
 
+  it('a multipart body cut short or with a malformed part → 400 upload_invalid (multipart_invalid), not an internal error', async () => {
+    const b = 'calcdxBoundary';
+    const headers = { 'content-type': `multipart/form-data; boundary=${b}` };
+    const bodies = [
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="a.nii"\r\n\r\nabc`,
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="a.nii"\r\nX`,
+      'not multipart at all',
+    ];
+    for (const url of ['/api/ct', '/api/volume']) {
+      for (const payload of bodies) {
+        const p = expectProblem(await app.inject({ method: 'POST', url, payload, headers }), 400, 'upload_invalid');
+        expect(p.reason).toBe('multipart_invalid');
+        expect(p.detail).toMatch(/cut short or malformed/);
+      }
+    }
+    // the same over a socket, with the log watched
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const live = await buildServer({ webRoot, logger: stream });
+    await live.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const r = await fetch(`http://127.0.0.1:${(live.server.address() as { port: number }).port}/api/ct`, { method: 'POST', body: bodies[0], headers });
+      expect(r.status).toBe(400);
+      expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
+    } finally { await live.close(); }
+  });
+
   it('a zip entry that inflates past the size it declares is stopped at once (422); one declaring more than the limit is refused unread (413)', async () => {
     // one deflated entry holding 64 MiB of zeros, declaring `declared` bytes
     const zeros = deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 1 });
