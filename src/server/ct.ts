@@ -6,7 +6,7 @@
  * whatever happened. Errors about a file name it by the name it was uploaded under.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,7 +16,7 @@ import { ctReportJson } from '../cli/ct.js';
 import { t } from '../i18n/index.js';
 import { labelVolume } from '../imaging/label.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
-import { niftiFromBytes } from '../imaging/read-nifti.js';
+import { readNifti } from '../imaging/read-nifti.js';
 import { readVolume } from '../imaging/read-volume.js';
 import { parseRoiSpec, ROI_SPEC_HELP, RoiError, type RoiSpec } from '../imaging/roi.js';
 import type { Volume } from '../imaging/volume.js';
@@ -177,6 +177,7 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
         if (part.fieldname === 'mask' && form.mask) {
           if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
           target = maskPath = join(dir, 'mask');
+          names.set(target, displayName(part.filename) ?? 'mask');
         } else {
           if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
           target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
@@ -311,7 +312,10 @@ export async function measureUpload(input: CtInput): Promise<CtResult> {
   const volume: Volume = await readUploadedVolume(input, o.series);
   let spec: RoiSpec;
   if (o.roiText.trim().toLowerCase() === 'mask') {
-    const mv = niftiFromBytes('mask', await readFile(input.maskPath!), input.limits ? { limits: input.limits } : {});
+    // .nii or .nii.gz, read as its header declares (the same limits as the volume)
+    const mv = await readNifti(input.maskPath!, input.limits ? { limits: input.limits } : {}).catch((e: unknown) => {
+      throw e instanceof ImagingError ? new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names)) : e;
+    });
     const mask = new Uint8Array(mv.data.length);
     for (let i = 0; i < mask.length; i++) mask[i] = mv.data[i]! > 0 ? 1 : 0;
     spec = { kind: 'mask', mask, path: 'mask' };

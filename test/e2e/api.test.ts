@@ -10,7 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
-import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
 import type { CtEvent } from '../../src/server/ct-jobs.js';
@@ -467,10 +467,19 @@ describe('POST /api/ct', () => {
         mask.fill(1, base + c.runs.start[q]!, base + c.runs.end[q]! + 1);
       }
     }
-    const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename: 'm.nii', data: encodeNiftiMask(volume, mask) }, { name: 'roi', data: 'mask' }]);
-    const res = await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
-    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
-    expect(res.json().measurement.lesion.calcifiedVoxels).toBe(truth.calcifiedVoxels);
+    // as .nii and as .nii.gz
+    for (const [filename, gzip] of [['m.nii', false], ['m.nii.gz', true]] as const) {
+      const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename, data: encodeNiftiMask(volume, mask, { gzip }) }, { name: 'roi', data: 'mask' }]);
+      const res = await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      expect(res.json().measurement.lesion.calcifiedVoxels).toBe(truth.calcifiedVoxels);
+    }
+    // a mask whose header declares 2048³ voxels: refused from its header, named as uploaded
+    const { niftiHeaderDeclaring } = await import('../../src/test-support/hostile-images.js');
+    const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename: 'huge-mask.nii.gz', data: gzipSync(niftiHeaderDeclaring([2048, 2048, 2048])) }, { name: 'roi', data: 'mask' }]);
+    const p = expectProblem(await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers }), 422, 'imaging');
+    expect(p.reason).toBe('too_large');
+    expect(p.detail).toMatch(/huge-mask\.nii\.gz: the header declares 2048×2048×2048/);
   });
 
   it('error paths: ROI missing or malformed, a path mask, bad options, unknown field, no file, not CT, not multipart, too large', async () => {
