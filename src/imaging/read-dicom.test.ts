@@ -744,3 +744,14 @@ describe('readDicom: hostile headers (issue 13)', () => {
     expect((await readDicom(good)).dims).toEqual([3, 2, 1]);
   });
 });
+
+describe('readDicom: NumberOfFrames out of range (issue 13)', () => {
+  it('a 1×1 image declaring 100 million frames is refused at once, not walked frame by frame', async () => {
+    const file = path.join(await tmpDir(), 'frames.dcm');
+    await writeFile(file, part10(EXPLICIT_LE, [...image({ rows: 1, cols: 1, pixels: new Uint8Array(2) }), { tag: 0x00280008, vr: 'IS', value: '100000000' }]));
+    await expectImagingError(() => readDicom(file), 'unsupported_image', file, /multi-frame image \(100000000 frames\) without a position per frame/);
+    const over = path.join(await tmpDir(), 'frames-over.dcm');
+    await writeFile(over, part10(EXPLICIT_LE, [...image({ rows: 1, cols: 1, pixels: new Uint8Array(2) }), { tag: 0x00280008, vr: 'IS', value: '999999999' }]));
+    await expectImagingError(() => readDicom(over), 'too_large', over, /999999999 frames of 1×1 16-bit samples/);
+  }, 10_000);
+});

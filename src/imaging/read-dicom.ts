@@ -377,6 +377,11 @@ function readHeader(file: string, size: number, ds: DataSet, rawSyntax: string |
   }
   const shared = item(ds, 'x52009229');
   const perFrame = ds.elements.x52009230?.items;
+  // checked before the frames are walked: NumberOfFrames may say hundreds of millions
+  const framePositions = perFrame?.filter((f) => item(f.dataSet, 'x00209113')?.elements.x00200032).length ?? 0;
+  if (nFrames > 1 && framePositions < nFrames) {
+    return problem('unsupported_image', `multi-frame image (${nFrames} frames) without a position per frame (PerFrameFunctionalGroupsSequence / PlanePositionSequence)`);
+  }
   try {
     for (let f = 0; f < nFrames; f++) h.frames.push(frameGeometry(file, ds, [perFrame?.[f]?.dataSet, shared]));
   } catch (e) {
@@ -384,10 +389,6 @@ function readHeader(file: string, size: number, ds: DataSet, rawSyntax: string |
     h.frames = [];
     h.problem = e;
     return h;
-  }
-  const framePositions = perFrame?.filter((f) => item(f.dataSet, 'x00209113')?.elements.x00200032).length ?? 0;
-  if (nFrames > 1 && framePositions < nFrames) {
-    return problem('unsupported_image', `multi-frame image (${nFrames} frames) without a position per frame (PerFrameFunctionalGroupsSequence / PlanePositionSequence)`);
   }
   if (ds.elements.x00283000 && !ds.elements.x00281053) {
     return problem('unsupported_image', 'the stored values are mapped by a Modality LUT Sequence (0028,3000), which is not supported (only RescaleSlope / RescaleIntercept)');
