@@ -755,3 +755,13 @@ describe('readDicom: NumberOfFrames out of range (issue 13)', () => {
     await expectImagingError(() => readDicom(over), 'too_large', over, /999999999 frames of 1×1 16-bit samples/);
   }, 10_000);
 });
+
+describe('readDicom: many series (issue 13)', () => {
+  it('an error about 300 series lists 50 of them and counts the rest', async () => {
+    const dir = await tmpDir();
+    for (let i = 0; i < 300; i++) await writeImage(dir, `s${i}`, { series: `1.2.3.${i}` });
+    const e = await expectImagingError(() => readDicom(dir), 'multiple_series', dir, /300 series found, choose one .*; and 250 more$/);
+    expect(e.series).toHaveLength(50);
+    expect(e.detail.length).toBeLessThan(5000);
+  });
+});

@@ -949,6 +949,11 @@ class HuWriter {
 // ---------------------------------------------------------------------------------------------
 // main
 
+/** Series named in an error (a folder of thousands of one-file series would make a huge message). */
+const MAX_SERIES_LISTED = 50;
+const listSeries = (all: SeriesSummary[]): string =>
+  all.slice(0, MAX_SERIES_LISTED).map(describeSeries).join('; ') + (all.length > MAX_SERIES_LISTED ? `; and ${all.length - MAX_SERIES_LISTED} more` : '');
+
 /**
  * Reads a DICOM series from a folder (searched recursively), a list of files, or one file.
  * In a folder, files that are not DICOM are skipped (and counted in the warnings); a file named
@@ -1040,7 +1045,7 @@ export async function readDicom(input: string | readonly string[], options: Read
     const list = bySeries.get(options.seriesInstanceUid);
     if (!list) {
       const all = [...bySeries.values()].map(summary);
-      throw new ImagingError('series_not_found', where, `series ${options.seriesInstanceUid} is not among the ${all.length} series found: ${all.map(describeSeries).join('; ')}`, all);
+      throw new ImagingError('series_not_found', where, `series ${options.seriesInstanceUid} is not among the ${all.length} series found: ${listSeries(all)}`, all.slice(0, MAX_SERIES_LISTED));
     }
     chosen = list;
   } else if (images.length === 0) {
@@ -1049,7 +1054,7 @@ export async function readDicom(input: string | readonly string[], options: Read
       headers.length === 1 ? 'the DICOM file has no Pixel Data (7FE0,0010): it is not an image' : `none of the ${headers.length} DICOM files has Pixel Data (7FE0,0010): no image to read`);
   } else if (images.length > 1) {
     const all = images.map(summary);
-    throw new ImagingError('multiple_series', where, `${all.length} series found, choose one (seriesInstanceUid): ${all.map(describeSeries).join('; ')}`, all);
+    throw new ImagingError('multiple_series', where, `${all.length} series found, choose one (seriesInstanceUid): ${listSeries(all)}`, all.slice(0, MAX_SERIES_LISTED));
   } else {
     chosen = images[0]!;
   }
