@@ -841,9 +841,10 @@ describe('CT work in a worker thread', () => {
       expect(r.json()).toMatchObject({ code: 'timeout' });
       expect(await ended).toMatchObject({ outcome: 'aborted' });
       // the stopped job gave its slot back (one slot): the next upload is not refused with 429 (it is
-      // read: 422 for this file)
+      // read: 422 for this file, or 503 should the 1 s limit run out again on a very loaded machine)
       const again = await slow.inject({ method: 'POST', url: '/api/ct', payload: bad.payload, headers: bad.headers });
-      expect(again.statusCode).toBe(422);
+      expect(again.statusCode).not.toBe(429);
+      expect([422, 503]).toContain(again.statusCode);
     } finally { events.close(); await slow.close(); }
   }, 60_000);
 });
