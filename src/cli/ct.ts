@@ -72,7 +72,7 @@ export async function measureCt(inputs: string[], o: CtOptions, load?: () => Pro
   const minVoxels = numberOption('min-voxels', o.minVoxels, 1, (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
   const volume = load ? await load() : await loadVolume(inputs, o.series);
   const spec = await roiSpecOf(o.roi);
-  return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels }) };
+  return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels, source: inputs.length === 1 ? inputs[0]! : `${inputs.length} files` }) };
 }
 
 const r = (x: number | null | undefined, d = 1): string => (x === null || x === undefined ? '—' : x.toFixed(d));
