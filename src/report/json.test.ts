@@ -8,6 +8,8 @@ import { arbitraryCase } from '../test-support/arbitrary-case.js';
 import { exampleCases, textbookCases } from '../test-support/cases.js';
 import { cachedFindingValueText, findingValueText } from './describe.js';
 import { assessmentToJson, EVIDENCE_SCOPES, JSON_MIN_ABS_LOG_LR, LEADING_EVIDENCE_ENTITIES } from './json.js';
+import { kbVersion } from './kb-version.js';
+import { VERSION } from './version.js';
 
 const kb = loadKnowledgeBase();
 const LANGS: Lang[] = ['en', 'zh'];
@@ -72,7 +74,7 @@ describe('assessmentToJson evidence', () => {
       const all = assessmentToJson(kb, a, lang, 'all');
       for (const scope of EVIDENCE_SCOPES) {
         const j = assessmentToJson(kb, a, lang, scope);
-        expect(j.calcdx).toEqual({ assessmentVersion: 1, lang, evidence: scope });
+        expect(j.calcdx).toEqual({ assessmentVersion: 1, lang, evidence: scope, version: VERSION, knowledgeBase: kbVersion(kb) });
         const d = j.differential as DifferentialOut[];
         d.forEach((x, i) => {
           const want = scope === 'all' || (scope === 'leading' && x.rank <= LEADING_EVIDENCE_ENTITIES);

@@ -18,6 +18,7 @@ interface DestinationStream { write(msg: string): void }
 import type { CaseFile } from '../core/case-format/schema.js';
 import { validateCase } from '../core/case-format/validate.js';
 import { assess } from '../core/engine/assess.js';
+import { isIsoDate } from '../core/engine/dates.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { isLang, t, type Lang } from '../i18n/index.js';
 import { parseCaseText, toCase } from '../io/case-file.js';
@@ -120,6 +121,14 @@ function choice<T extends string>(req: FastifyRequest, name: string, allowed: re
   if (v === undefined) return fallback;
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
   throw badParameter(`query.${name}`, String(v), allowed.join(' | '));
+}
+
+/** The assessment date: `?date=YYYY-MM-DD`, or today (UTC). */
+function dateOf(req: FastifyRequest): string {
+  const v = (req.query as Query | undefined)?.date;
+  if (v === undefined) return new Date().toISOString().slice(0, 10);
+  if (isIsoDate(v)) return v;
+  throw badParameter('query.date', String(v), 'YYYY-MM-DD');
 }
 
 const pathOf = (req: FastifyRequest): string => req.url.split('?')[0]!;
@@ -278,12 +287,13 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     const lang = langOf(req);
     const evidence = choice<EvidenceScope>(req, 'evidence', EVIDENCE_SCOPES, 'leading');
     const raw = rawBodies.get(req);
-    const key = raw ? ResponseCache.key(`${lang}:${evidence}`, raw) : undefined;
+    const date = dateOf(req);
+    const key = raw ? ResponseCache.key(`${lang}:${evidence}:${date}`, raw) : undefined;
     const hit = key ? assessCache.get(key) : undefined;
     reply.type('application/json; charset=utf-8');
     if (hit !== undefined) return hit;
     const c = caseOf(req.body);
-    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c), lang, evidence)));
+    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c, { date }), lang, evidence)));
     if (key) assessCache.set(key, bytes);
     return bytes;
   });
@@ -306,7 +316,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     const audience = choice<Audience>(req, 'audience', ['clinician', 'patient'], 'clinician');
     const lang = langOf(req, audience === 'patient' ? 'zh' : 'en');
     const c = caseOf(req.body);
-    const doc = buildReport(kb, assess(kb, c), lang, audience);
+    const doc = buildReport(kb, assess(kb, c, { date: dateOf(req) }), lang, audience);
     reply.type(CONTENT_TYPES[format]);
     if (format === 'html') {
       reply.header('content-security-policy', CSP_REPORT);

@@ -6,6 +6,7 @@ import type { CaseFile } from '../case-format/schema.js';
 import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
 import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
 import { holds, type ConditionContext } from './conditions.js';
+import { decide, type Decision } from './decision.js';
 import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
 import { knownFindingCount, observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
@@ -24,8 +25,18 @@ export interface DifferentialItem {
 
 export type { TextItem } from '../knowledge/compile.js';
 
+export interface AssessOptions {
+  /** the assessment date (ISO YYYY-MM-DD): dates the plan (re-imaging, review) and the follow-up of an unoperated lesion */
+  date?: string;
+}
+
+/** how many malignant entities `cantMiss` lists */
+export const CANT_MISS_COUNT = 3;
+
 export interface Assessment {
   caseId?: string;
+  /** the assessment date, when given */
+  assessedOn?: string;
   differential: DifferentialItem[];
   groups: Record<Group, number>;
   malignancy: {
@@ -36,7 +47,11 @@ export interface Assessment {
     threshold: number;
     /** why urgentReferral is what it is: 'probability' and/or red-flag ids */
     reasons: string[];
+    /** the plan that closes the assessment, with the sentence that explains it */
+    decision: Decision;
   };
+  /** the most probable malignant entities, whatever their rank: shown so that the malignant group stays visible */
+  cantMiss: Array<{ id: string; probability: number; rank: number }>;
   redFlags: Array<{ id: string; text: Text }>;
   safety: Array<{ id: string; severity: 'critical' | 'warning' | 'info'; text: Text }>;
   mechanism: Array<{ id: Mechanism; probability: number; reasons: Array<{ id: string; text: Text; lr: number }> }>;
@@ -66,6 +81,10 @@ export interface Assessment {
     note: Text;
     watchFor: Text;
     surgeryDate?: string;
+    /** 'after_treatment': a post-operative scheme for a lesion not yet treated (shown as what follows treatment) */
+    applies: 'now' | 'after_treatment';
+    /** where the visit dates count from, when they are dated */
+    datedFrom?: 'surgery' | 'assessment';
     visits: Visit[];
   };
   /** consistency notes about the input (codes with parameters) */
@@ -95,7 +114,7 @@ class Entry implements DifferentialItem {
   }
 }
 
-export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
+export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = {}): Assessment {
   const obs = observe(kb, c);
   const diff = computeDifferential(kb, c, obs);
   const post = diff.posterior;
@@ -157,6 +176,15 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   for (const f of redFlags) if (rules.urgentRedFlags.includes(f.id)) reasons.push(f.id);
   const urgentReferral = reasons.length > 0;
 
+  const decision = decide(kb, {
+    post, order, redFlags, urgentReferral, reasons, malignancy: malignantP, threshold, ...(options.date ? { date: options.date } : {}),
+  });
+  const cantMiss: Assessment['cantMiss'] = [];
+  for (let r = 0; r < nE && cantMiss.length < CANT_MISS_COUNT; r++) {
+    const e = order[r]!;
+    if (kb.groups[e] === 'malignant') cantMiss.push({ id: kb.entities[e]!.id, probability: post[e]!, rank: r + 1 });
+  }
+
   ctx.redFlagCount = redFlags.length;
   ctx.urgentReferral = urgentReferral;
   const safety = rules.safetyRules.filter((r) => holds(r.when, ctx)).map((r) => ({ id: r.id, severity: r.severity, text: r.text }));
@@ -204,6 +232,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   }
   const surgeryDate = c.treatment?.surgeryDate;
   const sch = kb.plans.followUpSchemes[scheme];
+  const applies: Assessment['followUp']['applies'] = sch?.afterTreatment && !surgeryDate ? 'after_treatment' : 'now';
+  const datedFrom = surgeryDate ? 'surgery' as const : applies === 'now' && options.date ? 'assessment' as const : undefined;
   const followUp: Assessment['followUp'] = {
     entity: basis.id,
     scheme,
@@ -211,7 +241,9 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     note: { en: basis.followUp.note.en, zh: basis.followUp.note.zh },
     watchFor: sch?.watchFor ?? basis.names,
     ...(surgeryDate ? { surgeryDate } : {}),
-    visits: schedule(kb.plans, scheme, surgeryDate),
+    applies,
+    ...(datedFrom ? { datedFrom } : {}),
+    visits: schedule(kb.plans, scheme, surgeryDate ?? (datedFrom ? options.date : undefined)),
   };
 
   const warnings: Assessment['warnings'] = [];
@@ -246,9 +278,11 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
 
   return {
     ...(c.id !== undefined ? { caseId: c.id } : {}),
+    ...(options.date !== undefined ? { assessedOn: options.date } : {}),
     differential,
     groups,
-    malignancy: { probability: malignantP, intermediateProbability: groups.intermediate, urgentReferral, threshold, reasons },
+    malignancy: { probability: malignantP, intermediateProbability: groups.intermediate, urgentReferral, threshold, reasons, decision },
+    cantMiss,
     redFlags,
     safety,
     mechanism,

@@ -177,6 +177,8 @@ export const redFlag = z.strictObject({
   id: z.string().min(1),
   when: condition,
   text: text,
+  /** a few words for a sentence that lists red flags ("deep", "> 5 cm") */
+  short: text.optional(),
   src,
 });
 
@@ -219,14 +221,70 @@ const scheduleSegment = z.strictObject({
   items: z.array(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs'])).min(1),
 });
 
+/** weeks from the assessment: [earliest, latest] */
+const weeksRange = z.tuple([z.number().int().positive(), z.number().int().positive()]).refine((w) => w[0] <= w[1], { message: 'weeks: [earliest, latest] with earliest <= latest' });
+
+/** A safety net: re-imaging on a stated date, with the findings that then send the case to a sarcoma team. */
+export const reimagePlan = z.strictObject({
+  reimageWeeks: weeksRange,
+  /** the test to repeat and what to look for */
+  test: text,
+  /** ids of safetyNet.referIf: what ends observation and sends the case to a sarcoma team */
+  referIf: z.array(z.string().min(1)).min(1),
+  src,
+  note: text.optional(),
+});
+export type ReimagePlan = z.infer<typeof reimagePlan>;
+
+/** The plan when a characterised diagnosis belongs with a sarcoma team (intermediate / malignant groups). */
+export const reviewPlan = z.strictObject({ review: z.literal(true), src, note: text.optional() });
+
+const template = text;
+
+export const safetyNetFile = z.strictObject({
+  /** red flags that mean the lesion is not characterised: the plan is then a sarcoma-centre review */
+  notCharacterisedRedFlags: z.array(z.string().min(1)).min(1),
+  /** weeks within which a non-urgent sarcoma-centre review should happen */
+  reviewWeeks: z.strictObject({ value: z.number().int().positive(), src, note: text }),
+  /** what sends a case under observation to a sarcoma team */
+  referIf: z.record(z.string(), text),
+  /** a safety net per entity (the entity's own re-imaging rule) */
+  entities: z.record(z.string(), reimagePlan),
+  /** a safety net per group, when the entity has none */
+  groups: z.partialRecord(z.enum(GROUPS), z.union([reimagePlan, reviewPlan])),
+  /** sentence templates; {placeholders} are filled by the engine */
+  texts: z.strictObject({
+    urgent: template,
+    urgentProbability: template,
+    netWithFlags: z.strictObject({ one: template, other: template }),
+    netNoFlags: template,
+    notCharacterised: template,
+    reviewGroup: template,
+    routine: template,
+    whenDated: template,
+    whenUndated: template,
+    byDated: template,
+    byUndated: template,
+    and: text,
+    or: text,
+  }),
+});
+export type SafetyNetFile = z.infer<typeof safetyNetFile>;
+
 export const plansFile = z.strictObject({
   followUpSchemes: z.record(z.enum(FOLLOW_UP_SCHEMES), z.strictObject({
     label: text,
+    /** the scheme follows a treatment (surgery): before one, it is shown as what will follow */
+    afterTreatment: z.boolean().default(false),
     segments: z.array(scheduleSegment).min(1),
     watchFor: text,
     src,
   })),
   followUpItems: z.record(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs']), text),
+  /** the same items before any operation (no scar to examine) */
+  followUpItemsUnoperated: z.partialRecord(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs']), text).optional(),
+  /** the plan that closes every assessment: urgent referral, sarcoma-centre review, or dated re-imaging with a safety net */
+  safetyNet: safetyNetFile,
   /** group-level treatment options (the seed's surgery by category, radiotherapy, chemotherapy, targeted and immune therapy) */
   groupTreatment: z.record(z.enum(GROUPS), z.array(sourcedText.extend({ id: z.string().min(1) })).min(1)),
   /** work-up steps by situation */
