@@ -11,7 +11,7 @@
  * listed has no `evidence` key (an empty list would read as "no evidence"). The probabilities are
  * the same in every scope.
  */
-import type { Assessment } from '../core/engine/assess.js';
+import type { Assessment, TextItem } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Lang } from '../i18n/index.js';
@@ -62,6 +62,8 @@ export const LEADING_EVIDENCE_ENTITIES = 5;
 const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
   scope === 'all' || (scope === 'leading' && rank <= LEADING_EVIDENCE_ENTITIES);
 
+const treatmentItems = (xs: TextItem[], lang: Lang) => xs.map((x) => ({ id: x.id, text: x.text[lang], ...(x.level ? { level: x.level } : {}) }));
+
 /** The plan that closes the assessment, in one language. */
 export function decisionJson(d: Decision, lang: Lang): Record<string, unknown> {
   return {
@@ -111,12 +113,12 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       test: q.test, expectedGain: round(q.expectedGain, 4),
       outcomes: q.outcomes.map((o) => ({ value: o.value, probability: round(o.probability, 4), leader: o.leader, leaderProbability: round(o.leaderProbability, 4) })),
     })),
-    workup: items(a.workup),
+    workup: a.workup.map((w) => ({ id: w.id, text: w.text[lang], ...(w.purpose ? { purpose: w.purpose } : {}) })),
     treatment: {
       basis: a.treatment.basis,
       entity: items(a.treatment.entity),
-      group: items(a.treatment.group),
-      ifMalignant: items(a.treatment.ifMalignant),
+      group: treatmentItems(a.treatment.group, lang),
+      ifMalignant: treatmentItems(a.treatment.ifMalignant, lang),
     },
     staging: a.staging,
     prognosis: {

@@ -114,6 +114,28 @@ class Entry implements DifferentialItem {
   }
 }
 
+/**
+ * The work-up, each step once: a plans.yaml step covered by another one (CT of chest, abdomen and
+ * pelvis covers the chest CT) is left out; an entity's step that says a plans.yaml step more
+ * specifically takes that step's place, and a second entity step for the same step is left out.
+ */
+function dedupeWorkup(plan: TextItem[], entity: TextItem[]): TextItem[] {
+  const covered = new Set(plan.flatMap((s) => s.covers ?? []));
+  const out = plan.filter((s) => !covered.has(s.id));
+  const slot = new Map(out.map((s, i) => [s.id, i]));
+  const replaced = new Set<string>();
+  for (const s of entity) {
+    const key = s.covers?.find((c) => slot.has(c) || replaced.has(c) || covered.has(c)) ?? s.covers?.[0];
+    if (key === undefined) { out.push(s); continue; }
+    if (replaced.has(key) || covered.has(key)) continue;
+    const i = slot.get(key);
+    if (i !== undefined) out[i] = s;
+    else out.push(s);
+    replaced.add(key);
+  }
+  return out;
+}
+
 export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = {}): Assessment {
   const obs = observe(kb, c);
   const diff = computeDifferential(kb, c, obs);
@@ -197,16 +219,17 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
   const confirmed = confirmedIdx !== undefined ? basis : undefined;
 
   // work-up: situation steps, then the leading entities' own steps
-  const workup: TextItem[] = [];
-  for (const s of kb.views.planWorkup) if (!s.when || holds(s.when, ctx)) workup.push(s.item);
+  const steps: TextItem[] = [];
+  for (const s of kb.views.planWorkup) if (!s.when || holds(s.when, ctx)) steps.push(s.item);
   const leaders = confirmed ? [basisIdx] : order.filter((e, r) => r === 0 || (r < 3 && post[e]! >= 0.15));
-  for (const e of leaders) workup.push(...kb.views.entityWorkup[e]!);
+  const workup = dedupeWorkup(steps, leaders.flatMap((e) => kb.views.entityWorkup[e]!));
 
   const treatment: Assessment['treatment'] = {
     basis: { entity: basis.id, confirmed: confirmed !== undefined },
     entity: kb.views.entityTreatment[basisIdx]!,
-    group: kb.views.groupTreatment[basis.group],
-    ifMalignant: basis.group !== 'malignant' && urgentReferral ? kb.views.groupTreatment.malignant : [],
+    // only the options that apply to this diagnosis (no crystal-disease treatment for myositis ossificans)
+    group: kb.views.groupTreatment[basis.group].filter((t) => !t.for || t.for.includes(basis.id)),
+    ifMalignant: basis.group !== 'malignant' && urgentReferral ? kb.views.groupTreatment.malignant.filter((t) => !t.for) : [],
   };
 
   const grade = gradeOf(c);

@@ -121,6 +121,10 @@ export type Likelihood = z.infer<typeof likelihood>;
 const sourcedText = text.extend({ src });
 export type SourcedText = z.infer<typeof sourcedText>;
 
+/** what a work-up step is for: the reports group the work-up by purpose */
+export const WORKUP_PURPOSES = ['referral', 'history', 'imaging', 'biopsy', 'staging', 'labs', 'observation', 'diagnosis'] as const;
+export type WorkupPurpose = (typeof WORKUP_PURPOSES)[number];
+
 export const FOLLOW_UP_SCHEMES = [
   'sarcoma_high_grade', 'sarcoma_low_grade', 'intermediate_local', 'benign_excised', 'benign_observed', 'non_neoplastic_clinical', 'metastasis_oncology',
 ] as const;
@@ -146,7 +150,11 @@ export const entity = z.strictObject({
   }),
   likelihoods: z.record(z.string(), likelihood),
   imaging: z.strictObject({ xray: sourcedText, ct: sourcedText, mri: sourcedText, ultrasound: sourcedText }),
-  workup: z.array(sourcedText).min(1),
+  workup: z.array(sourcedText.extend({
+    purpose: z.enum(WORKUP_PURPOSES).optional(),
+    /** the same step as this plans.yaml work-up step (said more specifically here): listed once */
+    sameAs: z.string().min(1).optional(),
+  })).min(1),
   treatment: z.array(sourcedText).min(1),
   prognosis: sourcedText,
   /** 5-year overall survival range when a figure is published */
@@ -286,9 +294,21 @@ export const plansFile = z.strictObject({
   /** the plan that closes every assessment: urgent referral, sarcoma-centre review, or dated re-imaging with a safety net */
   safetyNet: safetyNetFile,
   /** group-level treatment options (the seed's surgery by category, radiotherapy, chemotherapy, targeted and immune therapy) */
-  groupTreatment: z.record(z.enum(GROUPS), z.array(sourcedText.extend({ id: z.string().min(1) })).min(1)),
+  groupTreatment: z.record(z.enum(GROUPS), z.array(sourcedText.extend({
+    id: z.string().min(1),
+    /** the entities the option is for (omitted: every entity of the group) */
+    for: z.array(z.string().min(1)).min(1).optional(),
+    /** 'drug': drug-level treatment, shown once pathology confirms the diagnosis */
+    level: z.literal('drug').optional(),
+  })).min(1)),
   /** work-up steps by situation */
-  workup: z.array(sourcedText.extend({ id: z.string().min(1), when: condition.optional() })).min(1),
+  workup: z.array(sourcedText.extend({
+    id: z.string().min(1),
+    when: condition.optional(),
+    purpose: z.enum(WORKUP_PURPOSES),
+    /** steps this one includes (e.g. CT of chest, abdomen and pelvis includes the chest CT): those are then not listed */
+    covers: z.array(z.string().min(1)).optional(),
+  })).min(1),
   prognosisByGrade: z.strictObject({
     benign: sourcedText,
     lowGrade: sourcedText.extend({ fiveYearSurvival: z.strictObject({ low: probability, high: probability }) }),
