@@ -5,6 +5,7 @@ import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Src, Text } from '../core/knowledge/schema.js';
 import type { Assessment } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
+import { boundedPercent } from '../core/engine/bounded.js';
 import { t, type Lang } from '../i18n/index.js';
 
 export const tx = (text: Text, lang: Lang): string => text[lang];
@@ -19,11 +20,8 @@ export function warningText(kb: KnowledgeBase, w: Assessment['warnings'][number]
   return t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? entityName(kb, w.params.entity, lang) : '' });
 }
 
-export function pct(p: number): string {
-  const v = p * 100;
-  if (v > 0 && v < 1) return `${v.toFixed(1)}%`;
-  return `${Math.round(v)}%`;
-}
+/** A probability in a report: bounded ("< 1%", "> 99%"), never "0.0%" or "100%". */
+export const pct = (p: number): string => boundedPercent(p);
 
 export function findingLabel(kb: KnowledgeBase, findingId: string, lang: Lang): string {
   const i = kb.findingIndex.get(findingId);
@@ -88,13 +86,15 @@ export function groupName(g: string, lang: Lang): string {
 
 /** Source entries cited by a list of src marks, for the reference list of a report. */
 export function collectSources(kb: KnowledgeBase, srcs: Src[], entitySources: (id: string) => { url: string; title: string } | undefined): Array<{ id: string; url: string; title: string }> {
+  // one entry per source: the same paper can carry two ids (a global and an entity's own)
   const seen = new Map<string, { id: string; url: string; title: string }>();
   for (const s of srcs) {
     if (s === 'expert') continue;
     for (const id of s) {
-      if (seen.has(id)) continue;
       const e = kb.sources.get(id) ?? entitySources(id);
-      if (e) seen.set(id, { id, url: e.url, title: e.title });
+      if (!e) continue;
+      const key = e.url.replace(/^https?:\/\//, '').replace(/\/$/, '').toLowerCase();
+      if (!seen.has(key)) seen.set(key, { id, url: e.url, title: e.title });
     }
   }
   return [...seen.values()];

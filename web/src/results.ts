@@ -53,6 +53,8 @@ function block(b: Block): HTMLElement | null {
     }
     case 'details':
       return h('details', {}, h('summary', { text: b.summary }), ...b.blocks.map(block));
+    case 'section':
+      return h('section', { class: `report-${b.role}` }, ...(b.title ? [h('h3', { text: b.title })] : []), ...b.blocks.map(block));
   }
 }
 

@@ -8,7 +8,7 @@ import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Tex
 import { holds, type ConditionContext } from './conditions.js';
 import { decide, type Decision } from './decision.js';
 import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
-import { knownFindingCount, observe, type Observation } from './findings.js';
+import { getField, knownFindingCount, observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
 import { nextQuestions, type NextQuestion } from './next-questions.js';
 import { fnclccGrade, gradeOf, stage, type StagingOutcome } from './staging.js';
@@ -37,6 +37,8 @@ export interface Assessment {
   caseId?: string;
   /** the assessment date, when given */
   assessedOn?: string;
+  /** the findings the case gives, as the knowledge base reads them (value ids; `raw` the number entered for a binned finding) */
+  findings: Array<{ finding: string; value: string; raw?: number }>;
   differential: DifferentialItem[];
   groups: Record<Group, number>;
   malignancy: {
@@ -129,7 +131,7 @@ function dedupeWorkup(plan: TextItem[], entity: TextItem[]): TextItem[] {
     if (key === undefined) { out.push(s); continue; }
     if (replaced.has(key) || covered.has(key)) continue;
     const i = slot.get(key);
-    if (i !== undefined) out[i] = s;
+    if (i !== undefined) out[i] = { ...s, ...(out[i]!.purpose ? { purpose: out[i]!.purpose } : {}) };
     else out.push(s);
     replaced.add(key);
   }
@@ -239,7 +241,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
     if (grade === undefined || grade === 1) byGrade.push({ grade: 'low', text: { en: pg.lowGrade.en, zh: pg.lowGrade.zh }, fiveYearSurvival: pg.lowGrade.fiveYearSurvival });
     if (grade === undefined || grade >= 2) byGrade.push({ grade: 'high', text: { en: pg.highGrade.en, zh: pg.highGrade.zh }, fiveYearSurvival: pg.highGrade.fiveYearSurvival });
   }
-  if (basis.group !== 'malignant') byGrade.unshift({ grade: 'benign', text: { en: pg.benign.en, zh: pg.benign.zh } });
+  // the seed's figures for benign tumours apply to benign tumours (not to myositis ossificans or gout)
+  if (basis.group === 'benign' || basis.group === 'intermediate') byGrade.unshift({ grade: 'benign', text: { en: pg.benign.en, zh: pg.benign.zh } });
   const prognosis: Assessment['prognosis'] = {
     entity: basis.id,
     text: { en: basis.prognosis.en, zh: basis.prognosis.zh },
@@ -302,6 +305,11 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
   return {
     ...(c.id !== undefined ? { caseId: c.id } : {}),
     ...(options.date !== undefined ? { assessedOn: options.date } : {}),
+    findings: obs.map((o) => {
+      const f = kb.findings[o.finding]!;
+      const raw = f.def.kind === 'binned' ? getField(c, f.def.id.split('.')) : undefined;
+      return { finding: f.def.id, value: f.values[o.value]!, ...(typeof raw === 'number' ? { raw } : {}) };
+    }),
     differential,
     groups,
     malignancy: { probability: malignantP, intermediateProbability: groups.intermediate, urgentReferral, threshold, reasons, decision },

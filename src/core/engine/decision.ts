@@ -59,7 +59,7 @@ function joinList(items: string[], last: string, lang: 'en' | 'zh'): string {
 }
 
 /** An English name inside a sentence: "Myositis ossificans" → "myositis ossificans" (not "CPPD …"). */
-const midSentence = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
+export const midSentence = (s: string): string => (/^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s);
 const upperFirst = (s: string): string => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
 const weeksText = (w: readonly [number, number]): string => (w[0] === w[1] ? String(w[0]) : `${w[0]}-${w[1]}`);
 
