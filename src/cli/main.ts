@@ -17,6 +17,7 @@ import { CalcdxError } from '../io/errors.js';
 import { checkKnowledgeBase, KnowledgeBaseError, loadKnowledgeBase } from '../io/kb-files.js';
 import { writeFileAtomic } from '../io/write-file.js';
 import { buildReport, type Audience } from '../report/build.js';
+import { fieldLabel } from '../report/describe.js';
 import { followUpIcs } from '../report/ics.js';
 import { assessmentToJson, EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from '../report/json.js';
 import { renderHtml } from '../report/render-html.js';
@@ -234,7 +235,9 @@ export function buildProgram(): Command {
 export function errorText(e: unknown, lang: Lang): { text: string; exitCode: number } {
   if (e instanceof CalcdxError) {
     const head = t(lang, `error.${e.code}`, e.params);
-    const lines = e.issues.map((i) => `  - ${formatIssue(lang, i)}`);
+    let kb: ReturnType<typeof loadKnowledgeBase> | undefined;
+    if (e.issues.length) { try { kb = loadKnowledgeBase(); } catch { kb = undefined; } }
+    const lines = e.issues.map((i) => `  - ${formatIssue(lang, i, fieldLabel(kb, i.path, lang), true)}`);
     return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
   }
   if (e instanceof ImagingError) {

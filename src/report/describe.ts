@@ -99,3 +99,20 @@ export function collectSources(kb: KnowledgeBase, srcs: Src[], entitySources: (i
   }
   return [...seen.values()];
 }
+
+/**
+ * The name people use for a case-format field ("Age" for patient.age): the label of the finding in
+ * data/kb/findings.yaml, else the page's field label (web.field.*); undefined when neither has one.
+ * A path into a list (imaging.calcification.morphology.1) is named by its list.
+ */
+export function fieldLabel(kb: KnowledgeBase | undefined, path: string, lang: Lang): string | undefined {
+  const clean = path.split('.').filter((x) => !/^\d+$/.test(x)).join('.');
+  if (!clean) return undefined;
+  if (kb) {
+    const i = kb.findingIndex.get(clean);
+    if (i !== undefined) return kb.findings[i]!.def.label[lang];
+  }
+  const key = `web.field.${clean}`;
+  const v = t(lang, key);
+  return v && v !== key && !v.startsWith('key ') ? v : undefined;
+}

@@ -25,6 +25,7 @@ import { parseCaseText, toCase } from '../io/case-file.js';
 import { CalcdxError } from '../io/errors.js';
 import { loadKnowledgeBase } from '../io/kb-files.js';
 import { buildReport, type Audience } from '../report/build.js';
+import { fieldLabel } from '../report/describe.js';
 import { followUpIcs } from '../report/ics.js';
 import { assessmentToJson, EVIDENCE_SCOPES, type EvidenceScope } from '../report/json.js';
 import { kbEntityJson } from '../report/kb-view.js';
@@ -231,14 +232,15 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     crossOriginEmbedderPolicy: false,
   });
 
-  // ---- errors as problems
+  // ---- errors as problems (a case field named as people name it: "Age", with the path in `path`)
+  const labelOf = (path: string, l: Lang): string | undefined => fieldLabel(kb, path, l);
   app.setErrorHandler((err, req, reply) => {
     // answered already (a timeout): what the abandoned work throws afterwards has nobody to go to
     if (reply.sent) return;
     const lang = safeLang(req);
     // a CT job stopped because its client went away: not an internal error; the answer reaches nobody
     const stopped = err instanceof CtJobAborted ? new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(o.ctTimeoutMs / 1000) })) : err;
-    const { problem, headers, internal } = toProblem(stopped, lang, pathOf(req));
+    const { problem, headers, internal } = toProblem(stopped, lang, pathOf(req), labelOf);
     if (internal) {
       const e = err as Error & { code?: string };
       // the message may quote the input: log the kind of error and where, not what it said
@@ -304,7 +306,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     const v = validateCase(req.body);
     if (!v.ok) {
       throw new HttpProblem(422, 'case_invalid', (l) => t(l, 'error.case_invalid', { file: l === 'zh' ? '请求正文' : 'request body', count: v.issues.length }), {
-        reason: 'case_invalid', errors: (l) => issueErrors(l, v.issues),
+        reason: 'case_invalid', errors: (l) => issueErrors(l, v.issues, labelOf),
       });
     }
     void lang;
