@@ -8,6 +8,7 @@
  * this case is shown; the evidence is the JSON's selection (what the screen shows).
  */
 import type { Assessment, TextItem } from '../core/engine/assess.js';
+import { percentAgainst } from '../core/engine/bounded.js';
 import { midSentence } from '../core/engine/decision.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { WORKUP_PURPOSES, type Src } from '../core/knowledge/schema.js';
@@ -161,7 +162,7 @@ function summaryBlocks(kb: KnowledgeBase, a: Assessment, lang: Lang): Block[] {
   const lead = a.differential[0]!;
   out.push({ kind: 'paragraph', text: [
     { strong: `${t(lang, 'report.conclusion')}${colon}` },
-    t(lang, 'report.conclusionLine', { entity: lang === 'en' ? midSentence(entityName(kb, lead.id, lang)) : entityName(kb, lead.id, lang), p: pct(lead.probability), group: groupName(lead.group, lang), m: pct(a.malignancy.probability), t: pct(a.malignancy.threshold) }),
+    t(lang, 'report.conclusionLine', { entity: lang === 'en' ? midSentence(entityName(kb, lead.id, lang)) : entityName(kb, lead.id, lang), p: pct(lead.probability), group: groupName(lead.group, lang), m: percentAgainst(a.malignancy.probability, a.malignancy.threshold), t: pct(a.malignancy.threshold) }),
   ] });
   out.push({ kind: 'paragraph', text: [
     { strong: `${t(lang, 'report.redFlags')}${colon}` },
@@ -300,7 +301,7 @@ export function buildClinicianReport(kb: KnowledgeBase, a: Assessment, lang: Lan
   }) });
 
   blocks.push({ kind: 'heading', text: t(lang, 'report.malignancy') });
-  blocks.push({ kind: 'paragraph', text: [t(lang, 'report.malignancyLine', { p: pct(a.malignancy.probability), t: pct(a.malignancy.threshold) })] });
+  blocks.push({ kind: 'paragraph', text: [t(lang, 'report.malignancyLine', { p: percentAgainst(a.malignancy.probability, a.malignancy.threshold), t: pct(a.malignancy.threshold) })] });
   if (a.malignancy.intermediateProbability >= 0.005) blocks.push({ kind: 'paragraph', text: [t(lang, 'report.intermediateLine', { p: pct(a.malignancy.intermediateProbability) })] });
   const info = a.safety.filter((s) => s.severity === 'info');
   if (info.length) blocks.push({ kind: 'list', items: info.map((s) => [s.text[lang]]) });

@@ -17,7 +17,10 @@ export function entityName(kb: KnowledgeBase, id: string, lang: Lang): string {
 
 /** A warning of the assessment in the reader's language (an entity parameter by its name). */
 export function warningText(kb: KnowledgeBase, w: Assessment['warnings'][number], lang: Lang): string {
-  return t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? entityName(kb, w.params.entity, lang) : '' });
+  const name = (k: string) => (typeof w.params[k] === 'string' ? { [k]: entityName(kb, w.params[k], lang) } : {});
+  // a percentage parameter is shown bounded ("> 99%", never "100%")
+  const probability = typeof w.params.probability === 'number' ? { probability: boundedPercent(w.params.probability / 100) } : {};
+  return t(lang, `warning.${w.code}`, { ...w.params, entity: '', ...name('entity'), ...name('leader'), ...probability });
 }
 
 /** A probability in a report: bounded ("< 1%", "> 99%"), never "0.0%" or "100%". */

@@ -10,7 +10,7 @@ import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { t, type Lang } from '../i18n/index.js';
 import { JSON_MIN_ABS_LOG_LR } from './json.js';
 
-export { boundedPercent } from '../core/engine/bounded.js';
+export { boundedPercent, percentAgainst } from '../core/engine/bounded.js';
 
 /**
  * The evidence terms a report shows for one entity: the same terms as the JSON `evidence`

@@ -11,7 +11,10 @@ export function esc(s: string): string {
 
 const safeUrl = (u: string): string => (/^https?:\/\//i.test(u) ? esc(u) : '#');
 
-const inline = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? esc(x)
+/** text for the page: a bounded probability ("< 1%") is not broken across lines */
+const txt = (s: string): string => esc(s).replace(/(&lt;|&gt;) (\d)/g, '$1&nbsp;$2');
+
+const inline = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? txt(x)
   : 'link' in x ? `<a href="${safeUrl(x.link)}">${esc(x.text)}</a>` : `<strong>${esc(x.strong)}</strong>`)).join('');
 
 const TONE = { malignant: '#c0392b', intermediate: '#d68910', benign: '#2e86c1' } as const;
@@ -59,7 +62,7 @@ function block(b: Block): string {
     case 'title': return `<header><h1>${esc(b.text)}</h1>${b.subtitle ? `<p class="sub">${esc(b.subtitle)}</p>` : ''}</header>`;
     case 'heading': return `<h2>${esc(b.text)}</h2>`;
     case 'paragraph': return `<p${b.small ? ' class="small"' : ''}>${inline(b.text)}</p>`;
-    case 'alert': return `<div class="alert ${b.level}" role="${b.level === 'critical' ? 'alert' : 'note'}">${esc(b.text)}</div>`;
+    case 'alert': return `<div class="alert ${b.level}" role="${b.level === 'critical' ? 'alert' : 'note'}">${txt(b.text)}</div>`;
     case 'list': {
       const tag = b.ordered ? 'ol' : 'ul';
       return `<${tag}>${b.items.map((i) => `<li>${inline(i)}</li>`).join('')}</${tag}>`;

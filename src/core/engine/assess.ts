@@ -200,8 +200,10 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
   for (const f of redFlags) if (rules.urgentRedFlags.includes(f.id)) reasons.push(f.id);
   const urgentReferral = reasons.length > 0;
 
+  const pathologyIdx = c.pathology?.diagnosis !== undefined ? kb.entityIndex.get(c.pathology.diagnosis) : undefined;
   const decision = decide(kb, {
-    post, order, redFlags, urgentReferral, reasons, malignancy: malignantP, threshold, ...(options.date ? { date: options.date } : {}),
+    post, order, redFlags, urgentReferral, reasons, malignancy: malignantP, threshold,
+    ...(options.date ? { date: options.date } : {}), ...(pathologyIdx !== undefined ? { confirmed: pathologyIdx } : {}),
   });
   const cantMiss: Assessment['cantMiss'] = [];
   for (let r = 0; r < nE && cantMiss.length < CANT_MISS_COUNT; r++) {

@@ -11,3 +11,13 @@ export function boundedPercent(p: number): string {
   if (v > 99) return '> 99%';
   return `${Math.round(v)}%`;
 }
+
+/**
+ * A probability shown next to a threshold it is compared with: when the whole percentages would
+ * read the same ("3%" against "3%") but the value is below, one decimal rounded down says so ("2.9%").
+ */
+export function percentAgainst(p: number, threshold: number): string {
+  const s = boundedPercent(p);
+  if (p < threshold && s === boundedPercent(threshold)) return `${(Math.floor(p * 1000) / 10).toFixed(1)}%`;
+  return s;
+}

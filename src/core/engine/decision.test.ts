@@ -8,7 +8,7 @@ import { loadKnowledgeBase } from '../../io/kb-files.js';
 import { arbitraryCase } from '../../test-support/arbitrary-case.js';
 import { ROOT } from '../../test-support/cases.js';
 import { assess } from './assess.js';
-import { boundedPercent } from './bounded.js';
+import { boundedPercent, percentAgainst } from './bounded.js';
 import { addDays, addWeeks, isIsoDate } from './dates.js';
 
 const kb = loadKnowledgeBase();
@@ -32,6 +32,15 @@ describe('boundedPercent', () => {
       expect(s).not.toMatch(/^(0|0\.0|100)%$/);
       expect(s).toMatch(/^(< 1%|> 99%|[1-9]\d?%)$/);
     }));
+  });
+});
+
+describe('percentAgainst', () => {
+  it('does not print a value below a threshold as equal to it', () => {
+    expect(percentAgainst(0.0296, 0.03)).toBe('2.9%');
+    expect(percentAgainst(0.031, 0.03)).toBe('3%');
+    expect(percentAgainst(0.2, 0.03)).toBe('20%');
+    expect(percentAgainst(0.001, 0.03)).toBe('< 1%');
   });
 });
 
@@ -117,6 +126,28 @@ describe('issue 14: reassurance never comes without a safety net', () => {
       }
     }
     for (const p of Object.values(net.groups)) if (p && 'referIf' in p) for (const r of p.referIf) expect(net.referIf[r]).toBeDefined();
+  });
+});
+
+describe('a pathology report decides the plan', () => {
+  it('a reported sarcoma goes to a sarcoma team, even when the imaging favours a benign lesion', () => {
+    const c = parse(readFileSync(join(ROOT, 'test', 'fixtures', 'full-case.yaml'), 'utf8')) as CaseFile;
+    const a = assess(kb, c, { date: DATE });
+    expect(a.differential[0]!.id).not.toBe('synovial_sarcoma');
+    const d = a.malignancy.decision;
+    expect(['urgent_referral', 'sarcoma_centre_review']).toContain(d.kind);
+    if (d.kind === 'sarcoma_centre_review') {
+      expect(d.entity).toBe('synovial_sarcoma');
+      expect(d.reviewBy).toBe('2026-12-17');
+      expect(d.reason.en).toMatch(/^Pathology reports synovial sarcoma/);
+    }
+  });
+  it('property: a malignant or intermediate pathology never ends in re-imaging or routine', () => {
+    const ids = kb.entities.filter((e) => e.group === 'malignant' || e.group === 'intermediate').map((e) => e.id);
+    fc.assert(fc.property(arbitraryCase, fc.constantFrom(...ids), (c, id) => {
+      const d = assess(kb, { ...c, pathology: { ...(c.pathology ?? {}), diagnosis: id } } as CaseFile, { date: DATE }).malignancy.decision;
+      expect(['urgent_referral', 'sarcoma_centre_review']).toContain(d.kind);
+    }), { numRuns: 100 });
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import type { KnowledgeBase } from '../knowledge/compile.js';
 import type { Group, ReimagePlan, Src, Text } from '../knowledge/schema.js';
-import { boundedPercent } from './bounded.js';
+import { boundedPercent, percentAgainst } from './bounded.js';
 import { addWeeks } from './dates.js';
 
 export const DECISION_KINDS = ['urgent_referral', 'sarcoma_centre_review', 'safety_net_reimaging', 'routine'] as const;
@@ -46,6 +46,8 @@ export interface DecisionInput {
   threshold: number;
   /** assessment date (ISO); without it the plan gives weeks, not dates */
   date?: string;
+  /** the entity a pathology report names (index), when there is one */
+  confirmed?: number;
 }
 
 const fill = (template: string, params: Record<string, string>): string =>
@@ -76,7 +78,7 @@ export function decide(kb: KnowledgeBase, input: DecisionInput): Decision {
     return (d?.short ?? d?.text)?.[lang] ?? id;
   };
   const common = (lang: 'en' | 'zh'): Record<string, string> => ({
-    p: boundedPercent(input.malignancy), t: boundedPercent(input.threshold),
+    p: percentAgainst(input.malignancy, input.threshold), t: boundedPercent(input.threshold),
     entity: lang === 'en' ? midSentence(leadEntity.names.en) : leadEntity.names.zh, lp: boundedPercent(input.post[lead]!),
   });
   const both = (make: (lang: 'en' | 'zh') => string): Text => ({ en: make('en'), zh: make('zh') });
@@ -98,6 +100,17 @@ export function decide(kb: KnowledgeBase, input: DecisionInput): Decision {
     const byText = (l: 'en' | 'zh'): string => (by ? fill(T.byDated[l], { by, weeks: String(weeks) }) : fill(T.byUndated[l], { weeks: String(weeks) }));
     return { kind: 'sarcoma_centre_review', reason: both((l) => fill(template[l], { ...common(l), by: byText(l) })), ...base, reviewWeeks: weeks, ...(by ? { reviewBy: by } : {}), src };
   };
+
+  // a pathology report that names a diagnosis managed by a sarcoma team decides the plan, whatever the imaging suggests
+  if (input.confirmed !== undefined) {
+    const ce = kb.entities[input.confirmed]!;
+    const cplan = net.entities[ce.id] ?? net.groups[kb.groups[input.confirmed]!];
+    if (cplan && 'review' in cplan) {
+      const r = review(T.confirmedReview, cplan.src);
+      const cname = (l: 'en' | 'zh') => (l === 'en' ? midSentence(ce.names.en) : ce.names.zh);
+      return { ...r, entity: ce.id, reason: both((l) => fill(T.confirmedReview[l], { ...common(l), confirmed: cname(l), by: r.reviewBy ? fill(T.byDated[l], { by: r.reviewBy, weeks: String(r.reviewWeeks) }) : fill(T.byUndated[l], { weeks: String(r.reviewWeeks) }) })) };
+    }
+  }
 
   const characterised = !flagIds.some((id) => net.notCharacterisedRedFlags.includes(id));
   if (!characterised) return review(T.notCharacterised, net.reviewWeeks.src);

@@ -268,6 +268,7 @@ export const safetyNetFile = z.strictObject({
     netNoFlags: template,
     notCharacterised: template,
     reviewGroup: template,
+    confirmedReview: template,
     routine: template,
     whenDated: template,
     whenUndated: template,
