@@ -98,6 +98,7 @@ function component(s: Record<string, unknown>): Record<string, unknown> {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] }, description: 'language of the texts (default: Accept-Language, else English)' };
+const dateParam = { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: 'assessment date YYYY-MM-DD: dates the plan (re-imaging, review) and the follow-up of an unoperated lesion (default: today, UTC)' };
 const evidenceParam = {
   name: 'evidence', in: 'query', required: false, schema: { type: 'string', enum: [...EVIDENCE_SCOPES], default: 'leading' },
   description: `whose evidence (likelihood ratios) is listed: leading = the first ${LEADING_EVIDENCE_ENTITIES} entities of the differential (default), all = every entity (about 4× larger), none`,
@@ -125,7 +126,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/health': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
       '/api/assess': {
         post: {
-          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam], requestBody: caseBody,
+          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam, dateParam], requestBody: caseBody,
           responses: { 200: { description: 'the assessment', content: { 'application/json': { schema: ref('Assessment') } } }, ...common },
         },
       },
@@ -150,6 +151,7 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['html', 'md', 'text'], default: 'html' } },
             langParam,
             { name: 'audience', in: 'query', required: false, schema: { type: 'string', enum: ['clinician', 'patient'], default: 'clinician' }, description: 'a patient report is Chinese unless lang or Accept-Language says otherwise' },
+            dateParam,
           ],
           requestBody: caseBody,
           responses: {
