@@ -164,7 +164,7 @@ describe('clinician report for the chart', () => {
   it('shows input notes (warnings) on page 1', () => {
     const a = assess(kb, { formatVersion: 1 });
     const summary = section(buildClinicianReport(kb, a, 'en'), 'summary');
-    expect(summary.some((b) => b.kind === 'alert' && b.level === 'warning' && b.text.includes('finding(s) beyond age, sex and site'))).toBe(true);
+    expect(summary.some((b) => b.kind === 'alert' && b.level === 'warning' && b.text.includes('beyond age, sex and site'))).toBe(true);
   });
 });
 

@@ -19,21 +19,25 @@ const inline = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? 
 
 const TONE = { malignant: '#c0392b', intermediate: '#d68910', benign: '#2e86c1' } as const;
 
+/** label width in half-width character units (a CJK character counts double) */
+const labelUnits = (s: string): number => [...s].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+/** the longest label shown whole; beyond it a name is shortened with "…" (its full text in the tooltip) */
+const MAX_LABEL_UNITS = 72;
+
 function bars(items: Extract<Block, { kind: 'bars' }>['items']): string {
   const rowH = 26;
-  const labelW = 300;
-  const barW = 360;
+  // the label column is as wide as the longest name (full names: "Heterotopic ossification (neurogenic, …)")
+  const labelW = Math.max(200, Math.min(MAX_LABEL_UNITS, Math.max(0, ...items.map((x) => labelUnits(x.label)))) * 7 + 12);
+  const barW = 300;
   const h = items.length * rowH + 8;
   const rows = items.map((x, i) => {
     const y = i * rowH + 4;
     const w = Math.max(1, Math.round(x.value * barW));
     const p = boundedPercent(x.value);
-    // wide (CJK) characters count double against the label column
-    const width = [...x.label].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
     let label = x.label;
-    if (width > 40) {
+    if (labelUnits(x.label) > MAX_LABEL_UNITS) {
       let n = 0;
-      label = `${[...x.label].filter((ch) => (n += ch.charCodeAt(0) > 0x2e80 ? 2 : 1) <= 38).join('')}…`;
+      label = `${[...x.label].filter((ch) => (n += ch.charCodeAt(0) > 0x2e80 ? 2 : 1) <= MAX_LABEL_UNITS - 2).join('')}…`;
     }
     return `<g><text x="0" y="${y + 17}" class="bl">${esc(label)}<title>${esc(x.label)}</title></text>`
       + `<rect x="${labelW}" y="${y + 4}" width="${barW}" height="16" fill="#eef2f5"/>`
@@ -95,7 +99,7 @@ p.small{font-size:.8rem;color:#566573}
 .summary h2{margin-top:.8rem}.summary p,.summary ul,.summary ol{margin:.3rem 0}.summary li{margin:.1rem 0}
 .appendix .section-title{font-size:1.4rem;border-bottom:2px solid #1b2631}
 @page{size:A4;margin:14mm 14mm 14mm 14mm}
-@media print{body{margin:0;max-width:none;font-size:10pt;line-height:1.35}h1{font-size:15pt}h2{font-size:12pt;break-after:avoid;margin-top:.9rem}.summary{break-after:page}.summary .alert{padding:.3rem .6rem;margin:.3rem 0}table,svg,.alert{break-inside:avoid}a{color:inherit;text-decoration:none}}
+@media print{body{margin:0;max-width:none;font-size:10pt;line-height:1.35}h1{font-size:15pt}h2{font-size:12pt;break-after:avoid;margin-top:.9rem}.summary{break-after:page}.summary .alert{padding:.3rem .6rem;margin:.3rem 0}svg,.alert,tr{break-inside:avoid}a{color:inherit;text-decoration:none}}
 `;
 
 export function renderHtml(doc: ReportDocument): string {
