@@ -134,6 +134,7 @@ export function nextStepText(kb: KnowledgeBase, a: Assessment, lang: Lang): stri
     case 'sarcoma_centre_review':
       return d.reviewBy ? t(lang, 'report.next.reviewDated', { date: d.reviewBy }) : t(lang, 'report.next.review', { weeks: d.reviewWeeks ?? '' });
     case 'safety_net_reimaging':
+      if (d.reimageFrom && d.reimageFrom === d.reimageBy) return t(lang, 'report.next.reimageBy', { by: d.reimageBy, test: d.test?.[lang] ?? '', referIf: joined });
       return d.reimageFrom
         ? t(lang, 'report.next.reimageDated', { from: d.reimageFrom, to: d.reimageBy, test: d.test?.[lang] ?? '', referIf: joined })
         : t(lang, 'report.next.reimage', { weeks: weeks(d.reimageWeeks ?? [0, 0]), test: d.test?.[lang] ?? '', referIf: joined });
@@ -386,7 +387,7 @@ export function buildPatientReport(kb: KnowledgeBase, a: Assessment, lang: Lang)
   } else if (lead.probability >= 0.5 || a.treatment.basis.confirmed) {
     const basis = kb.entities[kb.entityIndex.get(a.treatment.basis.entity)!] ?? leadEntity;
     // the seed's reassurance ("most calcified lumps are benign") only where malignancy is excluded enough
-    blocks.push({ kind: 'paragraph', text: notExcluded ? [advice.get('do_not_neglect') ?? ''] : [advice.get('avoid_anxiety') ?? '', ' ', advice.get('do_not_neglect') ?? ''] });
+    blocks.push({ kind: 'paragraph', text: notExcluded ? [advice.get('do_not_neglect') ?? ''] : [advice.get('avoid_anxiety') ?? '', lang === 'zh' ? '' : ' ', advice.get('do_not_neglect') ?? ''] });
     blocks.push({ kind: 'paragraph', text: [{ strong: `${basis.names[lang]}${lang === 'zh' ? '（' : ' ('}${t(lang, a.treatment.basis.confirmed ? 'report.confirmedShort' : 'report.likely')}${lang === 'zh' ? '）' : ')'}` }] });
     blocks.push({ kind: 'paragraph', text: [basis.patient[lang]] });
   } else {

@@ -134,7 +134,12 @@ function safetyNet(
   const weeks = plan.reimageWeeks;
   const from = input.date ? addWeeks(input.date, weeks[0]) : undefined;
   const to = input.date ? addWeeks(input.date, weeks[1]) : undefined;
-  const referIf = plan.referIf.map((id) => ({ id, text: net.referIf[id] ?? { en: id, zh: id } }));
+  const referIf = plan.referIf.map((id) => {
+    const r = net.referIf[id];
+    const present = r?.ifRedFlag ? flagIds.find((f) => r.ifRedFlag![f] !== undefined) : undefined;
+    const text = present ? r!.ifRedFlag![present]! : r ? { en: r.en, zh: r.zh } : { en: id, zh: id };
+    return { id, text };
+  });
   const sentence = (l: 'en' | 'zh'): string => {
     const when = input.date
       ? (from === to ? fill(T.byDated[l], { by: to!, weeks: weeksText(weeks) }) : fill(T.whenDated[l], { from: from!, to: to!, weeks: weeksText(weeks), date: input.date }))

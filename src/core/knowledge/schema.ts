@@ -254,8 +254,8 @@ export const safetyNetFile = z.strictObject({
   notCharacterisedRedFlags: z.array(z.string().min(1)).min(1),
   /** weeks within which a non-urgent sarcoma-centre review should happen */
   reviewWeeks: z.strictObject({ value: z.number().int().positive(), src, note: text }),
-  /** what sends a case under observation to a sarcoma team */
-  referIf: z.record(z.string(), text),
+  /** what sends a case under observation to a sarcoma team; `ifRedFlag`: the words when that red flag is already present ("keeps growing") */
+  referIf: z.record(z.string(), text.extend({ ifRedFlag: z.record(z.string(), text).optional() })),
   /** a safety net per entity (the entity's own re-imaging rule) */
   entities: z.record(z.string(), reimagePlan),
   /** a safety net per group, when the entity has none */
