@@ -220,6 +220,14 @@ describe('patient report', () => {
     }
   });
 
+  it('after surgery the patient sees the dated follow-up visits', () => {
+    const a = assess(kb, example('synovial-sarcoma'), { date: DATE });
+    expect(a.followUp.surgeryDate).toBeDefined();
+    const text = renderText(buildPatientReport(kb, a, 'en'));
+    expect(text).toContain(t('en', 'report.followUp'));
+    expect(text).toContain(a.followUp.visits[0]!.date!);
+  });
+
   it('the issue-14 case 1 patient report gives the dated repeat scan and when it goes to a specialist', () => {
     const a = assess(kb, issue14('case1-trauma-zonal.yaml'), { date: DATE });
     const text = renderText(buildPatientReport(kb, a, 'en'));

@@ -405,7 +405,7 @@ export function buildPatientReport(kb: KnowledgeBase, a: Assessment, lang: Lang)
   blocks.push({ kind: 'list', ordered: true, items: steps.map((s) => [s[lang]]) });
 
   // follow-up visits once treated, or an observation plan that applies now (no post-treatment follow-up before treatment)
-  if (a.followUp.visits.length && a.followUp.applies === 'now' && !notExcluded) {
+  if (a.followUp.visits.length && (a.followUp.surgeryDate !== undefined || (a.followUp.applies === 'now' && !notExcluded))) {
     blocks.push({ kind: 'heading', text: t(lang, 'report.followUp') });
     if (!a.followUp.visits.some((v) => v.date)) blocks.push({ kind: 'paragraph', text: [t(lang, 'report.noDate')] });
     blocks.push(visitsTimeline(a, lang));

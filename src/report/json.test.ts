@@ -120,3 +120,23 @@ describe('cachedFindingValueText', () => {
     expect(cachedFindingValueText(other, f.def.id, f.values[0]!, 'zh')).toBe(cachedFindingValueText(kb, f.def.id, f.values[0]!, 'zh'));
   });
 });
+
+describe('assessmentToJson: the plan and the can\'t-miss list (added keys, nothing renamed)', () => {
+  it('keeps every earlier key and adds malignancy.decision, cantMiss, assessedOn, calcdx versions, workup purposes', () => {
+    fc.assert(fc.property(arbitraryCase, fc.constantFrom<Lang>('en', 'zh'), (c, lang) => {
+      const a = assess(kb, c, { date: '2026-12-03' });
+      const j = assessmentToJson(kb, a, lang) as Record<string, any>;
+      expect(Object.keys(j.malignancy)).toEqual(expect.arrayContaining(['probability', 'intermediateProbability', 'urgentReferral', 'threshold', 'reasons', 'decision']));
+      expect(j.assessedOn).toBe('2026-12-03');
+      const d = j.malignancy.decision;
+      expect(d.kind === 'urgent_referral').toBe(j.malignancy.urgentReferral);
+      expect(typeof d.reason).toBe('string');
+      if (d.kind === 'safety_net_reimaging') expect(d.reimageBy >= d.reimageFrom).toBe(true);
+      if (d.kind === 'sarcoma_centre_review') expect(d.reviewBy).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(j.cantMiss.length).toBeLessThanOrEqual(3);
+      for (const m of j.cantMiss) expect(m.display).toMatch(/^(< 1%|> 99%|\d{1,2}%)$/);
+      for (const w of j.workup) expect(typeof w.purpose).toBe('string');
+      expect(j.followUp.applies).toMatch(/^(now|after_treatment)$/);
+    }), { numRuns: 60 });
+  });
+});

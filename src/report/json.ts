@@ -2,7 +2,9 @@
  * The assessment as JSON: the engine's result with every bilingual text rendered in the
  * chosen language and names added. Public contract: differential[{id, probability, group,
  * evidence?}], evidenceScope, malignancy{probability, urgentReferral}, redFlags[{id, text}],
- * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}].
+ * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}]; added since:
+ * malignancy.decision (the plan and its reason), cantMiss, assessedOn, calcdx.version and
+ * calcdx.knowledgeBase, workup[].purpose, treatment.*[].level, followUp.applies / datedFrom.
  *
  * Evidence (the likelihood ratios behind each rank) is the bulk of the answer: about 3.5 KiB per
  * entity, 85 % of the whole with every entity listed. `evidence` chooses whose is listed:
