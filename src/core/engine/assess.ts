@@ -190,7 +190,7 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
   // one object (one shape) for every condition evaluated from here on; filled in as the assessment goes
   const ctx: ConditionContext = {
     case: c, posterior: posteriorOf, groupProbability: (g) => groups[g], leadingProbability: post[order[0]!]!,
-    mechanism: mechProb, redFlagCount: undefined, urgentReferral: undefined,
+    mechanism: mechProb, redFlagCount: undefined, urgentReferral: undefined, decision: undefined,
   };
   const redFlags = rules.redFlags.filter((f) => holds(f.when, ctx)).map((f) => ({ id: f.id, text: f.text }));
   const threshold = rules.thresholds.urgentReferral.value;
@@ -213,6 +213,7 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
 
   ctx.redFlagCount = redFlags.length;
   ctx.urgentReferral = urgentReferral;
+  ctx.decision = decision.kind;
   const safety = rules.safetyRules.filter((r) => holds(r.when, ctx)).map((r) => ({ id: r.id, severity: r.severity, text: r.text }));
 
   // the entity the plan is for
@@ -226,7 +227,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = 
   const steps: TextItem[] = [];
   for (const s of kb.views.planWorkup) if (!s.when || holds(s.when, ctx)) steps.push(s.item);
   const leaders = confirmed ? [basisIdx] : order.filter((e, r) => r === 0 || (r < 3 && post[e]! >= 0.15));
-  const workup = dedupeWorkup(steps, leaders.flatMap((e) => kb.views.entityWorkup[e]!));
+  // once a pathology report names the diagnosis, no step plans a biopsy
+  const workup = dedupeWorkup(steps, leaders.flatMap((e) => kb.views.entityWorkup[e]!)).filter((w) => !confirmed || w.purpose !== 'biopsy');
 
   const treatment: Assessment['treatment'] = {
     basis: { entity: basis.id, confirmed: confirmed !== undefined },

@@ -102,7 +102,9 @@ function textViews(entities: Entity[], plans: PlansFile): TextViews {
       ...(s.when ? { when: s.when } : {}),
     })),
     entityWorkup: entities.map((e) => e.workup.map((w, i) => ({
-      id: `${e.id}.workup.${i}`, text: { en: w.en, zh: w.zh }, src: w.src, purpose: w.purpose ?? 'diagnosis',
+      id: `${e.id}.workup.${i}`, text: { en: w.en, zh: w.zh }, src: w.src,
+      // a step that says a plans.yaml step more specifically has that step's purpose
+      purpose: w.purpose ?? plans.workup.find((x) => x.id === w.sameAs)?.purpose ?? 'diagnosis',
       ...(w.sameAs ? { covers: [`plans.workup.${w.sameAs}`] } : {}),
     }))),
     entityTreatment: entities.map((e) => items(`${e.id}.treatment`, e.treatment)),

@@ -80,6 +80,7 @@ export type Condition =
   | { mechanism: Mechanism; gte: number }
   | { redFlagCount: { gte: number } }
   | { urgentReferral: boolean }
+  | { decision: Array<'urgent_referral' | 'sarcoma_centre_review' | 'safety_net_reimaging' | 'routine'> }
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition };
@@ -102,6 +103,8 @@ export const condition: z.ZodType<Condition> = z.lazy(() => z.union([
   z.strictObject({ mechanism: z.enum(MECHANISMS), gte: z.number() }),
   z.strictObject({ redFlagCount: z.strictObject({ gte: z.number().int() }) }),
   z.strictObject({ urgentReferral: z.boolean() }),
+  /** the kind of the plan that closes the assessment (malignancy.decision.kind) */
+  z.strictObject({ decision: z.array(z.enum(['urgent_referral', 'sarcoma_centre_review', 'safety_net_reimaging', 'routine'])).min(1) }),
   z.strictObject({ all: z.array(condition).min(1) }),
   z.strictObject({ any: z.array(condition).min(1) }),
   z.strictObject({ not: condition }),
