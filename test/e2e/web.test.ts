@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { boundedPercent } from '../../src/report/format.js';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/test-support/cases.js';
@@ -107,7 +108,8 @@ function cliAssess(file: string): { differential: Array<{ id: string; probabilit
   return JSON.parse(r.stdout);
 }
 
-const pct = (p: number): string => { const v = p * 100; return v > 0 && v < 1 ? `${v.toFixed(1)}%` : `${Math.round(v)}%`; };
+/** the page shows probabilities with the reports' shared, bounded formatter ("< 1%", "> 99%") */
+const pct = boundedPercent;
 
 describe('web app', () => {
   it('loads and the form is usable quickly', async () => {
