@@ -1,11 +1,12 @@
 /**
  * calcdx command line.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assess } from '../core/engine/assess.js';
+import { isIsoDate } from '../core/engine/dates.js';
 import type { CaseFile } from '../core/case-format/schema.js';
 import { ctReportJson, ctReportText, measureCt, mergeFindings, writeCtOutputs, type CtOptions } from './ct.js';
 import { ImagingError } from '../imaging/errors.js';
@@ -16,6 +17,7 @@ import { CalcdxError } from '../io/errors.js';
 import { checkKnowledgeBase, KnowledgeBaseError, loadKnowledgeBase } from '../io/kb-files.js';
 import { writeFileAtomic } from '../io/write-file.js';
 import { buildReport, type Audience } from '../report/build.js';
+import { fieldLabel } from '../report/describe.js';
 import { followUpIcs } from '../report/ics.js';
 import { assessmentToJson, EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from '../report/json.js';
 import { renderHtml } from '../report/render-html.js';
@@ -54,13 +56,21 @@ function argvLang(argv: string[]): Lang {
   return envLang();
 }
 
-export function renderAssessment(file: string, format: Format, lang: Lang, audience: Audience): string {
-  return renderCase(readCaseFile(file), format, lang, audience, 'leading');
+/** Today as an ISO date (UTC): the default assessment date. */
+export const todayIso = (): string => new Date().toISOString().slice(0, 10);
+
+function parseDate(v: string): string {
+  if (!isIsoDate(v)) throw new InvalidArgumentError(`"${v}" is not a calendar date YYYY-MM-DD`);
+  return v;
 }
 
-export function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience, evidence: EvidenceScope): string {
+export function renderAssessment(file: string, format: Format, lang: Lang, audience: Audience, date: string = todayIso()): string {
+  return renderCase(readCaseFile(file), format, lang, audience, 'leading', date);
+}
+
+export function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience, evidence: EvidenceScope, date: string = todayIso()): string {
   const kb = loadKnowledgeBase();
-  const a = assess(kb, c);
+  const a = assess(kb, c, { date });
   if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang, evidence), null, 2)}\n`;
   const doc = buildReport(kb, a, lang, audience);
   return format === 'html' ? renderHtml(doc) : format === 'md' ? renderMarkdown(doc) : renderText(doc);
@@ -90,10 +100,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--audience <audience>', 'who the report is for').choices(['clinician', 'patient']).default('clinician'))
     .addOption(new Option('--evidence <scope>', `--format json: whose evidence is listed: leading (the first ${LEADING_EVIDENCE_ENTITIES} entities), all, none`).choices([...EVIDENCE_SCOPES]).default('leading'))
     .option('--out <file>', 'write the report to a file instead of standard output')
+    .option('--date <YYYY-MM-DD>', 'assessment date: dates the plan (re-imaging, review) and the follow-up (default: today, UTC)', parseDate)
     .option('--ct <volume>', 'measure the calcification on this CT (DICOM folder or NIfTI file) and add the findings to the case')
     .option('--roi <spec>', 'region of interest for --ct (see calcdx ct --help)')
     .option('--threshold <hu>', 'calcification threshold for --ct, HU (default 100)')
-    .action(async (file: string, o: { format: Format; lang?: Lang; audience: Audience; evidence: EvidenceScope; out?: string; ct?: string; roi?: string; threshold?: string }) => {
+    .action(async (file: string, o: { format: Format; lang?: Lang; audience: Audience; evidence: EvidenceScope; out?: string; date?: string; ct?: string; roi?: string; threshold?: string }) => {
       const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
       let c = readCaseFile(file);
       if (o.ct) {
@@ -104,7 +115,7 @@ export function buildProgram(): Command {
       } else if (o.roi) {
         throw new CalcdxError('usage', { detail: '--roi needs --ct' });
       }
-      output(renderCase(c, o.format, lang, o.audience, o.evidence), o.out);
+      output(renderCase(c, o.format, lang, o.audience, o.evidence, o.date ?? todayIso()), o.out);
     });
 
   program.command('ct')
@@ -246,7 +257,9 @@ export function buildProgram(): Command {
 export function errorText(e: unknown, lang: Lang): { text: string; exitCode: number } {
   if (e instanceof CalcdxError) {
     const head = t(lang, `error.${e.code}`, e.params);
-    const lines = e.issues.map((i) => `  - ${formatIssue(lang, i)}`);
+    let kb: ReturnType<typeof loadKnowledgeBase> | undefined;
+    if (e.issues.length) { try { kb = loadKnowledgeBase(); } catch { kb = undefined; } }
+    const lines = e.issues.map((i) => `  - ${formatIssue(lang, i, fieldLabel(kb, i.path, lang), true)}`);
     return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
   }
   if (e instanceof ImagingError) {

@@ -54,9 +54,16 @@ function describeAllowed(lang: Lang, a: CaseIssue['allowed']): string {
   return '';
 }
 
-export function formatIssue(lang: Lang, i: CaseIssue): string {
+/**
+ * One validation issue as a sentence. With `label` (the field's name for people, e.g. "Age") the
+ * field is named by it; `withPath` adds the case-format path in brackets ("Age (patient.age)"),
+ * for the command line, where the path is what to fix in the file.
+ */
+export function formatIssue(lang: Lang, i: CaseIssue, label?: string, withPath = false): string {
+  const where = i.path || (lang === 'zh' ? '（整个文档）' : '(the document)');
+  const named = label ? (withPath && i.path ? (lang === 'zh' ? `${label}（${i.path}）` : `${label} (${i.path})`) : label) : where;
   return t(lang, `issue.${i.code}`, {
-    path: i.path || (lang === 'zh' ? '(整个文档)' : '(the document)'),
+    path: named,
     found: i.found ?? t(lang, 'allowed.nothing'),
     allowed: describeAllowed(lang, i.allowed),
     conflictsWith: i.allowed.conflictsWith ?? '',

@@ -5,6 +5,7 @@ import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Src, Text } from '../core/knowledge/schema.js';
 import type { Assessment } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
+import { boundedPercent } from '../core/engine/bounded.js';
 import { t, type Lang } from '../i18n/index.js';
 
 export const tx = (text: Text, lang: Lang): string => text[lang];
@@ -16,14 +17,14 @@ export function entityName(kb: KnowledgeBase, id: string, lang: Lang): string {
 
 /** A warning of the assessment in the reader's language (an entity parameter by its name). */
 export function warningText(kb: KnowledgeBase, w: Assessment['warnings'][number], lang: Lang): string {
-  return t(lang, `warning.${w.code}`, { ...w.params, entity: typeof w.params.entity === 'string' ? entityName(kb, w.params.entity, lang) : '' });
+  const name = (k: string) => (typeof w.params[k] === 'string' ? { [k]: entityName(kb, w.params[k], lang) } : {});
+  // a percentage parameter is shown bounded ("> 99%", never "100%")
+  const probability = typeof w.params.probability === 'number' ? { probability: boundedPercent(w.params.probability / 100) } : {};
+  return t(lang, `warning.${w.code}`, { ...w.params, entity: '', ...name('entity'), ...name('leader'), ...probability });
 }
 
-export function pct(p: number): string {
-  const v = p * 100;
-  if (v > 0 && v < 1) return `${v.toFixed(1)}%`;
-  return `${Math.round(v)}%`;
-}
+/** A probability in a report: bounded ("< 1%", "> 99%"), never "0.0%" or "100%". */
+export const pct = (p: number): string => boundedPercent(p);
 
 export function findingLabel(kb: KnowledgeBase, findingId: string, lang: Lang): string {
   const i = kb.findingIndex.get(findingId);
@@ -88,14 +89,33 @@ export function groupName(g: string, lang: Lang): string {
 
 /** Source entries cited by a list of src marks, for the reference list of a report. */
 export function collectSources(kb: KnowledgeBase, srcs: Src[], entitySources: (id: string) => { url: string; title: string } | undefined): Array<{ id: string; url: string; title: string }> {
+  // one entry per source: the same paper can carry two ids (a global and an entity's own)
   const seen = new Map<string, { id: string; url: string; title: string }>();
   for (const s of srcs) {
     if (s === 'expert') continue;
     for (const id of s) {
-      if (seen.has(id)) continue;
       const e = kb.sources.get(id) ?? entitySources(id);
-      if (e) seen.set(id, { id, url: e.url, title: e.title });
+      if (!e) continue;
+      const key = e.url.replace(/^https?:\/\//, '').replace(/\/$/, '').toLowerCase();
+      if (!seen.has(key)) seen.set(key, { id, url: e.url, title: e.title });
     }
   }
   return [...seen.values()];
+}
+
+/**
+ * The name people use for a case-format field ("Age" for patient.age): the label of the finding in
+ * data/kb/findings.yaml, else the page's field label (web.field.*); undefined when neither has one.
+ * A path into a list (imaging.calcification.morphology.1) is named by its list.
+ */
+export function fieldLabel(kb: KnowledgeBase | undefined, path: string, lang: Lang): string | undefined {
+  const clean = path.split('.').filter((x) => !/^\d+$/.test(x)).join('.');
+  if (!clean) return undefined;
+  if (kb) {
+    const i = kb.findingIndex.get(clean);
+    if (i !== undefined) return kb.findings[i]!.def.label[lang];
+  }
+  const key = `web.field.${clean}`;
+  const v = t(lang, key);
+  return v && v !== key && !v.startsWith('key ') ? v : undefined;
 }

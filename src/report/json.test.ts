@@ -8,6 +8,8 @@ import { arbitraryCase } from '../test-support/arbitrary-case.js';
 import { exampleCases, textbookCases } from '../test-support/cases.js';
 import { cachedFindingValueText, findingValueText } from './describe.js';
 import { assessmentToJson, EVIDENCE_SCOPES, JSON_MIN_ABS_LOG_LR, LEADING_EVIDENCE_ENTITIES } from './json.js';
+import { kbVersion } from './kb-version.js';
+import { VERSION } from './version.js';
 
 const kb = loadKnowledgeBase();
 const LANGS: Lang[] = ['en', 'zh'];
@@ -72,7 +74,7 @@ describe('assessmentToJson evidence', () => {
       const all = assessmentToJson(kb, a, lang, 'all');
       for (const scope of EVIDENCE_SCOPES) {
         const j = assessmentToJson(kb, a, lang, scope);
-        expect(j.calcdx).toEqual({ assessmentVersion: 1, lang, evidence: scope });
+        expect(j.calcdx).toEqual({ assessmentVersion: 1, lang, evidence: scope, version: VERSION, knowledgeBase: kbVersion(kb) });
         const d = j.differential as DifferentialOut[];
         d.forEach((x, i) => {
           const want = scope === 'all' || (scope === 'leading' && x.rank <= LEADING_EVIDENCE_ENTITIES);
@@ -116,5 +118,25 @@ describe('cachedFindingValueText', () => {
     const other = loadKnowledgeBase();
     const f = kb.findings[0]!;
     expect(cachedFindingValueText(other, f.def.id, f.values[0]!, 'zh')).toBe(cachedFindingValueText(kb, f.def.id, f.values[0]!, 'zh'));
+  });
+});
+
+describe('assessmentToJson: the plan and the can\'t-miss list (added keys, nothing renamed)', () => {
+  it('keeps every earlier key and adds malignancy.decision, cantMiss, assessedOn, calcdx versions, workup purposes', () => {
+    fc.assert(fc.property(arbitraryCase, fc.constantFrom<Lang>('en', 'zh'), (c, lang) => {
+      const a = assess(kb, c, { date: '2026-12-03' });
+      const j = assessmentToJson(kb, a, lang) as Record<string, any>;
+      expect(Object.keys(j.malignancy)).toEqual(expect.arrayContaining(['probability', 'intermediateProbability', 'urgentReferral', 'threshold', 'reasons', 'decision']));
+      expect(j.assessedOn).toBe('2026-12-03');
+      const d = j.malignancy.decision;
+      expect(d.kind === 'urgent_referral').toBe(j.malignancy.urgentReferral);
+      expect(typeof d.reason).toBe('string');
+      if (d.kind === 'safety_net_reimaging') expect(d.reimageBy >= d.reimageFrom).toBe(true);
+      if (d.kind === 'sarcoma_centre_review') expect(d.reviewBy).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(j.cantMiss.length).toBeLessThanOrEqual(3);
+      for (const m of j.cantMiss) expect(m.display).toMatch(/^(< 1%|> 99%|\d{1,2}%)$/);
+      for (const w of j.workup) expect(typeof w.purpose).toBe('string');
+      expect(j.followUp.applies).toMatch(/^(now|after_treatment)$/);
+    }), { numRuns: 60 });
   });
 });

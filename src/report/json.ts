@@ -2,7 +2,9 @@
  * The assessment as JSON: the engine's result with every bilingual text rendered in the
  * chosen language and names added. Public contract: differential[{id, probability, group,
  * evidence?}], evidenceScope, malignancy{probability, urgentReferral}, redFlags[{id, text}],
- * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}].
+ * nextQuestions[{finding, expectedGain}], mechanism[{id, probability}]; added since:
+ * malignancy.decision (the plan and its reason), cantMiss, assessedOn, calcdx.version and
+ * calcdx.knowledgeBase, workup[].purpose, treatment.*[].level, followUp.applies / datedFrom.
  *
  * Evidence (the likelihood ratios behind each rank) is the bulk of the answer: about 3.5 KiB per
  * entity, 85 % of the whole with every entity listed. `evidence` chooses whose is listed:
@@ -11,11 +13,15 @@
  * listed has no `evidence` key (an empty list would read as "no evidence"). The probabilities are
  * the same in every scope.
  */
-import type { Assessment } from '../core/engine/assess.js';
+import type { Assessment, TextItem } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import type { Lang } from '../i18n/index.js';
+import type { Decision } from '../core/engine/decision.js';
+import { boundedPercent } from '../core/engine/bounded.js';
 import { cachedFindingValueText, entityName, findingLabel, questionText, warningText } from './describe.js';
+import { kbVersion } from './kb-version.js';
+import { VERSION } from './version.js';
 
 /**
  * x rounded to d decimals (half away from zero, as toFixed): multiplying and Math.round cost a
@@ -58,11 +64,30 @@ export const LEADING_EVIDENCE_ENTITIES = 5;
 const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
   scope === 'all' || (scope === 'leading' && rank <= LEADING_EVIDENCE_ENTITIES);
 
+const treatmentItems = (xs: TextItem[], lang: Lang) => xs.map((x) => ({ id: x.id, text: x.text[lang], ...(x.level ? { level: x.level } : {}) }));
+
+/** The plan that closes the assessment, in one language. */
+export function decisionJson(d: Decision, lang: Lang): Record<string, unknown> {
+  return {
+    kind: d.kind,
+    reason: d.reason[lang],
+    entity: d.entity,
+    redFlags: d.redFlags,
+    ...(d.reimageWeeks ? { reimageWeeks: d.reimageWeeks } : {}),
+    ...(d.reimageFrom ? { reimageFrom: d.reimageFrom, reimageBy: d.reimageBy } : {}),
+    ...(d.test ? { test: d.test[lang] } : {}),
+    ...(d.reviewWeeks !== undefined ? { reviewWeeks: d.reviewWeeks } : {}),
+    ...(d.reviewBy ? { reviewBy: d.reviewBy } : {}),
+    ...(d.referIf ? { referIf: d.referIf.map((r) => ({ id: r.id, text: r.text[lang] })) } : {}),
+  };
+}
+
 export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, evidence: EvidenceScope = 'leading'): Record<string, unknown> {
   const items = (xs: Array<{ id: string; text: { en: string; zh: string } }>) => xs.map((x) => ({ id: x.id, text: x.text[lang] }));
   return {
-    calcdx: { assessmentVersion: 1, lang, evidence },
+    calcdx: { assessmentVersion: 1, lang, evidence, version: VERSION, knowledgeBase: kbVersion(kb) },
     ...(a.caseId !== undefined ? { caseId: a.caseId } : {}),
+    ...(a.assessedOn !== undefined ? { assessedOn: a.assessedOn } : {}),
     differential: a.differential.map((d) => ({
       id: d.id,
       name: entityName(kb, d.id, lang),
@@ -79,7 +104,9 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       urgentReferral: a.malignancy.urgentReferral,
       threshold: a.malignancy.threshold,
       reasons: a.malignancy.reasons,
+      decision: decisionJson(a.malignancy.decision, lang),
     },
+    cantMiss: a.cantMiss.map((m) => ({ id: m.id, name: entityName(kb, m.id, lang), rank: m.rank, probability: round(m.probability), display: boundedPercent(m.probability) })),
     redFlags: items(a.redFlags),
     safety: a.safety.map((s) => ({ id: s.id, severity: s.severity, text: s.text[lang] })),
     mechanism: a.mechanism.map((m) => ({ id: m.id, name: kb.plans.mechanisms[m.id]?.name[lang] ?? m.id, probability: round(m.probability), reasons: items(m.reasons) })),
@@ -88,12 +115,12 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       test: q.test, expectedGain: round(q.expectedGain, 4),
       outcomes: q.outcomes.map((o) => ({ value: o.value, probability: round(o.probability, 4), leader: o.leader, leaderProbability: round(o.leaderProbability, 4) })),
     })),
-    workup: items(a.workup),
+    workup: a.workup.map((w) => ({ id: w.id, text: w.text[lang], ...(w.purpose ? { purpose: w.purpose } : {}) })),
     treatment: {
       basis: a.treatment.basis,
       entity: items(a.treatment.entity),
-      group: items(a.treatment.group),
-      ifMalignant: items(a.treatment.ifMalignant),
+      group: treatmentItems(a.treatment.group, lang),
+      ifMalignant: treatmentItems(a.treatment.ifMalignant, lang),
     },
     staging: a.staging,
     prognosis: {
@@ -109,6 +136,8 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       note: a.followUp.note[lang],
       watchFor: a.followUp.watchFor[lang],
       ...(a.followUp.surgeryDate ? { surgeryDate: a.followUp.surgeryDate } : {}),
+      applies: a.followUp.applies,
+      ...(a.followUp.datedFrom ? { datedFrom: a.followUp.datedFrom } : {}),
       visits: a.followUp.visits,
     },
     warnings: a.warnings.map((w) => ({ code: w.code, text: warningText(kb, w, lang) })),

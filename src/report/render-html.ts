@@ -2,6 +2,7 @@
  * Self-contained HTML rendering of a report: inline CSS, SVG probability bars and
  * follow-up timeline, no script, no external resource; prints cleanly.
  */
+import { boundedPercent } from '../core/engine/bounded.js';
 import type { Block, Inline, ReportDocument } from './document.js';
 
 export function esc(s: string): string {
@@ -10,26 +11,33 @@ export function esc(s: string): string {
 
 const safeUrl = (u: string): string => (/^https?:\/\//i.test(u) ? esc(u) : '#');
 
-const inline = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? esc(x)
+/** text for the page: a bounded probability ("< 1%") is not broken across lines */
+const txt = (s: string): string => esc(s).replace(/(&lt;|&gt;) (\d)/g, '$1&nbsp;$2');
+
+const inline = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? txt(x)
   : 'link' in x ? `<a href="${safeUrl(x.link)}">${esc(x.text)}</a>` : `<strong>${esc(x.strong)}</strong>`)).join('');
 
 const TONE = { malignant: '#c0392b', intermediate: '#d68910', benign: '#2e86c1' } as const;
 
+/** label width in half-width character units (a CJK character counts double) */
+const labelUnits = (s: string): number => [...s].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+/** the longest label shown whole; beyond it a name is shortened with "…" (its full text in the tooltip) */
+const MAX_LABEL_UNITS = 72;
+
 function bars(items: Extract<Block, { kind: 'bars' }>['items']): string {
   const rowH = 26;
-  const labelW = 300;
-  const barW = 360;
+  // the label column is as wide as the longest name (full names: "Heterotopic ossification (neurogenic, …)")
+  const labelW = Math.max(200, Math.min(MAX_LABEL_UNITS, Math.max(0, ...items.map((x) => labelUnits(x.label)))) * 7 + 12);
+  const barW = 300;
   const h = items.length * rowH + 8;
   const rows = items.map((x, i) => {
     const y = i * rowH + 4;
     const w = Math.max(1, Math.round(x.value * barW));
-    const p = x.value > 0 && x.value < 0.01 ? `${(x.value * 100).toFixed(1)}%` : `${Math.round(x.value * 100)}%`;
-    // wide (CJK) characters count double against the label column
-    const width = [...x.label].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+    const p = boundedPercent(x.value);
     let label = x.label;
-    if (width > 40) {
+    if (labelUnits(x.label) > MAX_LABEL_UNITS) {
       let n = 0;
-      label = `${[...x.label].filter((ch) => (n += ch.charCodeAt(0) > 0x2e80 ? 2 : 1) <= 38).join('')}…`;
+      label = `${[...x.label].filter((ch) => (n += ch.charCodeAt(0) > 0x2e80 ? 2 : 1) <= MAX_LABEL_UNITS - 2).join('')}…`;
     }
     return `<g><text x="0" y="${y + 17}" class="bl">${esc(label)}<title>${esc(x.label)}</title></text>`
       + `<rect x="${labelW}" y="${y + 4}" width="${barW}" height="16" fill="#eef2f5"/>`
@@ -57,8 +65,8 @@ function block(b: Block): string {
   switch (b.kind) {
     case 'title': return `<header><h1>${esc(b.text)}</h1>${b.subtitle ? `<p class="sub">${esc(b.subtitle)}</p>` : ''}</header>`;
     case 'heading': return `<h2>${esc(b.text)}</h2>`;
-    case 'paragraph': return `<p>${inline(b.text)}</p>`;
-    case 'alert': return `<div class="alert ${b.level}" role="${b.level === 'critical' ? 'alert' : 'note'}">${esc(b.text)}</div>`;
+    case 'paragraph': return `<p${b.small ? ' class="small"' : ''}>${inline(b.text)}</p>`;
+    case 'alert': return `<div class="alert ${b.level}" role="${b.level === 'critical' ? 'alert' : 'note'}">${txt(b.text)}</div>`;
     case 'list': {
       const tag = b.ordered ? 'ol' : 'ul';
       return `<${tag}>${b.items.map((i) => `<li>${inline(i)}</li>`).join('')}</${tag}>`;
@@ -68,6 +76,7 @@ function block(b: Block): string {
     case 'bars': return bars(b.items);
     case 'timeline': return timeline(b.items);
     case 'details': return `<details open><summary>${esc(b.summary)}</summary>${b.blocks.map(block).join('')}</details>`;
+    case 'section': return `<section class="${b.role}">${b.title ? `<h2 class="section-title">${esc(b.title)}</h2>` : ''}${b.blocks.map(block).join('\n')}</section>`;
   }
 }
 
@@ -86,7 +95,11 @@ thead th{background:#f4f6f7}
 .timeline text{font-size:10px;fill:#566573}
 .visits th{width:8rem;white-space:nowrap}
 a{color:#1f618d;word-break:break-word}
-@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}table,svg,.alert{break-inside:avoid}a{color:inherit;text-decoration:none}}
+p.small{font-size:.8rem;color:#566573}
+.summary h2{margin-top:.8rem}.summary p,.summary ul,.summary ol{margin:.3rem 0}.summary li{margin:.1rem 0}
+.appendix .section-title{font-size:1.4rem;border-bottom:2px solid #1b2631}
+@page{size:A4;margin:14mm 14mm 14mm 14mm}
+@media print{body{margin:0;max-width:none;font-size:10pt;line-height:1.35}h1{font-size:15pt}h2{font-size:12pt;break-after:avoid;margin-top:.9rem}.summary{break-after:page}.summary .alert{padding:.3rem .6rem;margin:.3rem 0}svg,.alert,tr{break-inside:avoid}a{color:inherit;text-decoration:none}}
 `;
 
 export function renderHtml(doc: ReportDocument): string {

@@ -1,9 +1,10 @@
 /**
  * Plain-text and Markdown renderings of a report document.
  */
+import { boundedPercent } from '../core/engine/bounded.js';
 import type { Block, Inline, ReportDocument } from './document.js';
 
-const plain = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? x : 'link' in x ? `${x.text} <${x.link}>` : x.strong)).join('');
+const plain = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? x : 'link' in x ? (x.quiet ? x.text : `${x.text} <${x.link}>`) : x.strong)).join('');
 const md = (xs: Inline[]): string => xs.map((x) => (typeof x === 'string' ? escMd(x) : 'link' in x ? `[${escMd(x.text)}](${x.link})` : `**${escMd(x.strong)}**`)).join('');
 function escMd(s: string): string {
   return s.replace(/([\\`*_[\]<>|])/g, '\\$1');
@@ -14,7 +15,7 @@ function bar(value: number, width = 24): string {
   return `${'█'.repeat(n)}${'·'.repeat(width - n)}`;
 }
 
-const pctText = (v: number): string => (v > 0 && v < 0.01 ? `${(v * 100).toFixed(1)}%` : `${Math.round(v * 100)}%`);
+const pctText = (v: number): string => boundedPercent(v);
 
 export function renderText(doc: ReportDocument): string {
   const out: string[] = [];
@@ -45,6 +46,10 @@ export function renderText(doc: ReportDocument): string {
         }
         case 'timeline': for (const x of b.items) out.push(`  ${x.when.padEnd(10)}  ${x.what}`); break;
         case 'details': out.push(b.summary); walk(b.blocks); break;
+        case 'section':
+          if (b.title) out.push('', '', b.title.toUpperCase(), '='.repeat(Math.max(8, b.title.length * (doc.lang === 'zh' ? 2 : 1))));
+          walk(b.blocks);
+          break;
       }
     }
   };
@@ -75,6 +80,10 @@ export function renderMarkdown(doc: ReportDocument): string {
           break;
         case 'timeline': for (const x of b.items) out.push(`- **${escMd(x.when)}**: ${escMd(x.what)}`); out.push(''); break;
         case 'details': out.push(`**${escMd(b.summary)}**`, ''); walk(b.blocks); break;
+        case 'section':
+          if (b.title) out.push('---', '', `# ${escMd(b.title)}`, '');
+          walk(b.blocks);
+          break;
       }
     }
   };

@@ -18,12 +18,14 @@ interface DestinationStream { write(msg: string): void }
 import type { CaseFile } from '../core/case-format/schema.js';
 import { validateCase } from '../core/case-format/validate.js';
 import { assess } from '../core/engine/assess.js';
+import { isIsoDate } from '../core/engine/dates.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { isLang, t, type Lang } from '../i18n/index.js';
 import { parseCaseText, toCase } from '../io/case-file.js';
 import { CalcdxError } from '../io/errors.js';
 import { loadKnowledgeBase } from '../io/kb-files.js';
 import { buildReport, type Audience } from '../report/build.js';
+import { fieldLabel } from '../report/describe.js';
 import { followUpIcs } from '../report/ics.js';
 import { assessmentToJson, EVIDENCE_SCOPES, type EvidenceScope } from '../report/json.js';
 import { kbEntityJson } from '../report/kb-view.js';
@@ -124,6 +126,14 @@ function choice<T extends string>(req: FastifyRequest, name: string, allowed: re
   if (v === undefined) return fallback;
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
   throw badParameter(`query.${name}`, String(v), allowed.join(' | '));
+}
+
+/** The assessment date: `?date=YYYY-MM-DD`, or today (UTC). */
+function dateOf(req: FastifyRequest): string {
+  const v = (req.query as Query | undefined)?.date;
+  if (v === undefined) return new Date().toISOString().slice(0, 10);
+  if (isIsoDate(v)) return v;
+  throw badParameter('query.date', String(v), 'YYYY-MM-DD');
 }
 
 const pathOf = (req: FastifyRequest): string => req.url.split('?')[0]!;
@@ -237,14 +247,15 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     crossOriginEmbedderPolicy: false,
   });
 
-  // ---- errors as problems
+  // ---- errors as problems (a case field named as people name it: "Age", with the path in `path`)
+  const labelOf = (path: string, l: Lang): string | undefined => fieldLabel(kb, path, l);
   app.setErrorHandler((err, req, reply) => {
     // answered already (a timeout): what the abandoned work throws afterwards has nobody to go to
     if (reply.sent) return;
     const lang = safeLang(req);
     // a CT job stopped because its client went away: not an internal error; the answer reaches nobody
     const stopped = err instanceof CtJobAborted ? new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(o.ctTimeoutMs / 1000) })) : err;
-    const { problem, headers, internal } = toProblem(stopped, lang, pathOf(req));
+    const { problem, headers, internal } = toProblem(stopped, lang, pathOf(req), labelOf);
     if (internal) {
       const e = err as Error & { code?: string };
       // the message may quote the input: log the kind of error and where, not what it said
@@ -293,12 +304,13 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     const lang = langOf(req);
     const evidence = choice<EvidenceScope>(req, 'evidence', EVIDENCE_SCOPES, 'leading');
     const raw = rawBodies.get(req);
-    const key = raw ? ResponseCache.key(`${lang}:${evidence}`, raw) : undefined;
+    const date = dateOf(req);
+    const key = raw ? ResponseCache.key(`${lang}:${evidence}:${date}`, raw) : undefined;
     const hit = key ? assessCache.get(key) : undefined;
     reply.type('application/json; charset=utf-8');
     if (hit !== undefined) return hit;
     const c = caseOf(req.body);
-    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c), lang, evidence)));
+    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c, { date }), lang, evidence)));
     if (key) assessCache.set(key, bytes);
     return bytes;
   });
@@ -309,7 +321,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     const v = validateCase(req.body);
     if (!v.ok) {
       throw new HttpProblem(422, 'case_invalid', (l) => t(l, 'error.case_invalid', { file: l === 'zh' ? '请求正文' : 'request body', count: v.issues.length }), {
-        reason: 'case_invalid', errors: (l) => issueErrors(l, v.issues),
+        reason: 'case_invalid', errors: (l) => issueErrors(l, v.issues, labelOf),
       });
     }
     void lang;
@@ -321,7 +333,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     const audience = choice<Audience>(req, 'audience', ['clinician', 'patient'], 'clinician');
     const lang = langOf(req, audience === 'patient' ? 'zh' : 'en');
     const c = caseOf(req.body);
-    const doc = buildReport(kb, assess(kb, c), lang, audience);
+    const doc = buildReport(kb, assess(kb, c, { date: dateOf(req) }), lang, audience);
     reply.type(CONTENT_TYPES[format]);
     if (format === 'html') {
       reply.header('content-security-policy', CSP_REPORT);

@@ -40,12 +40,25 @@ const evidence = z.looseObject({
 });
 /** The public contract of `calcdx assess --format json` (other keys may be added). */
 export const assessmentSchema = z.looseObject({
-  calcdx: z.object({ assessmentVersion: z.literal(1), lang: z.enum(['zh', 'en']), evidence: z.enum(EVIDENCE_SCOPES).describe('whose evidence is listed (query `evidence`)') }),
+  calcdx: z.object({
+    assessmentVersion: z.literal(1), lang: z.enum(['zh', 'en']), evidence: z.enum(EVIDENCE_SCOPES).describe('whose evidence is listed (query `evidence`)'),
+    version: z.string().describe('calcdx version'), knowledgeBase: z.string().describe('fingerprint of the knowledge base (kb-xxxxxxxx)'),
+  }),
+  assessedOn: z.string().optional().describe('the assessment date (query `date`, default today)'),
   differential: z.array(z.looseObject({
     id: z.string(), name: z.string(), rank: z.number(), probability: z.number(), group: z.string(), prior: z.number(),
     evidence: z.array(evidence).optional().describe(`likelihood ratios behind the rank (|LR| ≥ 1.1); present for the first ${LEADING_EVIDENCE_ENTITIES} entities ('leading'), every entity ('all') or none ('none')`),
   })),
-  malignancy: z.looseObject({ probability: z.number(), urgentReferral: z.boolean() }),
+  malignancy: z.looseObject({
+    probability: z.number(), urgentReferral: z.boolean(),
+    decision: z.looseObject({
+      kind: z.enum(['urgent_referral', 'sarcoma_centre_review', 'safety_net_reimaging', 'routine']),
+      reason: z.string().describe('why: the sentence that reconciles the red flags with the decision'),
+      reimageFrom: z.string().optional(), reimageBy: z.string().optional(), reviewBy: z.string().optional(),
+      referIf: z.array(z.object({ id: z.string(), text: z.string() })).optional(),
+    }).describe('the plan that closes the assessment'),
+  }),
+  cantMiss: z.array(z.looseObject({ id: z.string(), probability: z.number(), display: z.string() })).describe('the most probable malignant entities, whatever their rank'),
   redFlags: z.array(z.object({ id: z.string(), text: z.string() })),
   nextQuestions: z.array(z.looseObject({ finding: z.string(), expectedGain: z.number() })),
   mechanism: z.array(z.looseObject({ id: z.string(), probability: z.number() })),
@@ -98,6 +111,7 @@ function component(s: Record<string, unknown>): Record<string, unknown> {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] }, description: 'language of the texts (default: Accept-Language, else English)' };
+const dateParam = { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: 'assessment date YYYY-MM-DD: dates the plan (re-imaging, review) and the follow-up of an unoperated lesion (default: today, UTC)' };
 const evidenceParam = {
   name: 'evidence', in: 'query', required: false, schema: { type: 'string', enum: [...EVIDENCE_SCOPES], default: 'leading' },
   description: `whose evidence (likelihood ratios) is listed: leading = the first ${LEADING_EVIDENCE_ENTITIES} entities of the differential (default), all = every entity (about 4× larger), none`,
@@ -125,7 +139,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/health': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
       '/api/assess': {
         post: {
-          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam], requestBody: caseBody,
+          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam, dateParam], requestBody: caseBody,
           responses: { 200: { description: 'the assessment', content: { 'application/json': { schema: ref('Assessment') } } }, ...common },
         },
       },
@@ -150,6 +164,7 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['html', 'md', 'text'], default: 'html' } },
             langParam,
             { name: 'audience', in: 'query', required: false, schema: { type: 'string', enum: ['clinician', 'patient'], default: 'clinician' }, description: 'a patient report is Chinese unless lang or Accept-Language says otherwise' },
+            dateParam,
           ],
           requestBody: caseBody,
           responses: {

@@ -90,13 +90,16 @@ export function problem(lang: Lang, status: number, code: ProblemCode, detail: s
   };
 }
 
-export function issueErrors(lang: Lang, issues: CaseIssue[]): ProblemError[] {
+/** The name people use for a case field (e.g. "Age" for patient.age), when there is one. */
+export type FieldLabeler = (path: string, lang: Lang) => string | undefined;
+
+export function issueErrors(lang: Lang, issues: CaseIssue[], label?: FieldLabeler): ProblemError[] {
   return issues.map((i) => ({
     path: i.path,
     code: i.code,
     ...(i.found !== undefined ? { found: i.found } : {}),
     allowed: i.allowed,
-    message: formatIssue(lang, i),
+    message: formatIssue(lang, i, label?.(i.path, lang)),
   }));
 }
 
@@ -115,7 +118,7 @@ interface FastifyLikeError { statusCode?: number; code?: string; validation?: un
  * Maps anything thrown by a handler or by fastify itself to a problem. `internal` is true for
  * a 5xx that was not expected (to be logged without its message).
  */
-export function toProblem(e: unknown, lang: Lang, instance: string): { problem: Problem; headers: Record<string, string>; internal: boolean } {
+export function toProblem(e: unknown, lang: Lang, instance: string, label?: FieldLabeler): { problem: Problem; headers: Record<string, string>; internal: boolean } {
   const P = (status: number, code: ProblemCode, detail: string, extra: { reason?: string; errors?: ProblemError[] } = {}) =>
     ({ problem: problem(lang, status, code, detail, instance, extra), headers: {}, internal: false });
   if (e instanceof RenderedProblem) return { ...e.rendered, problem: { ...e.rendered.problem, instance } };
@@ -133,7 +136,7 @@ export function toProblem(e: unknown, lang: Lang, instance: string): { problem: 
     const params = { ...e.params, ...('file' in e.params ? { file: BODY[lang] } : {}) };
     const detail = t(lang, `error.${e.code}`, params);
     switch (e.code) {
-      case 'case_invalid': return P(422, 'case_invalid', detail, { reason: e.code, errors: issueErrors(lang, e.issues) });
+      case 'case_invalid': return P(422, 'case_invalid', detail, { reason: e.code, errors: issueErrors(lang, e.issues, label) });
       case 'unknown_entity': return P(404, 'unknown_entity', detail, { reason: e.code });
       case 'file_too_large': return P(413, 'payload_too_large', detail, { reason: e.code });
       case 'parse_json': case 'parse_yaml': case 'file_empty': case 'file_binary': case 'multiple_documents':

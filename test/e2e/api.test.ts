@@ -266,8 +266,9 @@ describe('POST /api/validate', () => {
     const sexEn = en.errors.find((e: { path: string }) => e.path === 'patient.sex');
     const sexZh = zh.errors.find((e: { path: string }) => e.path === 'patient.sex');
     expect(sexEn).toMatchObject({ code: 'not_allowed', found: '"x"', allowed: { values: expect.arrayContaining(['male', 'female']) } });
-    expect(sexEn.message).toMatch(/^patient\.sex: found "x"; allowed: one of/);
-    expect(sexZh.message).toMatch(/^patient\.sex:发现 "x";允许:/);
+    // the message names the field as people do ("Sex"); the path is in `path`
+    expect(sexEn.message).toMatch(/^Sex: found "x"; allowed: one of/);
+    expect(sexZh.message).toMatch(/^性别:发现 "x";允许:/);
     expect(en.title).toBe('Not a valid case');
     expect(zh.title).toBe('病例无效');
   });

@@ -60,7 +60,7 @@ describe('calcdx assess', () => {
     expect(html.out).not.toMatch(/<script|<link |src="http/);
     const patient = cli(['assess', f, '--audience', 'patient']);
     expect(patient.out).toMatch(/关于您的检查结果/); // zh by default for patients
-    expect(patient.out).toMatch(/免责声明/);
+    expect(patient.out).toMatch(/关于本说明/); // the disclaimer written for patients
   });
 
   it('writes the report to a file with --out', () => {
@@ -75,8 +75,8 @@ describe('bad input: clear error, non-zero exit, no stack trace', () => {
   const cases: Array<[string, string | Buffer, RegExp]> = [
     ['malformed.yaml', 'formatVersion: 1\npatient: { age: 4\n', /not valid YAML/],
     ['malformed.json', '{"formatVersion": 1,,}', /not valid JSON/],
-    ['types.yaml', 'formatVersion: 1\npatient: { age: "forty" }\n', /patient\.age: found "forty" \(string\); allowed: a value of type number/],
-    ['range.yaml', 'formatVersion: 1\nlesion: { sizeCm: 500 }\n', /lesion\.sizeCm: found 500; allowed: a number ≤ 100/],
+    ['types.yaml', 'formatVersion: 1\npatient: { age: "forty" }\n', /Age \(patient\.age\): found "forty" \(string\); allowed: a value of type number/],
+    ['range.yaml', 'formatVersion: 1\nlesion: { sizeCm: 500 }\n', /Size \(lesion\.sizeCm\): found 500; allowed: a number ≤ 100/],
     ['unknown.yaml', 'formatVersion: 1\nlesion: { colour: red }\n', /lesion\.colour: unknown field/],
     ['empty.yaml', '', /the file is empty/],
     ['binary.yaml', Buffer.from([0, 1, 2, 3, 255, 254]), /not a text file/],
@@ -97,7 +97,7 @@ describe('bad input: clear error, non-zero exit, no stack trace', () => {
     writeFileSync(p, 'formatVersion: 1\npatient: { sex: x }\n');
     const r = cli(['assess', p, '--lang', 'zh']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/patient\.sex:发现 "x";允许:以下之一:male、female/);
+    expect(r.err).toMatch(/性别（patient\.sex）:发现 "x";允许:以下之一:male、female/);
   });
   it('rejects a 50 MB file by its size', () => {
     const p = join(dir, 'big.yaml');
@@ -131,7 +131,7 @@ describe('calcdx validate, kb, followup, demo', () => {
     writeFileSync(p, 'formatVersion: 1\nsymptoms: { growth: fast }\n');
     const r = cli(['validate', p]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/symptoms\.growth: found "fast"; allowed: one of rapid, slow, stable, shrinking/);
+    expect(r.err).toMatch(/\(symptoms\.growth\): found "fast"; allowed: one of rapid, slow, stable, shrinking/);
   });
   it('kb list and show', () => {
     const l = cli(['kb', 'list', '--json']);
@@ -367,4 +367,56 @@ describe('calcdx ct', () => {
     expect(JSON.parse(ok.out).volume.dims).toEqual([8, 8, 8]);
     expect(ok.peakMiB).toBeLessThan(200);
   }, 60_000);
+});
+
+describe('issue 14: every red flag ends in a dated plan, through the CLI', () => {
+  const FIX = join(ROOT, 'test', 'fixtures', 'issue14');
+  for (const f of ['case1-trauma-zonal.yaml', 'case2-no-trauma-no-zonal.yaml']) {
+    it(`${f}: the JSON and every report carry the dated plan and the reconciling sentence`, () => {
+      const r = cli(['assess', join(FIX, f), '--format', 'json', '--lang', 'en', '--date', '2026-12-03']);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.out);
+      expect(j.assessedOn).toBe('2026-12-03');
+      expect(j.calcdx).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+$/), knowledgeBase: expect.stringMatching(/^kb-[0-9a-f]{8}$/) });
+      expect(j.redFlags.length).toBeGreaterThan(0);
+      const d = j.malignancy.decision;
+      expect(['urgent_referral', 'safety_net_reimaging', 'sarcoma_centre_review']).toContain(d.kind);
+      expect(d.kind === 'urgent_referral').toBe(j.malignancy.urgentReferral);
+      const date = d.reimageBy ?? d.reviewBy;
+      if (d.kind !== 'urgent_referral') expect(date).toMatch(/^2027-01-|^2026-12-/);
+      expect(d.reason).toMatch(/red flag|not characterised|Urgent referral/);
+      expect(j.cantMiss.length).toBeGreaterThan(0);
+      for (const m of j.cantMiss) expect(m.display).toMatch(/^(< 1%|> 99%|\d{1,2}%)$/);
+      for (const [format, lang] of [['text', 'en'], ['md', 'zh'], ['html', 'en']] as const) {
+        const rep = cli(['assess', join(FIX, f), '--format', format, '--lang', lang, '--date', '2026-12-03']);
+        expect(rep.code).toBe(0);
+        if (date) expect(rep.out).toContain(date);
+        expect(rep.out).not.toMatch(/\b0\.0\s?%/);
+      }
+      const en = cli(['assess', join(FIX, f), '--lang', 'en', '--date', '2026-12-03']).out;
+      expect(en.replace(/\s+/g, ' ')).toContain(d.reason.replace(/\s+/g, ' '));
+    });
+  }
+
+  it('case 1: re-image between 4 and 6 weeks after the assessment date, refer if not maturing', () => {
+    const j = JSON.parse(cli(['assess', join(FIX, 'case1-trauma-zonal.yaml'), '--format', 'json', '--lang', 'en', '--date', '2026-12-03']).out);
+    expect(j.malignancy.decision).toMatchObject({ kind: 'safety_net_reimaging', reimageWeeks: [4, 6], reimageFrom: '2026-12-31', reimageBy: '2027-01-14' });
+    expect(j.malignancy.decision.referIf.map((x: { id: string }) => x.id)).toContain('not_maturing');
+    expect(j.malignancy.decision.reason).toMatch(/^> 5 cm, deep and painful are red flags; they do not lead to urgent referral here because the findings characterise myositis ossificans/);
+    expect(j.followUp).toMatchObject({ applies: 'now', datedFrom: 'assessment' });
+  });
+
+  it('a bad --date is a usage error (exit 2), without a stack trace', () => {
+    const r = cli(['assess', join(FIX, 'case1-trauma-zonal.yaml'), '--date', '2026-02-30']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/2026-02-30/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('the patient report of an urgent case names no diagnosis and never says benign', () => {
+    const r = cli(['assess', '-', '--audience', 'patient', '--lang', 'en', '--date', '2026-12-03'], 'formatVersion: 1\npatient: { age: 55 }\nhistory: { recurrenceAfterExcision: true }\nlesion: { region: thigh, depth: deep, sizeCm: 9 }\n');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/specialist team to look at this soon/);
+    expect(r.out).not.toMatch(/benign|synovial|liposarcoma|osteosarcoma|chondrosarcoma|pleomorphic|metastasis|Try not to worry/i);
+  });
 });

@@ -86,7 +86,10 @@ function update(): void {
     return;
   }
   issues.replaceChildren();
-  const assessment = assess(kb, v.value);
+  // dated from today (the clinician's calendar day): the plan's re-imaging and review dates
+  const now = new Date();
+  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+  const assessment = assess(kb, v.value, { date: today });
   last = { assessment, caseDoc };
   byId('results').classList.remove('stale');
   const handlers = {

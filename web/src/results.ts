@@ -58,6 +58,8 @@ function block(b: Block): HTMLElement | null {
     }
     case 'details':
       return h('details', {}, h('summary', { text: b.summary }), ...b.blocks.map(block));
+    case 'section':
+      return h('section', { class: `report-${b.role}` }, ...(b.title ? [h('h3', { text: b.title })] : []), ...b.blocks.map(block));
   }
 }
 
@@ -208,10 +210,12 @@ export function renderResults(root: HTMLElement, kb: KnowledgeBase, a: Assessmen
 
   // the rest, from the clinician report
   const doc = buildClinicianReport(kb, a, lang);
-  const start = doc.blocks.findIndex((b) => b.kind === 'heading' && b.text === t(lang, 'report.mechanism'));
+  // the report's detail (its appendix; page 1 is a summary of what this page shows above)
+  const detail = doc.blocks.flatMap((b) => (b.kind === 'section' ? (b.role === 'appendix' ? b.blocks : []) : [b]));
+  const start = detail.findIndex((b) => b.kind === 'heading' && b.text === t(lang, 'report.mechanism'));
   const skip = new Set([t(lang, 'report.nextQuestions'), t(lang, 'report.disclaimer')]);
   let skipping = false;
-  for (const b of doc.blocks.slice(start)) {
+  for (const b of detail.slice(start)) {
     if (b.kind === 'heading') skipping = skip.has(b.text);
     if (skipping) continue;
     const el = block(b);

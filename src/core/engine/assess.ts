@@ -6,8 +6,9 @@ import type { CaseFile } from '../case-format/schema.js';
 import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
 import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
 import { holds, type ConditionContext } from './conditions.js';
+import { decide, type Decision } from './decision.js';
 import { computeDifferential, evidenceFor, referralThreshold, urgentRedFlags, type EvidenceTerm } from './differential.js';
-import { knownFindingCount, observe, type Observation } from './findings.js';
+import { getField, knownFindingCount, observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
 import { nextQuestions, type NextQuestion } from './next-questions.js';
 import { fnclccGrade, gradeOf, stage, type StagingOutcome } from './staging.js';
@@ -24,8 +25,20 @@ export interface DifferentialItem {
 
 export type { TextItem } from '../knowledge/compile.js';
 
+export interface AssessOptions {
+  /** the assessment date (ISO YYYY-MM-DD): dates the plan (re-imaging, review) and the follow-up of an unoperated lesion */
+  date?: string;
+}
+
+/** how many malignant entities `cantMiss` lists */
+export const CANT_MISS_COUNT = 3;
+
 export interface Assessment {
   caseId?: string;
+  /** the assessment date, when given */
+  assessedOn?: string;
+  /** the findings the case gives, as the knowledge base reads them (value ids; `raw` the number entered for a binned finding) */
+  findings: Array<{ finding: string; value: string; raw?: number }>;
   differential: DifferentialItem[];
   groups: Record<Group, number>;
   malignancy: {
@@ -36,7 +49,11 @@ export interface Assessment {
     threshold: number;
     /** why urgentReferral is what it is: 'probability' and/or red-flag ids */
     reasons: string[];
+    /** the plan that closes the assessment, with the sentence that explains it */
+    decision: Decision;
   };
+  /** the most probable malignant entities, whatever their rank: shown so that the malignant group stays visible */
+  cantMiss: Array<{ id: string; probability: number; rank: number }>;
   redFlags: Array<{ id: string; text: Text }>;
   safety: Array<{ id: string; severity: 'critical' | 'warning' | 'info'; text: Text }>;
   mechanism: Array<{ id: Mechanism; probability: number; reasons: Array<{ id: string; text: Text; lr: number }> }>;
@@ -66,6 +83,10 @@ export interface Assessment {
     note: Text;
     watchFor: Text;
     surgeryDate?: string;
+    /** 'after_treatment': a post-operative scheme for a lesion not yet treated (shown as what follows treatment) */
+    applies: 'now' | 'after_treatment';
+    /** where the visit dates count from, when they are dated */
+    datedFrom?: 'surgery' | 'assessment';
     visits: Visit[];
   };
   /** consistency notes about the input (codes with parameters) */
@@ -95,7 +116,29 @@ class Entry implements DifferentialItem {
   }
 }
 
-export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
+/**
+ * The work-up, each step once: a plans.yaml step covered by another one (CT of chest, abdomen and
+ * pelvis covers the chest CT) is left out; an entity's step that says a plans.yaml step more
+ * specifically takes that step's place, and a second entity step for the same step is left out.
+ */
+function dedupeWorkup(plan: TextItem[], entity: TextItem[]): TextItem[] {
+  const covered = new Set(plan.flatMap((s) => s.covers ?? []));
+  const out = plan.filter((s) => !covered.has(s.id));
+  const slot = new Map(out.map((s, i) => [s.id, i]));
+  const replaced = new Set<string>();
+  for (const s of entity) {
+    const key = s.covers?.find((c) => slot.has(c) || replaced.has(c) || covered.has(c)) ?? s.covers?.[0];
+    if (key === undefined) { out.push(s); continue; }
+    if (replaced.has(key) || covered.has(key)) continue;
+    const i = slot.get(key);
+    if (i !== undefined) out[i] = { ...s, ...(out[i]!.purpose ? { purpose: out[i]!.purpose } : {}) };
+    else out.push(s);
+    replaced.add(key);
+  }
+  return out;
+}
+
+export function assess(kb: KnowledgeBase, c: CaseFile, options: AssessOptions = {}): Assessment {
   const obs = observe(kb, c);
   const diff = computeDifferential(kb, c, obs);
   const post = diff.posterior;
@@ -147,7 +190,7 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   // one object (one shape) for every condition evaluated from here on; filled in as the assessment goes
   const ctx: ConditionContext = {
     case: c, posterior: posteriorOf, groupProbability: (g) => groups[g], leadingProbability: post[order[0]!]!,
-    mechanism: mechProb, redFlagCount: undefined, urgentReferral: undefined,
+    mechanism: mechProb, redFlagCount: undefined, urgentReferral: undefined, decision: undefined,
   };
   const redFlags = rules.redFlags.filter((f) => holds(f.when, ctx)).map((f) => ({ id: f.id, text: f.text }));
   const threshold = referralThreshold(kb, c);
@@ -158,8 +201,20 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   for (const f of redFlags) if (urgentFlags.includes(f.id)) reasons.push(f.id);
   const urgentReferral = reasons.length > 0;
 
+  const pathologyIdx = c.pathology?.diagnosis !== undefined ? kb.entityIndex.get(c.pathology.diagnosis) : undefined;
+  const decision = decide(kb, {
+    post, order, redFlags, urgentReferral, reasons, malignancy: malignantP, threshold,
+    ...(options.date ? { date: options.date } : {}), ...(pathologyIdx !== undefined ? { confirmed: pathologyIdx } : {}),
+  });
+  const cantMiss: Assessment['cantMiss'] = [];
+  for (let r = 0; r < nE && cantMiss.length < CANT_MISS_COUNT; r++) {
+    const e = order[r]!;
+    if (kb.groups[e] === 'malignant') cantMiss.push({ id: kb.entities[e]!.id, probability: post[e]!, rank: r + 1 });
+  }
+
   ctx.redFlagCount = redFlags.length;
   ctx.urgentReferral = urgentReferral;
+  ctx.decision = decision.kind;
   const safety = rules.safetyRules.filter((r) => holds(r.when, ctx)).map((r) => ({ id: r.id, severity: r.severity, text: r.text }));
 
   // the entity the plan is for
@@ -170,16 +225,18 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   const confirmed = confirmedIdx !== undefined ? basis : undefined;
 
   // work-up: situation steps, then the leading entities' own steps
-  const workup: TextItem[] = [];
-  for (const s of kb.views.planWorkup) if (!s.when || holds(s.when, ctx)) workup.push(s.item);
+  const steps: TextItem[] = [];
+  for (const s of kb.views.planWorkup) if (!s.when || holds(s.when, ctx)) steps.push(s.item);
   const leaders = confirmed ? [basisIdx] : order.filter((e, r) => r === 0 || (r < 3 && post[e]! >= 0.15));
-  for (const e of leaders) workup.push(...kb.views.entityWorkup[e]!);
+  // once a pathology report names the diagnosis, no step plans a biopsy
+  const workup = dedupeWorkup(steps, leaders.flatMap((e) => kb.views.entityWorkup[e]!)).filter((w) => !confirmed || w.purpose !== 'biopsy');
 
   const treatment: Assessment['treatment'] = {
     basis: { entity: basis.id, confirmed: confirmed !== undefined },
     entity: kb.views.entityTreatment[basisIdx]!,
-    group: kb.views.groupTreatment[basis.group],
-    ifMalignant: basis.group !== 'malignant' && urgentReferral ? kb.views.groupTreatment.malignant : [],
+    // only the options that apply to this diagnosis (no crystal-disease treatment for myositis ossificans)
+    group: kb.views.groupTreatment[basis.group].filter((t) => !t.for || t.for.includes(basis.id)),
+    ifMalignant: basis.group !== 'malignant' && urgentReferral ? kb.views.groupTreatment.malignant.filter((t) => !t.for) : [],
   };
 
   const grade = gradeOf(c);
@@ -189,7 +246,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     if (grade === undefined || grade === 1) byGrade.push({ grade: 'low', text: { en: pg.lowGrade.en, zh: pg.lowGrade.zh }, fiveYearSurvival: pg.lowGrade.fiveYearSurvival });
     if (grade === undefined || grade >= 2) byGrade.push({ grade: 'high', text: { en: pg.highGrade.en, zh: pg.highGrade.zh }, fiveYearSurvival: pg.highGrade.fiveYearSurvival });
   }
-  if (basis.group !== 'malignant') byGrade.unshift({ grade: 'benign', text: { en: pg.benign.en, zh: pg.benign.zh } });
+  // the seed's figures for benign tumours apply to benign tumours (not to myositis ossificans or gout)
+  if (basis.group === 'benign' || basis.group === 'intermediate') byGrade.unshift({ grade: 'benign', text: { en: pg.benign.en, zh: pg.benign.zh } });
   const prognosis: Assessment['prognosis'] = {
     entity: basis.id,
     text: { en: basis.prognosis.en, zh: basis.prognosis.zh },
@@ -205,6 +263,8 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
   }
   const surgeryDate = c.treatment?.surgeryDate;
   const sch = kb.plans.followUpSchemes[scheme];
+  const applies: Assessment['followUp']['applies'] = sch?.afterTreatment && !surgeryDate ? 'after_treatment' : 'now';
+  const datedFrom = surgeryDate ? 'surgery' as const : applies === 'now' && options.date ? 'assessment' as const : undefined;
   const followUp: Assessment['followUp'] = {
     entity: basis.id,
     scheme,
@@ -212,7 +272,9 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     note: { en: basis.followUp.note.en, zh: basis.followUp.note.zh },
     watchFor: sch?.watchFor ?? basis.names,
     ...(surgeryDate ? { surgeryDate } : {}),
-    visits: schedule(kb.plans, scheme, surgeryDate),
+    applies,
+    ...(datedFrom ? { datedFrom } : {}),
+    visits: schedule(kb.plans, scheme, surgeryDate ?? (datedFrom ? options.date : undefined)),
   };
 
   const warnings: Assessment['warnings'] = [];
@@ -247,9 +309,16 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
 
   return {
     ...(c.id !== undefined ? { caseId: c.id } : {}),
+    ...(options.date !== undefined ? { assessedOn: options.date } : {}),
+    findings: obs.map((o) => {
+      const f = kb.findings[o.finding]!;
+      const raw = f.def.kind === 'binned' ? getField(c, f.def.id.split('.')) : undefined;
+      return { finding: f.def.id, value: f.values[o.value]!, ...(typeof raw === 'number' ? { raw } : {}) };
+    }),
     differential,
     groups,
-    malignancy: { probability: malignantP, intermediateProbability: groups.intermediate, urgentReferral, threshold, reasons },
+    malignancy: { probability: malignantP, intermediateProbability: groups.intermediate, urgentReferral, threshold, reasons, decision },
+    cantMiss,
     redFlags,
     safety,
     mechanism,

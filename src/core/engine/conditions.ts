@@ -15,6 +15,8 @@ export interface ConditionContext {
   mechanism?: (m: Mechanism) => number;
   redFlagCount?: number;
   urgentReferral?: boolean;
+  /** the kind of the plan (malignancy.decision.kind) */
+  decision?: string;
 }
 
 type Compiled = (ctx: ConditionContext) => boolean;
@@ -83,5 +85,6 @@ function compile(c: Condition): Compiled {
   }
   if ('redFlagCount' in c) { const n = c.redFlagCount.gte; return (ctx) => (ctx.redFlagCount ?? 0) >= n; }
   if ('urgentReferral' in c) { const u = c.urgentReferral; return (ctx) => ctx.urgentReferral === u; }
+  if ('decision' in c) { const kinds: readonly string[] = c.decision; return (ctx) => ctx.decision !== undefined && kinds.includes(ctx.decision); }
   return () => false;
 }

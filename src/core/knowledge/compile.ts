@@ -8,6 +8,7 @@ import { ENTITY_IDS, SETTINGS, caseSchema, type Setting } from '../case-format/s
 import {
   GROUPS, MECHANISMS, entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
   type Condition, type Entity, type FindingDef, type Group, type PlansFile, type RulesFile, type SourceEntry, type Src,
+  type WorkupPurpose,
 } from './schema.js';
 
 export interface RawKnowledgeBase {
@@ -89,7 +90,18 @@ export function associatedJoint(pa: ArrayLike<number>, pb: ArrayLike<number>, as
 }
 
 /** A knowledge-base text ready for an assessment: a stable id, the text in both languages, its sources. */
-export interface TextItem { id: string; text: { en: string; zh: string }; src: Src }
+export interface TextItem {
+  id: string;
+  text: { en: string; zh: string };
+  src: Src;
+  /** work-up: what the step is for */
+  purpose?: WorkupPurpose;
+  /** work-up: plans.yaml step ids this step stands for or includes (listed once) */
+  covers?: string[];
+  /** treatment: the entities an option is for; 'drug' level */
+  for?: string[];
+  level?: 'drug';
+}
 
 /** Text lists of the knowledge base, prepared once at compile time. */
 export interface TextViews {
@@ -149,10 +161,21 @@ function textViews(entities: Entity[], plans: PlansFile): TextViews {
   const items = (prefix: string, list: ReadonlyArray<{ en: string; zh: string; src: Src; id?: string }>): TextItem[] =>
     list.map((t, i) => ({ id: `${prefix}.${t.id ?? i}`, text: { en: t.en, zh: t.zh }, src: t.src }));
   return {
-    planWorkup: plans.workup.map((s) => ({ item: { id: `plans.workup.${s.id}`, text: { en: s.en, zh: s.zh }, src: s.src }, ...(s.when ? { when: s.when } : {}) })),
-    entityWorkup: entities.map((e) => items(`${e.id}.workup`, e.workup)),
+    planWorkup: plans.workup.map((s) => ({
+      item: { id: `plans.workup.${s.id}`, text: { en: s.en, zh: s.zh }, src: s.src, purpose: s.purpose, ...(s.covers ? { covers: s.covers.map((c) => `plans.workup.${c}`) } : {}) },
+      ...(s.when ? { when: s.when } : {}),
+    })),
+    entityWorkup: entities.map((e) => e.workup.map((w, i) => ({
+      id: `${e.id}.workup.${i}`, text: { en: w.en, zh: w.zh }, src: w.src,
+      // a step that says a plans.yaml step more specifically has that step's purpose
+      purpose: w.purpose ?? plans.workup.find((x) => x.id === w.sameAs)?.purpose ?? 'diagnosis',
+      ...(w.sameAs ? { covers: [`plans.workup.${w.sameAs}`] } : {}),
+    }))),
     entityTreatment: entities.map((e) => items(`${e.id}.treatment`, e.treatment)),
-    groupTreatment: Object.fromEntries(GROUPS.map((g) => [g, items(`plans.groupTreatment.${g}`, plans.groupTreatment[g] ?? [])])) as Record<Group, TextItem[]>,
+    groupTreatment: Object.fromEntries(GROUPS.map((g) => [g, (plans.groupTreatment[g] ?? []).map((t) => ({
+      id: `plans.groupTreatment.${g}.${t.id}`, text: { en: t.en, zh: t.zh }, src: t.src,
+      ...(t.for ? { for: t.for } : {}), ...(t.level ? { level: t.level } : {}),
+    }))])) as Record<Group, TextItem[]>,
   };
 }
 
@@ -548,6 +571,21 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
   if (pParsed.success) {
     const pl = pParsed.data;
     const local = new Set(pl.sources.map((s) => s.id));
+    // references between items: work-up steps, entities and the safety net
+    const stepIds = new Set(pl.workup.map((w) => w.id));
+    pl.workup.forEach((w, i) => { for (const c of w.covers ?? []) if (!stepIds.has(c)) problems.push({ file: 'plans.yaml', path: `workup.${i}.covers`, message: `unknown work-up step "${c}"` }); });
+    entities.forEach((e) => e.workup.forEach((w, i) => {
+      if (w.sameAs && !stepIds.has(w.sameAs)) problems.push({ file: `entities/${e.id}.yaml`, path: `workup.${i}.sameAs`, message: `unknown plans.yaml work-up step "${w.sameAs}"` });
+    }));
+    for (const [g, list] of Object.entries(pl.groupTreatment)) list.forEach((t, i) => {
+      for (const id of t.for ?? []) if (entityIndex.get(id) === undefined || entities[entityIndex.get(id)!]!.group !== g) problems.push({ file: 'plans.yaml', path: `groupTreatment.${g}.${i}.for`, message: `"${id}" is not an entity of the ${g} group` });
+    });
+    for (const id of Object.keys(pl.safetyNet.entities)) if (!entityIndex.has(id)) problems.push({ file: 'plans.yaml', path: `safetyNet.entities.${id}`, message: `unknown entity "${id}"` });
+    const referIds = new Set(Object.keys(pl.safetyNet.referIf));
+    for (const [k, p] of [...Object.entries(pl.safetyNet.entities), ...Object.entries(pl.safetyNet.groups)]) {
+      if (p && 'referIf' in p) for (const r of p.referIf) if (!referIds.has(r)) problems.push({ file: 'plans.yaml', path: `safetyNet.${k}.referIf`, message: `unknown referIf "${r}"` });
+    }
+    if (rParsed.success) for (const f of pl.safetyNet.notCharacterisedRedFlags) if (!rParsed.data.redFlags.some((x) => x.id === f)) problems.push({ file: 'plans.yaml', path: 'safetyNet.notCharacterisedRedFlags', message: `unknown red flag "${f}"` });
     const visit = (node: unknown, path: string): void => {
       if (Array.isArray(node)) node.forEach((x, i) => visit(x, `${path}.${i}`));
       else if (node && typeof node === 'object') {

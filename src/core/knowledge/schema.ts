@@ -97,6 +97,7 @@ export type Condition =
   | { mechanism: Mechanism; gte: number }
   | { redFlagCount: { gte: number } }
   | { urgentReferral: boolean }
+  | { decision: Array<'urgent_referral' | 'sarcoma_centre_review' | 'safety_net_reimaging' | 'routine'> }
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition };
@@ -119,6 +120,8 @@ export const condition: z.ZodType<Condition> = z.lazy(() => z.union([
   z.strictObject({ mechanism: z.enum(MECHANISMS), gte: z.number() }),
   z.strictObject({ redFlagCount: z.strictObject({ gte: z.number().int() }) }),
   z.strictObject({ urgentReferral: z.boolean() }),
+  /** the kind of the plan that closes the assessment (malignancy.decision.kind) */
+  z.strictObject({ decision: z.array(z.enum(['urgent_referral', 'sarcoma_centre_review', 'safety_net_reimaging', 'routine'])).min(1) }),
   z.strictObject({ all: z.array(condition).min(1) }),
   z.strictObject({ any: z.array(condition).min(1) }),
   z.strictObject({ not: condition }),
@@ -137,6 +140,10 @@ export type Likelihood = z.infer<typeof likelihood>;
 
 const sourcedText = text.extend({ src });
 export type SourcedText = z.infer<typeof sourcedText>;
+
+/** what a work-up step is for: the reports group the work-up by purpose */
+export const WORKUP_PURPOSES = ['referral', 'history', 'imaging', 'biopsy', 'staging', 'labs', 'observation', 'diagnosis'] as const;
+export type WorkupPurpose = (typeof WORKUP_PURPOSES)[number];
 
 export const FOLLOW_UP_SCHEMES = [
   'sarcoma_high_grade', 'sarcoma_low_grade', 'intermediate_local', 'benign_excised', 'benign_observed', 'non_neoplastic_clinical', 'metastasis_oncology',
@@ -163,7 +170,11 @@ export const entity = z.strictObject({
   }),
   likelihoods: z.record(z.string(), likelihood),
   imaging: z.strictObject({ xray: sourcedText, ct: sourcedText, mri: sourcedText, ultrasound: sourcedText }),
-  workup: z.array(sourcedText).min(1),
+  workup: z.array(sourcedText.extend({
+    purpose: z.enum(WORKUP_PURPOSES).optional(),
+    /** the same step as this plans.yaml work-up step (said more specifically here): listed once */
+    sameAs: z.string().min(1).optional(),
+  })).min(1),
   treatment: z.array(sourcedText).min(1),
   prognosis: sourcedText,
   /** 5-year overall survival range when a figure is published */
@@ -194,6 +205,8 @@ export const redFlag = z.strictObject({
   id: z.string().min(1),
   when: condition,
   text: text,
+  /** a few words for a sentence that lists red flags ("deep", "> 5 cm") */
+  short: text.optional(),
   src,
 });
 
@@ -261,18 +274,87 @@ const scheduleSegment = z.strictObject({
   items: z.array(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs'])).min(1),
 });
 
+/** weeks from the assessment: [earliest, latest] */
+const weeksRange = z.tuple([z.number().int().positive(), z.number().int().positive()]).refine((w) => w[0] <= w[1], { message: 'weeks: [earliest, latest] with earliest <= latest' });
+
+/** A safety net: re-imaging on a stated date, with the findings that then send the case to a sarcoma team. */
+export const reimagePlan = z.strictObject({
+  reimageWeeks: weeksRange,
+  /** the test to repeat and what to look for */
+  test: text,
+  /** ids of safetyNet.referIf: what ends observation and sends the case to a sarcoma team */
+  referIf: z.array(z.string().min(1)).min(1),
+  src,
+  note: text.optional(),
+});
+export type ReimagePlan = z.infer<typeof reimagePlan>;
+
+/** The plan when a characterised diagnosis belongs with a sarcoma team (intermediate / malignant groups). */
+export const reviewPlan = z.strictObject({ review: z.literal(true), src, note: text.optional() });
+
+const template = text;
+
+export const safetyNetFile = z.strictObject({
+  /** red flags that mean the lesion is not characterised: the plan is then a sarcoma-centre review */
+  notCharacterisedRedFlags: z.array(z.string().min(1)).min(1),
+  /** weeks within which a non-urgent sarcoma-centre review should happen */
+  reviewWeeks: z.strictObject({ value: z.number().int().positive(), src, note: text }),
+  /** what sends a case under observation to a sarcoma team; `ifRedFlag`: the words when that red flag is already present ("keeps growing") */
+  referIf: z.record(z.string(), text.extend({ ifRedFlag: z.record(z.string(), text).optional() })),
+  /** a safety net per entity (the entity's own re-imaging rule) */
+  entities: z.record(z.string(), reimagePlan),
+  /** a safety net per group, when the entity has none */
+  groups: z.partialRecord(z.enum(GROUPS), z.union([reimagePlan, reviewPlan])),
+  /** sentence templates; {placeholders} are filled by the engine */
+  texts: z.strictObject({
+    urgent: template,
+    urgentProbability: template,
+    netWithFlags: z.strictObject({ one: template, other: template }),
+    netNoFlags: template,
+    notCharacterised: template,
+    reviewGroup: template,
+    confirmedReview: template,
+    routine: template,
+    whenDated: template,
+    whenUndated: template,
+    byDated: template,
+    byUndated: template,
+    and: text,
+    or: text,
+  }),
+});
+export type SafetyNetFile = z.infer<typeof safetyNetFile>;
+
 export const plansFile = z.strictObject({
   followUpSchemes: z.record(z.enum(FOLLOW_UP_SCHEMES), z.strictObject({
     label: text,
+    /** the scheme follows a treatment (surgery): before one, it is shown as what will follow */
+    afterTreatment: z.boolean().default(false),
     segments: z.array(scheduleSegment).min(1),
     watchFor: text,
     src,
   })),
   followUpItems: z.record(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs']), text),
+  /** the same items before any operation (no scar to examine) */
+  followUpItemsUnoperated: z.partialRecord(z.enum(['clinical', 'local_imaging', 'chest_imaging', 'labs']), text).optional(),
+  /** the plan that closes every assessment: urgent referral, sarcoma-centre review, or dated re-imaging with a safety net */
+  safetyNet: safetyNetFile,
   /** group-level treatment options (the seed's surgery by category, radiotherapy, chemotherapy, targeted and immune therapy) */
-  groupTreatment: z.record(z.enum(GROUPS), z.array(sourcedText.extend({ id: z.string().min(1) })).min(1)),
+  groupTreatment: z.record(z.enum(GROUPS), z.array(sourcedText.extend({
+    id: z.string().min(1),
+    /** the entities the option is for (omitted: every entity of the group) */
+    for: z.array(z.string().min(1)).min(1).optional(),
+    /** 'drug': drug-level treatment, shown once pathology confirms the diagnosis */
+    level: z.literal('drug').optional(),
+  })).min(1)),
   /** work-up steps by situation */
-  workup: z.array(sourcedText.extend({ id: z.string().min(1), when: condition.optional() })).min(1),
+  workup: z.array(sourcedText.extend({
+    id: z.string().min(1),
+    when: condition.optional(),
+    purpose: z.enum(WORKUP_PURPOSES),
+    /** steps this one includes (e.g. CT of chest, abdomen and pelvis includes the chest CT): those are then not listed */
+    covers: z.array(z.string().min(1)).optional(),
+  })).min(1),
   prognosisByGrade: z.strictObject({
     benign: sourcedText,
     lowGrade: sourcedText.extend({ fiveYearSurvival: z.strictObject({ low: probability, high: probability }) }),
