@@ -31,7 +31,7 @@ export const FHIR_MESSAGES = {
   case_invalid: { en: 'not accepted by case format v1: {message}', zh: '病例格式 v1 不接受:{message}' },
   no_results: { en: 'diagnostic report without result Observations calcdx can read', zh: '诊断报告中没有 calcdx 可读取的结果 Observation' },
   // errors (the whole input is refused)
-  not_json: { en: 'the body is not JSON: {detail}', zh: '正文不是 JSON:{detail}' },
+  not_json: { en: 'the input is not JSON: {detail}', zh: '输入不是 JSON:{detail}' },
   not_bundle: { en: 'expected a FHIR Bundle or a CDS Hooks prefetch object; found {found}', zh: '应为 FHIR Bundle 或 CDS Hooks 预取对象;实际为 {found}' },
   bad_entries: { en: 'Bundle.entry must be a list of entries', zh: 'Bundle.entry 必须是条目列表' },
   no_patient: { en: 'no Patient resource: calcdx needs the patient (gender, birth date) to assess a case', zh: '没有 Patient 资源:calcdx 评估病例需要患者信息(性别、出生日期)' },
