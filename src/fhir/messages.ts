@@ -38,6 +38,8 @@ export const FHIR_MESSAGES = {
   several_patients: { en: '{count} different patients in one input; send one patient at a time', zh: '一次输入中有 {count} 位不同患者;请一次只发送一位患者' },
   too_large: { en: 'the body is larger than the limit of {limit} bytes', zh: '正文超过 {limit} 字节的上限' },
   strict_unmapped: { en: '{count} item(s) could not be mapped (strict mode)', zh: '{count} 项无法映射(严格模式)' },
+  unsupported_media_type: { en: 'send FHIR JSON (Content-Type application/fhir+json or application/json)', zh: '请发送 FHIR JSON(Content-Type 为 application/fhir+json 或 application/json)' },
+  bad_parameter: { en: 'query parameter {name}: found {found}; allowed: {allowed}', zh: '查询参数 {name}:实际为 {found};允许:{allowed}' },
   unmapped_item: { en: '{why}', zh: '{why}' },
   bad_reference_date: { en: 'reference date {found} is not a date YYYY-MM-DD', zh: '参考日期 {found} 不是 YYYY-MM-DD 格式的日期' },
 } as const satisfies Record<string, Msg>;
@@ -63,7 +65,7 @@ export class FhirInputError extends Error {
 
 const ISSUE_TYPE: Partial<Record<FhirMessageCode, string>> = {
   not_json: 'structure', not_bundle: 'structure', bad_entries: 'structure', no_patient: 'required', several_patients: 'business-rule',
-  too_large: 'too-costly', strict_unmapped: 'not-supported', bad_reference_date: 'value',
+  too_large: 'too-costly', unsupported_media_type: 'not-supported', bad_parameter: 'value', strict_unmapped: 'not-supported', bad_reference_date: 'value',
 };
 
 export interface OperationOutcome {
