@@ -77,6 +77,8 @@ export interface ServerOptions {
   measureCt?: (input: CtInput) => Promise<CtResult>;
   /** false: CT work on the server's own thread instead of a worker thread (default: a worker when dist/ is built) */
   ctWorker?: boolean;
+  /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
+  cds?: import('./cds-hooks.js').CdsHooksOptions;
 }
 
 const CSP_APP = [
@@ -375,6 +377,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
 
   // ---- FHIR and CDS Hooks (their own plugins, errors as OperationOutcome / problem+json)
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
+  await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });
 
   // ---- the browser app
   if (existsSync(resolve(webRoot, 'index.html'))) {

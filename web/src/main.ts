@@ -194,6 +194,17 @@ function setLang(l: Lang): void {
 
 let ct: ReturnType<typeof createCtPanel>;
 
+// ---- #case=<base64url of the case JSON>: a case handed over in a link (the "Open in calcdx" link of
+// the CDS Hooks card). Read once at start if it is a valid case, then removed from the address bar.
+function caseFromHash(): unknown {
+  const m = /^#case=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return undefined;
+  try {
+    const bin = atob(m[1]!.replace(/-/g, '+').replace(/_/g, '/'));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))));
+  } catch { return undefined; }
+}
+
 function start(): void {
   const compiled = compileKnowledgeBase(raw);
   if (!compiled.ok) {
@@ -226,6 +237,11 @@ function start(): void {
   byId('clear').addEventListener('click', () => { if (confirm(t(lang, 'web.clearConfirm'))) { notice = undefined; loadCase({ formatVersion: 1 }); } });
   byId('print-clinician').addEventListener('click', () => void openReport('clinician'));
   byId('print-patient').addEventListener('click', () => void openReport('patient'));
+  const linked = caseFromHash();
+  if (linked !== undefined && validateCase(linked).ok) {
+    loadCase(linked);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   update();
   document.body.dataset.ready = '1';
   performance.mark('calcdx-ready');
