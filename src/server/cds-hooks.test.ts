@@ -113,6 +113,13 @@ describe('CDS Hooks service (inject)', () => {
     expect(np.statusCode).toBe(422);
   });
 
+  it('a 20 MB call: 413 problem', async () => {
+    const big = JSON.stringify({ ...hookBody(sarcoma), pad: 'x'.repeat(20 * 1024 * 1024) });
+    const r = await app.inject({ method: 'POST', url: '/cds-services/calcdx-patient-view', payload: big, headers: { 'content-type': 'application/json', authorization: `Bearer ${await signToken(ehr, { aud: AUD })}` } });
+    expect(r.statusCode).toBe(413);
+    expect(r.json()).toMatchObject({ status: 413, code: 'too_large' });
+  });
+
   it('JWT: missing, alg none, unknown issuer, other key, wrong aud, expired, too long-lived, replayed jti, jku not allowed → 401 each', async () => {
     const now = Math.floor(Date.now() / 1000);
     const replayed = await signToken(ehr, { aud: AUD, jti: 'once' });
