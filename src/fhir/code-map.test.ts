@@ -41,3 +41,13 @@ describe('FHIR code map (data/fhir/code-map.yaml)', () => {
     }
   });
 });
+
+describe('README mapping table', () => {
+  test('is the one generated from the code map (node scripts/fhir-map-table.mjs after a build)', async () => {
+    const { mappingTableMarkdown } = await import('./map-table.js');
+    const { ROOT } = await import('../test-support/cases.js');
+    const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+    const m = /<!-- fhir-map:start -->\n([\s\S]*?)\n<!-- fhir-map:end -->/.exec(readme);
+    expect(m?.[1]).toBe(mappingTableMarkdown(loadFhirCodeMap()));
+  });
+});
