@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { loadFhirCodeMap } from '../io/fhir-map-file.js';
 import { ROOT } from '../test-support/cases.js';
@@ -83,6 +84,19 @@ describe('FHIR Bundle → case', () => {
     expect(r.unmapped[3]!.why).toMatch(/labs\.creatinineUmolL.*795600.*5000/);
   });
 
+  test('a value the case format refuses removes that field only; an incomplete FNCLCC score is reported whole', () => {
+    const calcdx = 'https://calcdx.invalid/fhir/CodeSystem/finding';
+    const r = fhirToCase(map, wrap(patient,
+      obs('2000-8', { valueQuantity: { value: 2.4, code: 'mmol/L' } }),
+      obs('2160-0', { valueQuantity: { value: 9000, code: 'mg/dL' } }),
+      obs('pathology.fnclcc.mitoses', { valueInteger: 2 }, calcdx),
+      obs('pathology.grade', { valueInteger: 2 }, calcdx),
+    ), { referenceDate: REF });
+    expect(r.case.labs).toEqual({ calciumMmolL: 2.4 });
+    expect(r.case.pathology).toEqual({ grade: 2 });
+    expect(r.unmapped.map((u) => [u.caseField, u.reason])).toEqual([['labs.creatinineUmolL', 'case_invalid'], ['pathology.fnclcc.mitoses', 'case_invalid']]);
+  });
+
   test('Conditions: ICD-10 subcodes by category, SNOMED CT; refuted = known absent; unconfirmed and entered-in-error reported', () => {
     const cond = (system: string, code: string, ver?: string) => ({ resourceType: 'Condition', code: { coding: [{ system, code }] }, subject: { reference: 'Patient/p' }, ...(ver ? { verificationStatus: { coding: [{ code: ver }] } } : {}) });
     const r = fhirToCase(map, wrap(patient,
@@ -144,5 +158,25 @@ describe('FHIR Bundle → case', () => {
   test('junk entries (no resource, unknown types, codes without a system) never throw and are reported', () => {
     const r = fhirToCase(map, { resourceType: 'Bundle', entry: [{ resource: patient }, {}, { resource: { resourceType: 'Foo' } }, { resource: obs('x', {}, undefined as unknown as string) }, 7, { resource: { resourceType: 'Observation', code: 5 } }] }, { referenceDate: REF });
     expect(r.unmapped.map((u) => u.reason)).toEqual(['not_resource', 'not_read_type', 'unknown_code', 'not_resource', 'no_coding']);
+  });
+
+  test('property: any JSON in the resources never crashes the import; it answers a case or a FhirInputError', () => {
+    const coding = fc.record({ system: fc.constantFrom('http://loinc.org', 'http://snomed.info/sct', 'http://hl7.org/fhir/sid/icd-10', 'https://calcdx.invalid/fhir/CodeSystem/finding', 'x'), code: fc.oneof(fc.constantFrom('2000-8', '17861-6', '709044004', 'N18.3', 'lesion.sizeCm', 'imaging.calcification.morphology', 'pathology.fnclcc.mitoses', 'lesion.region'), fc.string()) }, { requiredKeys: [] });
+    const resource = fc.record({
+      resourceType: fc.constantFrom('Observation', 'Condition', 'Procedure', 'DiagnosticReport', 'Patient', 'Bundle', 'Foo'),
+      id: fc.string(), status: fc.constantFrom('final', 'completed', 'entered-in-error', 'x'),
+      code: fc.oneof(fc.record({ coding: fc.array(coding) }), fc.jsonValue()),
+      valueQuantity: fc.oneof(fc.record({ value: fc.double(), code: fc.constantFrom('mg/dL', 'mmol/L', 'cm', 'kg') }), fc.jsonValue()),
+      valueBoolean: fc.jsonValue(), valueString: fc.jsonValue(), valueInteger: fc.jsonValue(), valueCodeableConcept: fc.oneof(fc.record({ coding: fc.array(coding) }), fc.jsonValue()),
+      bodySite: fc.jsonValue(), verificationStatus: fc.jsonValue(), category: fc.jsonValue(), contained: fc.jsonValue(), entry: fc.jsonValue(), birthDate: fc.jsonValue(), gender: fc.jsonValue(),
+    }, { requiredKeys: ['resourceType'] });
+    fc.assert(fc.property(fc.array(fc.oneof(resource, fc.jsonValue()), { maxLength: 12 }), (rs) => {
+      try {
+        const r = fhirToCase(map, wrap(patient, ...rs), { referenceDate: REF });
+        expect(r.case.formatVersion).toBe(1);
+      } catch (e) {
+        expect(e).toBeInstanceOf(FhirInputError);
+      }
+    }), { numRuns: 500 });
   });
 });

@@ -327,12 +327,15 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
   for (const [p, c] of chosen) setPath(out, p, c.value);
 
   // ---- what the case format refuses (a value out of range after conversion, an incomplete FNCLCC score)
-  for (let round = 0; round < 20; round++) {
-    const v = validateCase(out);
-    if (v.ok) break;
+  let v = validateCase(out);
+  for (let round = 0; !v.ok && round < 20; round++) {
+    let removed = 0;
     for (const issue of v.issues) {
-      const paths = [...chosen.keys()].filter((p) => p === issue.path || p.startsWith(`${issue.path}.`) || issue.path.startsWith(`${p}.`) || (issue.path.includes('.') && p.startsWith(`${issue.path.slice(0, issue.path.lastIndexOf('.'))}.`)));
-      if (paths.length === 0) throw new Error(`fhir import: case issue without a source: ${issue.code} ${issue.path}`);
+      // the field itself (or what lies under or above it); a field that is required but missing (an
+      // incomplete FNCLCC score) takes its siblings with it
+      let paths = [...chosen.keys()].filter((p) => p === issue.path || p.startsWith(`${issue.path}.`) || issue.path.startsWith(`${p}.`));
+      if (paths.length === 0 && issue.path.includes('.')) paths = [...chosen.keys()].filter((p) => p.startsWith(`${issue.path.slice(0, issue.path.lastIndexOf('.'))}.`));
+      removed += paths.length;
       for (const p of paths) {
         const c = chosen.get(p)!;
         note(c.from, c.element, 'case_invalid', { message: formatIssue(lang, issue) }, c.code, p);
@@ -340,8 +343,9 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
         deletePath(out, p);
       }
     }
+    if (removed === 0) throw new Error(`fhir import: case issue without a source: ${v.issues[0]!.code} ${v.issues[0]!.path}`);
+    v = validateCase(out);
   }
-  const v = validateCase(out);
   if (!v.ok) throw new Error('fhir import: the case is still invalid');
 
   const mapped: MappedItem[] = [...chosen.entries()].map(([p, c]) => ({ resource: c.from, code: c.code, caseField: p, value: c.value }));
