@@ -72,3 +72,12 @@ describe('calcdx assess --format fhir', () => {
     expect(JSON.parse(back.out).case).toEqual(original);
   });
 });
+
+describe('calcdx serve --cds-dev-no-auth', () => {
+  it('is refused (exit 2, one message) when bound to a non-loopback address', () => {
+    const r = cli(['serve', '--host', '0.0.0.0', '--port', '0', '--cds-dev-no-auth']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--cds-dev-no-auth .* refused with --host 0\.0\.0\.0/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
