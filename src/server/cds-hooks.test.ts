@@ -101,6 +101,11 @@ describe('CDS Hooks service (inject)', () => {
   it('prefetch missing and no fhirServer: 412; wrong hook, bad body, unknown service: 4xx problems', async () => {
     const r = await call(hookBody(undefined), await signToken(ehr, { aud: AUD }));
     expect(r.statusCode).toBe(412);
+    const failed = hookBody(sarcoma);
+    (failed.prefetch as Record<string, unknown>).conditions = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] };
+    const f = await call(failed, await signToken(ehr, { aud: AUD }));
+    expect(f.statusCode).toBe(412);
+    expect(f.json().detail).toContain('(conditions)');
     expect(r.headers['content-type']).toContain('application/problem+json');
     expect(r.json().detail).toContain('patient, observations, conditions, procedures, reports');
     expect((await call({ ...hookBody(sarcoma), hook: 'order-sign' }, await signToken(ehr, { aud: AUD }))).statusCode).toBe(400);

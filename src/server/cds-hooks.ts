@@ -213,7 +213,8 @@ export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & 
     if (service.hook === 'order-select' && !orderIsRelevant(map, body.context)) return { cards: [] };
 
     const prefetch: Record<string, unknown> = { ...(body.prefetch ?? {}) };
-    const missing = Object.keys(service.prefetch).filter((k) => prefetch[k] === undefined || prefetch[k] === null);
+    // absent, null, or an OperationOutcome in its place (the record system could not fetch it): missing
+    const missing = Object.keys(service.prefetch).filter((k) => prefetch[k] === undefined || prefetch[k] === null || (prefetch[k] as { resourceType?: unknown }).resourceType === 'OperationOutcome');
     if (missing.length) {
       const token = body.fhirAuthorization?.access_token;
       const lang = langOf(req);
