@@ -12,6 +12,7 @@ export const codeMapFileSchema = z.strictObject({
   systems: z.record(z.string(), z.array(z.url()).min(1)),
   valueSystem: z.url(),
   units: z.record(z.string(), z.strictObject({ unit: z.string(), from: z.record(z.string(), z.number().positive()) })),
+  patient: z.strictObject({ gender: z.string(), birthDate: z.string() }),
   categories: z.record(z.string(), z.string()),
   entries: z.array(z.strictObject({
     resource: z.enum(['Observation', 'Condition', 'Procedure']),
@@ -24,8 +25,9 @@ export const codeMapFileSchema = z.strictObject({
     absent: z.union([z.boolean(), z.string()]).optional(),
   })),
   notUsed: z.array(z.strictObject({ system: z.string(), codes: z.array(z.string()).min(1), why: z.string() })),
+  bodySiteField: z.string(),
   bodySites: z.array(z.strictObject({ code: z.string(), display: z.string(), region: z.string() })),
-  surgicalCategory: codeRow,
+  surgicalCategory: codeRow.extend({ field: z.string() }),
   orderSelect: z.array(codeRow),
 });
 export type CodeMapFile = z.infer<typeof codeMapFileSchema>;
@@ -64,6 +66,13 @@ export interface CodeMap {
   siteOfRegion: Map<string, { code: string; display: string }>;
   fields: Map<string, CaseField>;
   units: CodeMapFile['units'];
+  /** Patient.gender → this field; Patient.birthDate → the age in this field */
+  sexField: CaseField;
+  ageField: CaseField;
+  /** the field a body site fills (the lesion region) */
+  regionField: CaseField;
+  /** the field an earlier operation at that region sets */
+  surgeryField: CaseField;
 }
 
 export class CodeMapError extends Error {
@@ -115,18 +124,26 @@ export function compileCodeMap(raw: unknown): CodeMap {
   for (const k of Object.keys(file.units)) if (!fields.has(k)) problems.push(`units.${k} is not a case-format field`);
   const notUsed = new Map<string, string>();
   for (const n of file.notUsed) for (const c of n.codes) notUsed.set(`${n.system}|${c}`, n.why);
-  const regionField = fields.get('lesion.region');
+  const field = (path: string, where: string): CaseField => {
+    const f = fields.get(path);
+    if (!f) problems.push(`${where}: ${path} is not a case-format field`);
+    return f ?? { path, kind: 'text' };
+  };
+  const sexField = field(file.patient.gender, 'patient.gender');
+  const ageField = field(file.patient.birthDate, 'patient.birthDate');
+  const regionField = field(file.bodySiteField, 'bodySiteField');
+  const surgeryField = field(file.surgicalCategory.field, 'surgicalCategory.field');
   const regionOfSite = new Map<string, string>();
   const siteOfRegion = new Map<string, { code: string; display: string }>();
   for (const b of file.bodySites) {
-    if (!regionField?.values?.includes(b.region)) problems.push(`bodySites: ${b.region} is not a lesion.region value`);
+    if (!regionField.values?.includes(b.region)) problems.push(`bodySites: ${b.region} is not a ${regionField.path} value`);
     regionOfSite.set(b.code, b.region);
     if (!siteOfRegion.has(b.region)) siteOfRegion.set(b.region, { code: b.code, display: b.display });
   }
   if (problems.length) throw new CodeMapError(problems);
   return {
     file, entries, aliasOf, urisOf, calcdxSystem: urisOf('calcdx')[0]!, valueSystem: file.valueSystem,
-    exact, prefixes, notUsed, regionOfSite, siteOfRegion, fields, units: file.units,
+    exact, prefixes, notUsed, regionOfSite, siteOfRegion, fields, units: file.units, sexField, ageField, regionField, surgeryField,
   };
 }
 

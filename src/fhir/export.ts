@@ -50,11 +50,12 @@ export interface FindingResources {
  * carries the sex; the age is an Observation (LOINC 30525-0): the case has no birth date.
  */
 export function caseToFhir(map: CodeMap, c: CaseFile, patientRef: string): FindingResources {
-  const patient: Resource = { resourceType: 'Patient', ...(c.patient?.sex ? { gender: c.patient.sex } : {}) };
+  const sex = getPath(c, map.sexField.path);
+  const patient: Resource = { resourceType: 'Patient', ...(sex !== undefined ? { gender: sex } : {}) };
   const findings: FindingResources['findings'] = [];
   const subject = { reference: patientRef };
   for (const f of map.fields.values()) {
-    if (f.path === 'patient.sex') continue;
+    if (f === map.sexField) continue;
     const raw = getPath(c, f.path);
     if (raw === undefined) continue;
     if (f.kind === 'list' && (raw as string[]).length === 0) {
@@ -95,7 +96,7 @@ function valueOf(map: CodeMap, path: string, kind: string, v: unknown): Record<s
     }
     default: {
       const coding = [{ system: map.valueSystem, code: String(v) }];
-      const site = path === 'lesion.region' ? map.siteOfRegion.get(String(v)) : undefined;
+      const site = path === map.regionField.path ? map.siteOfRegion.get(String(v)) : undefined;
       if (site) coding.push({ system: SCT, code: site.code, display: site.display } as { system: string; code: string });
       return { valueCodeableConcept: { coding, text: String(v) } };
     }

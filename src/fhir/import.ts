@@ -132,13 +132,13 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
   };
 
   const g = str(patient.res.gender);
-  if (g === 'male' || g === 'female') add('patient.sex', g, patient, 'Patient.gender', 'gender');
-  else if (g !== undefined) note(patient, 'gender', 'gender', { gender: g }, undefined, 'patient.sex');
+  if (g !== undefined && map.sexField.values?.includes(g)) add(map.sexField.path, g, patient, 'Patient.gender', 'gender');
+  else if (g !== undefined) note(patient, 'gender', 'gender', { gender: g }, undefined, map.sexField.path);
   const bd = str(patient.res.birthDate);
   if (bd !== undefined) {
     const age = ageAt(bd, o.referenceDate);
-    if (age === undefined) note(patient, 'birthDate', 'birth_date', { found: bd, ref: o.referenceDate }, undefined, 'patient.age');
-    else candidates.push({ field: fields.get('patient.age')!, value: age, when: '', from: refOf(patient), code: 'Patient.birthDate', element: 'birthDate' });
+    if (age === undefined) note(patient, 'birthDate', 'birth_date', { found: bd, ref: o.referenceDate }, undefined, map.ageField.path);
+    else candidates.push({ field: map.ageField, value: age, when: '', from: refOf(patient), code: 'Patient.birthDate', element: 'birthDate' });
   }
 
   const subjectOk = (l: Located): boolean => {
@@ -181,7 +181,7 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
       case 'enum': case 'list': {
         const fromCc = codings(r.valueCodeableConcept).map((c) => {
           if (c.system === map.valueSystem && c.code && f.values!.includes(c.code)) return c.code;
-          if (f.path === 'lesion.region' && c.code && c.system === map.urisOf('sct')[0]) return map.regionOfSite.get(c.code);
+          if (f === map.regionField && c.code && c.system === map.urisOf('sct')[0]) return map.regionOfSite.get(c.code);
           return undefined;
         }).find((x) => x !== undefined);
         const v = fromCc ?? str(r.valueString);
@@ -225,7 +225,7 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
     const field = m.entry.field.path;
     if (l.res.bodySite !== undefined && (field.startsWith('imaging.') || field.startsWith('lesion.'))) {
       const region = codings(l.res.bodySite).map((c) => (c.system === map.valueSystem ? c.code : c.code ? map.regionOfSite.get(c.code) : undefined)).find((x) => x !== undefined);
-      if (region && fields.get('lesion.region')!.values!.includes(region)) candidates.push({ field: fields.get('lesion.region')!, value: region, when: '0000', from: refOf(l), code: 'bodySite', element: 'bodySite' });
+      if (region && map.regionField.values!.includes(region)) candidates.push({ field: map.regionField, value: region, when: '0000', from: refOf(l), code: 'bodySite', element: 'bodySite' });
     }
   };
 
@@ -314,13 +314,13 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
   }
 
   // ---- surgery at the lesion's site: compare body sites with the lesion region
-  const region = chosen.get('lesion.region')?.value as string | undefined;
+  const region = chosen.get(map.regionField.path)?.value as string | undefined;
   for (const l of surgeries) {
     const sites = arr(l.res.bodySite).flatMap(codings);
     const siteRegions = sites.map((c) => (c.system === map.valueSystem ? c.code : c.code ? map.regionOfSite.get(c.code) : undefined)).filter((x): x is string => x !== undefined);
-    if (siteRegions.length === 0 || region === undefined) { note(l, 'bodySite', 'no_site', {}, sites[0] ? codeText(sites[0]) : undefined, 'history.surgeryAtSite'); continue; }
-    if (!siteRegions.includes(region)) { note(l, 'bodySite', 'other_site', { site: siteRegions.join(', '), region }, codeText(sites[0]!), 'history.surgeryAtSite'); continue; }
-    const c: Candidate = { field: fields.get('history.surgeryAtSite')!, value: true, when: whenOf(l.res), from: refOf(l), code: codeText(sites[0]!), element: 'bodySite' };
+    if (siteRegions.length === 0 || region === undefined) { note(l, 'bodySite', 'no_site', {}, sites[0] ? codeText(sites[0]) : undefined, map.surgeryField.path); continue; }
+    if (!siteRegions.includes(region)) { note(l, 'bodySite', 'other_site', { site: siteRegions.join(', '), region }, codeText(sites[0]!), map.surgeryField.path); continue; }
+    const c: Candidate = { field: map.surgeryField, value: true, when: whenOf(l.res), from: refOf(l), code: codeText(sites[0]!), element: 'bodySite' };
     if (!chosen.has(c.field.path)) chosen.set(c.field.path, c);
   }
 

@@ -14,10 +14,11 @@ export function mappingTableMarkdown(map: CodeMap): string {
     const code = `${SHORT[e.alias] ?? e.alias} ${e.code}${e.prefix ? '.*' : ''}${e.value !== undefined ? ` = ${String(e.value)}` : ''}${e.absent !== undefined ? ` (refuted = ${String(e.absent)})` : ''} (${e.resource})`;
     byField.set(e.field.path, [...(byField.get(e.field.path) ?? []), code]);
   }
-  byField.set('patient.sex', ['Patient.gender (male, female)']);
-  byField.set('patient.age', ['Patient.birthDate (full years at the reference date)', ...(byField.get('patient.age') ?? [])]);
-  byField.set('history.surgeryAtSite', ['Procedure with category SNOMED CT 387713003 whose bodySite is the lesion region']);
-  byField.set('lesion.region', ['bodySite of an imaging finding, or value: SNOMED CT body structure (19 codes in the table) or calcdx value']);
+  byField.set(map.sexField.path, [`Patient.gender (${map.sexField.values?.join(', ')})`]);
+  byField.set(map.ageField.path, ['Patient.birthDate (full years at the reference date)', ...(byField.get(map.ageField.path) ?? [])]);
+  const sc = map.file.surgicalCategory;
+  byField.set(map.surgeryField.path, [`Procedure with category ${SHORT[sc.system] ?? sc.system} ${sc.code} whose bodySite is the lesion region`]);
+  byField.set(map.regionField.path, [`bodySite of an imaging finding, or value: SNOMED CT body structure (${map.file.bodySites.length} codes in the table) or calcdx value`]);
   for (const [field, codes] of byField) {
     const u = map.units[field];
     rows.push(`| \`${field}\` | ${codes.join('; ')} | ${u ? `${Object.keys(u.from).map((k) => (u.from[k] === 1 ? k : `${k} ×${u.from[k]}`)).join(', ')} → ${u.unit}` : ''} |`);
