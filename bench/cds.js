@@ -75,7 +75,7 @@ try {
     const n = 6000 * (DURATION + 2);
     const now = Math.floor(Date.now() / 1000);
     const tokens = [];
-    for (let i = 0; i < n; i++) tokens.push(await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setAudience(aud).setIssuedAt(now).setExpirationTime(now + 290).setJti(`j${i}`).sign(privateKey));
+    for (let i = 0; i < n; i++) tokens.push(await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(iss).setSubject('bench-client').setAudience(aud).setIssuedAt(now).setExpirationTime(now + 290).setJti(`j${i}`).sign(privateKey));
     await measure('with JWT authentication', withAuth.origin, tokens);
   } finally { await withAuth.stop(); }
   const noAuth = await startServeChild(['--workers', 'auto', '--cds-dev-no-auth']);

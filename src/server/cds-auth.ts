@@ -3,7 +3,7 @@
  * a JWT per call with an asymmetric key. We verify, with jose:
  *   - the signature, with the issuer's keys: a JWKS fetched from the token's `jku` header when that URL
  *     is on the issuer's allow-list, else the issuer's configured JWKS (inline keys or a URL);
- *   - `iss` on the allow-list, `aud` = the URL of the endpoint called, `exp` (and `iat`) with 30 s of
+ *   - `iss` on the allow-list, `sub` (the client id) present, `aud` = the URL of the endpoint called, `exp` (and `iat`) with 30 s of
  *     clock tolerance, at most 5 minutes between `iat` and `exp`;
  *   - `jti` never seen before from that issuer (replay), remembered until the token expires.
  * `alg: none` and symmetric algorithms are refused. Any failure is one 401 with the reason code.
@@ -82,7 +82,7 @@ export class CdsTokenVerifier {
     try {
       ({ payload } = await jwtVerify(token, keys, {
         issuer: iss, audience, algorithms: CDS_ALGORITHMS, clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'], currentDate: new Date(now),
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'], currentDate: new Date(now),
       }));
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new CdsAuthError('expired');

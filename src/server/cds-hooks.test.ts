@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -140,6 +141,7 @@ describe('CDS Hooks service (inject)', () => {
       ['replayed jti', replayed, 'replay'],
       ['jku not on the allow-list', await signToken(ehr, { aud: AUD, jku: 'https://evil.example/jwks.json' }), 'jku_not_allowed'],
       ['garbage', 'abc.def', 'malformed_token'],
+      ['no sub', await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: ehr.kid }).setIssuer(ehr.iss).setAudience(AUD).setIssuedAt().setExpirationTime('2m').setJti('no-sub').sign(ehr.privateKey), 'claims'],
     ];
     for (const [what, token, reason] of cases) {
       const r = await call(hookBody(sarcoma), token);
