@@ -133,11 +133,11 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
 
   const g = str(patient.res.gender);
   if (g !== undefined && map.sexField.values?.includes(g)) add(map.sexField.path, g, patient, 'Patient.gender', 'gender');
-  else if (g !== undefined) note(patient, 'gender', 'gender', { gender: g }, undefined, map.sexField.path);
+  else if (g !== undefined) note(patient, 'gender', 'gender', { gender: g.slice(0, 40) }, undefined, map.sexField.path);
   const bd = str(patient.res.birthDate);
   if (bd !== undefined) {
     const age = ageAt(bd, o.referenceDate);
-    if (age === undefined) note(patient, 'birthDate', 'birth_date', { found: bd, ref: o.referenceDate }, undefined, map.ageField.path);
+    if (age === undefined) note(patient, 'birthDate', 'birth_date', { found: bd.slice(0, 40), ref: o.referenceDate }, undefined, map.ageField.path);
     else candidates.push({ field: map.ageField, value: age, when: '', from: refOf(patient), code: 'Patient.birthDate', element: 'birthDate' });
   }
 
