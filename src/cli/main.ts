@@ -30,6 +30,8 @@ import { caseJsonSchema } from '../core/case-format/json-schema.js';
 import { evaluate } from '../eval/evaluate.js';
 import { registerServe } from './serve.js';
 import { ctFromArchive, registerPacs } from './pacs.js';
+import { registerFhir } from './fhir.js';
+import { FhirInputError } from '../fhir/messages.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
 import { assignSplit, readSplit } from '../eval/split.js';
 
@@ -95,7 +97,7 @@ export function buildProgram(): Command {
   program.command('assess')
     .description('assess a case file (YAML or JSON; "-" reads standard input) and print the report')
     .argument('<file>', 'case file, or - for standard input')
-    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
+    .addOption(new Option('--format <format>', 'output format (fhir: a FHIR R4 Bundle)').choices([...FORMATS, 'fhir']).default('text'))
     .addOption(langOption())
     .addOption(new Option('--audience <audience>', 'who the report is for').choices(['clinician', 'patient']).default('clinician'))
     .addOption(new Option('--evidence <scope>', `--format json: whose evidence is listed: leading (the first ${LEADING_EVIDENCE_ENTITIES} entities), all, none`).choices([...EVIDENCE_SCOPES]).default('leading'))
@@ -104,7 +106,7 @@ export function buildProgram(): Command {
     .option('--ct <volume>', 'measure the calcification on this CT (DICOM folder or NIfTI file) and add the findings to the case')
     .option('--roi <spec>', 'region of interest for --ct (see calcdx ct --help)')
     .option('--threshold <hu>', 'calcification threshold for --ct, HU (default 100)')
-    .action(async (file: string, o: { format: Format; lang?: Lang; audience: Audience; evidence: EvidenceScope; out?: string; date?: string; ct?: string; roi?: string; threshold?: string }) => {
+    .action(async (file: string, o: { format: Format | 'fhir'; lang?: Lang; audience: Audience; evidence: EvidenceScope; out?: string; date?: string; ct?: string; roi?: string; threshold?: string }) => {
       const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
       let c = readCaseFile(file);
       if (o.ct) {
@@ -115,7 +117,9 @@ export function buildProgram(): Command {
       } else if (o.roi) {
         throw new CalcdxError('usage', { detail: '--roi needs --ct' });
       }
-      output(renderCase(c, o.format, lang, o.audience, o.evidence, o.date ?? todayIso()), o.out);
+      // FHIR: loaded only when asked for (src/cli/fhir-run.ts)
+      if (o.format === 'fhir') output((await import('./fhir-run.js')).renderFhirAssessment(c, lang), o.out);
+      else output(renderCase(c, o.format, lang, o.audience, o.evidence, o.date ?? todayIso()), o.out);
     });
 
   program.command('ct')
@@ -236,6 +240,7 @@ export function buildProgram(): Command {
 
   registerServe(program, envLang);
   registerPacs(program);
+  registerFhir(program, envLang);
 
   program.command('demo')
     .description('assess the bundled example cases and print their reports')
@@ -272,6 +277,7 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
     return { text: t(lang, 'error.pacs', { archive: p.archive, context: p.context, what: t(lang, `pacs.${p.code}`), detail: p.detail }), exitCode: 1 };
   }
   if (e instanceof RoiError) return { text: t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message }), exitCode: e.code === 'roi_required' || e.code === 'roi_syntax' ? 2 : 1 };
+  if (e instanceof FhirInputError) return { text: e.render(lang), exitCode: 1 };
   if (e instanceof KnowledgeBaseError) return { text: t(lang, 'error.kb_invalid', { detail: e.problems.join('\n') }), exitCode: 3 };
   const err = e as Error;
   return { text: t(lang, 'error.internal', { detail: err?.message ?? String(e) }), exitCode: 70 };

@@ -22,6 +22,9 @@ export interface ServeOptions {
   quiet?: boolean;
   /** server processes: a whole number, or auto (one per core) */
   workers?: string;
+  /** CDS Hooks: trusted issuers and public URL (JSON), or no authentication on loopback */
+  cdsConfig?: string;
+  cdsDevNoAuth?: boolean;
 }
 
 const MAX_WORKERS = 64;
@@ -43,7 +46,9 @@ function wholeNumber(name: string, raw: string, min: number, max: number): numbe
 export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{ url: string; close: () => Promise<void> }> {
   const port = wholeNumber('port', o.port, 0, 65535);
   const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
+  const cds = o.cdsConfig || o.cdsDevNoAuth ? (await import('./cds-config.js')).cdsOptions(o.cdsConfig, o.cdsDevNoAuth, o.host) : undefined;
   const app = await buildServer({
+    ...(cds ? { cds } : {}),
     logger: o.quiet ? false : true,
     maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
     ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
@@ -137,6 +142,8 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--upload-limit-mb <n>', `largest CT upload, MiB (default ${DEFAULTS.uploadLimit / 1024 / 1024})`)
     .option('--quiet', 'no request log')
     .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
+    .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
+    .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {
       const lang = o.lang ?? envLang();

@@ -83,6 +83,8 @@ export interface ServerOptions {
   maxVoxels?: number;
   /** the JavaScript heap of a CT worker thread, MiB (default 512) */
   ctWorkerHeapMb?: number;
+  /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
+  cds?: import('./cds-hooks.js').CdsHooksOptions;
 }
 
 const CSP_APP = [
@@ -302,6 +304,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // browser app re-sends the case it shows) are answered from a small cache of serialised answers
   app.post('/api/assess', async (req, reply) => {
     const lang = langOf(req);
+    // ?format=fhir: an R4 Bundle (src/server/fhir.ts, loaded when first asked for)
+    if (choice(req, 'format', ['json', 'fhir'], 'json') === 'fhir') return (await import('./fhir.js')).fhirAssessmentReply(kb, caseOf(req.body), lang, reply);
     const evidence = choice<EvidenceScope>(req, 'evidence', EVIDENCE_SCOPES, 'leading');
     const raw = rawBodies.get(req);
     const date = dateOf(req);
@@ -400,6 +404,10 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
       .header('content-disposition', 'inline; filename="calcdx-volume.nii.gz"')
       .send(v.nifti);
   });
+
+  // ---- FHIR and CDS Hooks (their own plugins, errors as OperationOutcome / problem+json)
+  await app.register((await import('./fhir.js')).fhirPlugin, { kb });
+  await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });
 
   // ---- the browser app
   if (existsSync(resolve(webRoot, 'index.html'))) {

@@ -8,6 +8,7 @@ import { caseJsonSchema } from '../core/case-format/json-schema.js';
 import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES } from '../report/json.js';
 import { VERSION } from '../report/version.js';
 import { PROBLEM_CODES } from './problem.js';
+import { assessFormatParam, cdsSecuritySchemes, fhirOpenApiPaths, fhirOpenApiSchemas } from './openapi-fhir.js';
 
 const allowed = z.union([z.string(), z.looseObject({})]);
 
@@ -139,7 +140,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/health': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
       '/api/assess': {
         post: {
-          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam, dateParam], requestBody: caseBody,
+          summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam, dateParam, assessFormatParam], requestBody: caseBody,
           responses: { 200: { description: 'the assessment', content: { 'application/json': { schema: ref('Assessment') } } }, ...common },
         },
       },
@@ -216,10 +217,13 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...fhirOpenApiPaths(),
       '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
     },
     components: {
+      securitySchemes: cdsSecuritySchemes,
       schemas: {
+        ...fhirOpenApiSchemas(),
         Case: component(caseJsonSchema()),
         Assessment: component(json(assessmentSchema)),
         Problem: component(json(problemSchema)),

@@ -409,6 +409,17 @@ function setLang(l: Lang): void {
 
 let ct: ReturnType<typeof createCtPanel>;
 
+// ---- #case=<base64url of the case JSON>: a case handed over in a link (the "Open in calcdx" link of
+// the CDS Hooks card). Read once at start if it is a valid case, then removed from the address bar.
+function caseFromHash(): unknown {
+  const m = /^#case=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return undefined;
+  try {
+    const bin = atob(m[1]!.replace(/-/g, '+').replace(/_/g, '/'));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))));
+  } catch { return undefined; }
+}
+
 function start(): void {
   const compiled = compileKnowledgeBase(raw);
   if (!compiled.ok) {
@@ -450,10 +461,17 @@ function start(): void {
   });
   byId('print-clinician').addEventListener('click', () => void openReport('clinician'));
   byId('print-patient').addEventListener('click', () => void openReport('patient'));
-  const draft = loadDraft();
-  if (draft !== undefined && uncoveredPaths(draft).length === 0) {
-    writeValues(fieldsRoot(), valuesFromCase(draft));
-    notice = { key: 'web.draftRestored', params: {}, kind: 'info' };
+  const linked = caseFromHash();
+  if (linked !== undefined && validateCase(linked).ok) {
+    // a case handed over in the link (e.g. from a CDS Hooks card) wins over a kept draft
+    loadCase(linked);
+    history.replaceState(null, '', location.pathname + location.search);
+  } else {
+    const draft = loadDraft();
+    if (draft !== undefined && uncoveredPaths(draft).length === 0) {
+      writeValues(fieldsRoot(), valuesFromCase(draft));
+      notice = { key: 'web.draftRestored', params: {}, kind: 'info' };
+    }
   }
   update();
   document.body.dataset.ready = '1';
