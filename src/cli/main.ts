@@ -225,6 +225,9 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
   if (e instanceof CalcdxError) {
     const head = t(lang, `error.${e.code}`, e.params);
     const lines = e.issues.map((i) => `  - ${formatIssue(lang, i)}`);
+    // a case_invalid error lists its first issues and counts them all
+    const more = typeof e.params.count === 'number' ? e.params.count - e.issues.length : 0;
+    if (e.code === 'case_invalid' && more > 0) lines.push(`  ${t(lang, 'error.more_issues', { count: more })}`);
     return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
   }
   if (e instanceof ImagingError) {

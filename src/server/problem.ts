@@ -135,7 +135,8 @@ export function toProblem(e: unknown, lang: Lang, instance: string): { problem: 
     switch (e.code) {
       case 'case_invalid': return P(422, 'case_invalid', detail, { reason: e.code, errors: issueErrors(lang, e.issues) });
       case 'unknown_entity': return P(404, 'unknown_entity', detail, { reason: e.code });
-      case 'file_too_large': return P(413, 'payload_too_large', detail, { reason: e.code });
+      case 'file_too_large': case 'case_too_deep': case 'case_too_many_nodes': case 'case_too_many_keys': case 'parse_timeout':
+        return P(413, 'payload_too_large', detail, { reason: e.code });
       case 'parse_json': case 'parse_yaml': case 'file_empty': case 'file_binary': case 'multiple_documents':
         return P(400, 'invalid_body', detail, { reason: e.code });
       case 'usage': return P(400, 'bad_request', detail, { reason: e.code });
