@@ -12,7 +12,7 @@ import { CalcdxError } from './errors.js';
 /** nesting levels of mappings and sequences (the case format uses 5) */
 export const MAX_CASE_DEPTH = 32;
 /** values of any kind (mappings, sequences, scalars), aliases expanded */
-export const MAX_CASE_NODES = 10_000;
+export const MAX_CASE_NODES = 5_000;
 /** keys of one mapping (the widest mapping of the case format has fewer than 40) */
 export const MAX_CASE_KEYS = 1_000;
 /** validation issues listed in an error (the count of all of them is given) */
@@ -36,12 +36,12 @@ const tooDeep = (file: string, limit: number) => new CalcdxError('case_too_deep'
 const tooMany = (file: string, limit: number) => new CalcdxError('case_too_many_nodes', { file, limit });
 const tooWide = (file: string, path: string, limit: number) => new CalcdxError('case_too_many_keys', { file, path: path || '(top level)', limit });
 
-/** Lexemes that stand for (at most) one value each; a value takes at most two of them. */
+/** Lexemes that stand for a value or its key; a value of the case format takes at most two of them. */
 const COUNTED = new Set(['scalar', 'single-quoted-scalar', 'double-quoted-scalar', 'alias', 'flow-map-start', 'flow-seq-start', 'seq-item-ind', 'explicit-key-ind', 'map-value-ind', 'comma']);
 
 /**
  * YAML text → CST tokens (the yaml library's lexer and parser, both iterative), refusing as soon
- * as the text holds more value lexemes than 3 × the node limit could need, or the budget runs out.
+ * as the text holds more value lexemes than 2 × the node limit could need, or the budget runs out.
  */
 export function lexAndParseYaml(text: string, file: string, limits: CaseLimits, budget: ParseBudget): CST.Token[] {
   const lexer = new Lexer();
@@ -52,7 +52,7 @@ export function lexAndParseYaml(text: string, file: string, limits: CaseLimits, 
   for (const lexeme of lexer.lex(text)) {
     if ((++n & 255) === 0) budget.check();
     const type = CST.tokenType(lexeme);
-    if (type !== null && COUNTED.has(type) && ++counted > 3 * limits.nodes) throw tooMany(file, limits.nodes);
+    if (type !== null && COUNTED.has(type) && ++counted > 2 * limits.nodes) throw tooMany(file, limits.nodes);
     for (const token of parser.next(lexeme)) tokens.push(token);
   }
   for (const token of parser.end()) tokens.push(token);

@@ -23,7 +23,7 @@ export const PROBLEM_BASE = 'https://calcdx.invalid/problems/';
 /** Every problem code of the API; each has a title in both catalogues (server.problem.<code>). */
 export const PROBLEM_CODES = [
   'bad_request', 'bad_parameter', 'invalid_body', 'case_invalid', 'unknown_entity', 'not_found',
-  'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'request_timeout', 'timeout',
+  'method_not_allowed', 'forbidden', 'header_too_large', 'payload_too_large', 'unsupported_media_type', 'request_timeout', 'timeout',
   'too_many_requests', 'web_not_built', 'no_surgery_date', 'no_visits', 'imaging', 'roi', 'upload_invalid',
   'internal',
 ] as const;
@@ -164,6 +164,12 @@ export function toProblem(e: unknown, lang: Lang, instance: string): { problem: 
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (status === 400 && e instanceof SyntaxError)) {
     return P(400, 'invalid_body', t(lang, 'error.parse_json', { file: BODY[lang], detail: (e as Error).message }), { reason: 'parse_json' });
   }
-  if (status >= 400 && status < 500) return P(status, status === 404 ? 'not_found' : 'bad_request', t(lang, 'server.bad_request'), { reason: code || undefined });
+  const reason = code ? { reason: code } : {};
+  if (status === 404) return P(404, 'not_found', t(lang, 'server.not_found_any'), reason);
+  if (status === 403) return P(403, 'forbidden', t(lang, 'server.forbidden'), reason);
+  if (status === 405) return P(405, 'method_not_allowed', t(lang, 'server.method_not_allowed_any'), reason);
+  if (status === 408) return P(408, 'request_timeout', t(lang, 'server.request_timeout_any'), reason);
+  if (status === 431) return P(431, 'header_too_large', t(lang, 'server.header_too_large'), reason);
+  if (status >= 400 && status < 500) return P(status, 'bad_request', t(lang, 'server.bad_request'), reason);
   return { ...P(status >= 500 ? status : 500, 'internal', t(lang, 'server.internal')), internal: true };
 }
