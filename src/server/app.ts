@@ -34,7 +34,7 @@ import { VERSION } from '../report/version.js';
 import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from './ct.js';
 import { CtJobAborted, ctWorkerAvailable, runCtJob } from './ct-jobs.js';
 import { openApiDocument } from './openapi.js';
-import { badParameter, HttpProblem, issueErrors, RenderedProblem, toProblem } from './problem.js';
+import { badParameter, HttpProblem, RenderedProblem, toProblem } from './problem.js';
 
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
 
