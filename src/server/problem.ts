@@ -109,6 +109,8 @@ export function badParameter(path: string, found: string | undefined, allowed: s
 
 const BODY = { en: 'request body', zh: '请求正文' } as const;
 
+const MULTIPART_ERRORS = /^(?:Unexpected end of multipart data|\w+ terminated early due to unexpected end of multipart data|Multipart: Boundary not found)$/;
+
 interface FastifyLikeError { statusCode?: number; code?: string; validation?: unknown }
 
 /**
@@ -154,6 +156,10 @@ export function toProblem(e: unknown, lang: Lang, instance: string): { problem: 
     const detail = t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message });
     const status = e.code === 'roi_required' || e.code === 'roi_syntax' ? 400 : 422;
     return P(status, 'roi', detail, { reason: e.code, errors: [{ path: 'form.roi', code: e.code, ...(e.params.spec !== undefined ? { found: String(e.params.spec) } : {}), allowed: String(e.params.allowed ?? ''), message: detail }] });
+  }
+  // busboy's errors for a multipart body that is malformed or cut short (plain Errors, no code)
+  if (e instanceof Error && MULTIPART_ERRORS.test(e.message)) {
+    return P(400, 'upload_invalid', t(lang, 'server.multipart_invalid'), { reason: 'multipart_invalid' });
   }
   const fe = (e ?? {}) as FastifyLikeError;
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
