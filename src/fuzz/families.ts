@@ -147,3 +147,18 @@ export function makeMutant(fx: Fixtures, family: Family, seed: number, index: nu
   const body = bytesMutation(rng, multipartBody(fields, files));
   return { family, index, what: `${route} ${s.name}: multipart body: ${body.what}`, files: [{ name: `${route === '/api/ct' ? 'ct' : 'volume'}.multipart`, data: body.data }], run: { kind: 'upload', route } };
 }
+
+/** A stored regression fixture (test/fixtures/fuzz/<family>/<name>) as a mutant: the name says how it is run. */
+export function fixtureMutant(family: Family, name: string, data: Buffer): Mutant {
+  const what = `fixture ${family}/${name}`;
+  if (family === 'case') {
+    const json = name.endsWith('.json');
+    return { family, index: 0, what, files: [{ name: json ? 'mutant.json' : 'mutant.yaml', data }], run: { kind: 'case', json } };
+  }
+  if (family === 'upload') {
+    const route = name.startsWith('volume') ? '/api/volume' as const : '/api/ct' as const;
+    return { family, index: 0, what, files: [{ name: 'body.multipart', data }], run: { kind: 'upload', route } };
+  }
+  const file = family === 'nifti' ? (name.endsWith('.gz') ? 'mutant.nii.gz' : 'mutant.nii') : 'mutant.dcm';
+  return { family, index: 0, what, files: [{ name: file, data }], run: { kind: 'ct', inputs: [file] } };
+}

@@ -9,7 +9,8 @@
  * mutant counted as failed, and a fresh child goes on with the next mutant. Each failure is
  * printed with seed, family, index and mutation, and written to DIR (default fuzz-out/) so it
  * can become a regression fixture (test/fixtures/fuzz/). Exit code 1 when anything failed.
- * `--seconds N` stops each family after N / families seconds (whatever the count).
+ * `--seconds N` stops each family after N / families seconds (whatever the count); `--count case=80,upload=30`
+ * sets the count per family.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,15 +31,23 @@ export interface FamilySummary {
   maxMs: number; p99Ms: number; maxRssMb: number; seconds: number;
 }
 
-interface Options { seed: number; count: number; seconds?: number; families: Family[]; out: string; json?: string; quiet: boolean }
+interface Options { seed: number; count: number; counts: Partial<Record<Family, number>>; seconds?: number; families: Family[]; out: string; json?: string; quiet: boolean }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: 1, count: 1000, families: [...FAMILIES], out: join(ROOT, 'fuzz-out'), quiet: false };
+  const o: Options = { seed: 1, count: 1000, counts: {}, families: [...FAMILIES], out: join(ROOT, 'fuzz-out'), quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${a} needs a value`); return x; };
     if (a === '--seed') o.seed = Number(v());
-    else if (a === '--count') o.count = Number(v());
+    else if (a === '--count') {
+      // N for every family, or family=N,… (the others keep 1000)
+      for (const part of v().split(',')) {
+        const [f, n] = part.includes('=') ? part.split('=') : [undefined, part];
+        if (f === undefined) o.count = Number(n);
+        else if (FAMILIES.includes(f as Family)) o.counts[f as Family] = Number(n);
+        else throw new Error(`--count: unknown family ${f}`);
+      }
+    }
     else if (a === '--seconds') o.seconds = Number(v());
     else if (a === '--family') o.families = v().split(',').map((f) => { if (!FAMILIES.includes(f as Family)) throw new Error(`--family: ${f}; allowed: ${FAMILIES.join(', ')}`); return f as Family; });
     else if (a === '--out') o.out = resolve(v());
@@ -46,7 +55,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--quiet') o.quiet = true;
     else throw new Error(`unknown option ${a}; usage: npm run fuzz -- [--seconds N] [--seed S] [--family ${FAMILIES.join(',')}] [--count N] [--out DIR] [--json FILE]`);
   }
-  if (!Number.isInteger(o.seed) || !Number.isInteger(o.count) || o.count < 0 || (o.seconds !== undefined && !(o.seconds > 0))) throw new Error('--seed and --count are whole numbers, --seconds a positive number');
+  if (!Number.isInteger(o.seed) || ![o.count, ...Object.values(o.counts)].every((n) => Number.isInteger(n) && n >= 0) || (o.seconds !== undefined && !(o.seconds > 0))) throw new Error('--seed and --count are whole numbers, --seconds a positive number');
   return o;
 }
 
@@ -142,7 +151,7 @@ async function main(): Promise<number> {
   const all: Failure[] = [];
   for (const family of o.families) {
     const seconds = o.seconds === undefined ? undefined : o.seconds / o.families.length;
-    const { summary, failures } = await fuzzFamily(fx, family, o.seed, o.count, seconds, o.out, log);
+    const { summary, failures } = await fuzzFamily(fx, family, o.seed, o.counts[family] ?? o.count, seconds, o.out, log);
     summaries.push(summary);
     all.push(...failures);
     log(`${family}: ${summary.mutants} mutants (seed ${o.seed}) in ${summary.seconds} s: ${summary.failures} failed — internal errors ${summary.internalErrors}, over 10 s ${summary.overTime}, over 1 GiB ${summary.overMemory}, stack/path/not-problem ${summary.leaks}; slowest ${summary.maxMs} ms (p99 ${summary.p99Ms} ms), peak RSS ${summary.maxRssMb} MiB`);

@@ -207,7 +207,7 @@ export function niftiMutation(rng: Rng, b: Buffer): Mutated {
   const big = le !== 348 && le !== 540;
   const size = big ? b.readInt32BE(0) : le;
   const out = Buffer.from(b);
-  const i16 = (off: number, v: number) => (big ? out.writeInt16BE(v, off) : out.writeInt16LE(v, off));
+  const i16 = (off: number, v: number) => (big ? out.writeInt16BE((v << 16) >> 16, off) : out.writeInt16LE((v << 16) >> 16, off));
   const f32 = (off: number, v: number) => (big ? out.writeFloatBE(v, off) : out.writeFloatLE(v, off));
   const i64 = (off: number, v: bigint) => (big ? out.writeBigInt64BE(v, off) : out.writeBigInt64LE(v, off));
   const f64 = (off: number, v: number) => (big ? out.writeDoubleBE(v, off) : out.writeDoubleLE(v, off));
