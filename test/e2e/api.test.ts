@@ -960,8 +960,11 @@ describe('media types and framework errors as problems (issue 13 D7, D8)', () =>
     for (const url of ['/api/ct', '/api/volume']) expectProblem(await postJson(url, { formatVersion: 1 }), 415, 'unsupported_media_type');
   });
 
-  it('a malformed URL → 400 problem', async () => {
+  it('a malformed URL → 400 problem; a path the static files refuse → 403 forbidden (not bad_request)', async () => {
     expectProblem(await app.inject('/api/kb/%E0%A4%A'), 400, 'bad_request');
+    expectProblem(await app.inject('/%00'), 400, 'bad_request');
+    const f = expectProblem(await app.inject('/a%5c..%5c..%5cpackage.json'), 403, 'forbidden');
+    expect(f.detail).toMatch(/not allowed/);
   });
 
   describe('over a real socket', () => {
