@@ -213,7 +213,7 @@ export function niftiMutation(rng: Rng, b: Buffer): Mutated {
   const f64 = (off: number, v: number) => (big ? out.writeDoubleBE(v, off) : out.writeDoubleLE(v, off));
   const two = size === 540;
   if (two && out.length < 540) return bytesMutation(rng, b);
-  const field = rng.pick(['dim', 'dim', 'dim0', 'datatype', 'bitpix', 'vox_offset', 'scl_slope', 'pixdim', 'qform', 'sizeof_hdr']);
+  const field = rng.pick(['dim', 'dim', 'dim0', 'dims-huge', 'datatype', 'bitpix', 'vox_offset', 'scl_slope', 'pixdim', 'qform', 'sizeof_hdr']);
   const dimValues = [0, -1, 1, 2, 2048, 32767, -32768, 65535];
   switch (field) {
     case 'dim': {
@@ -221,6 +221,12 @@ export function niftiMutation(rng: Rng, b: Buffer): Mutated {
       const v = rng.pick(dimValues);
       if (two) i64(16 + 8 * k, BigInt(v === 65535 ? 2 ** 40 : v)); else i16(40 + 2 * k, v);
       return { data: out, what: `dim[${k}] = ${v === 65535 && two ? 2 ** 40 : v}` };
+    }
+    case 'dims-huge': {
+      // a header declaring a volume of gigabytes (2048³ int16 = 16 GiB), over a file of a few kilobytes
+      const v = rng.pick([2048, 4096, 32767]);
+      for (let k = 1; k <= 3; k++) { if (two) i64(16 + 8 * k, BigInt(v)); else i16(40 + 2 * k, v); }
+      return { data: out, what: `dim[1..3] = ${v}` };
     }
     case 'dim0': { const v = rng.pick([0, 1, 2, 3, 4, 7, 8, -1, 100]); if (two) i64(16, BigInt(v)); else i16(40, v); return { data: out, what: `dim[0] = ${v}` }; }
     case 'datatype': { const v = rng.pick([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2304, 9999, -1]); i16(two ? 12 : 70, v); return { data: out, what: `datatype = ${v}` }; }
@@ -243,9 +249,17 @@ export function niftiGzMutation(rng: Rng, gz: Buffer): Mutated {
     return { data: gzipSync(m.data, { level: 1 }), what: `gzip(${m.what})` };
   }
   if (k < 9) { const m = bytesMutation(rng, gz); return { data: m.data, what: `gz bytes: ${m.what}` }; }
-  // trailing zeros after the volume (a second gzip member): the header still declares the small volume
-  const mb = 1 + rng.int(64);
-  return { data: Buffer.concat([gz, gzipSync(Buffer.alloc(mb * 1024 * 1024), { level: 9 })]), what: `${mb} MiB of trailing zeros in a second gzip member` };
+  // trailing zeros after the volume (more gzip members): the header still declares the small volume.
+  // Up to 2 GiB of zeros, as copies of one 64 MiB member (about 64 kB each)
+  const members = rng.chance(0.5) ? 1 : 1 + rng.int(32);
+  return { data: Buffer.concat([gz, ...Array(members).fill(zeroMember())]), what: `${members * 64} MiB of trailing zeros in ${members} more gzip member(s)` };
+}
+
+let zeros64: Buffer | undefined;
+/** A gzip member of 64 MiB of zeros (made once). */
+function zeroMember(): Buffer {
+  zeros64 ??= gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+  return zeros64;
 }
 
 // ---- zip
