@@ -20,6 +20,8 @@ export interface Mutant {
   index: number;
   what: string;
   files: MutantFile[];
+  /** names the mutant itself supplies (zip entry names): an answer may quote them, even when they look like absolute paths */
+  supplied?: string[];
   /** case: the text's media type; ct: the CLI `ct` inputs (file names or one folder "series"); upload: the route (files[0] is the multipart body) */
   run:
     | { kind: 'case'; json: boolean }
@@ -142,7 +144,7 @@ export function makeMutant(fx: Fixtures, family: Family, seed: number, index: nu
     if (z === 4) { entries.push({ name: 'dir/inner.zip', data: makeZip(entries.slice(0, 2)) }); zipWhat.push('a zip inside'); }
     let zip = makeZip(entries);
     if (kind === 3) { const b = bytesMutation(rng, zip); zip = b.data; zipWhat.push(`zip bytes: ${b.what}`); }
-    return upload(family, index, `${route} ${s.name} as zip: ${zipWhat.join('; ')}`, route, fields, [{ name: 'series.zip', data: zip }]);
+    return { ...upload(family, index, `${route} ${s.name} as zip: ${zipWhat.join('; ')}`, route, fields, [{ name: 'series.zip', data: zip }]), supplied: entries.map((e) => e.name) };
   }
   const body = bytesMutation(rng, multipartBody(fields, files));
   return { family, index, what: `${route} ${s.name}: multipart body: ${body.what}`, files: [{ name: `${route === '/api/ct' ? 'ct' : 'volume'}.multipart`, data: body.data }], run: { kind: 'upload', route } };

@@ -53,7 +53,14 @@ export interface TargetContext {
 
 const CASE_ROUTES = ['/api/assess', '/api/validate', '/api/report?format=text', '/api/followup.ics'] as const;
 
-async function http(ctx: TargetContext, url: string, payload: Buffer, contentType: string): Promise<Outcome> {
+/** The text without the names the client supplied (JSON-escaped or not), which an answer may quote. */
+function withoutSupplied(text: string, supplied: readonly string[] = []): string {
+  let t = text;
+  for (const name of supplied) if (name) t = t.split(JSON.stringify(name).slice(1, -1)).join('<supplied>').split(name).join('<supplied>');
+  return t;
+}
+
+async function http(ctx: TargetContext, url: string, payload: Buffer, contentType: string, supplied?: readonly string[]): Promise<Outcome> {
   const r = await ctx.app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
   if (r.statusCode >= 500) return { ok: false, reason: `HTTP ${r.statusCode} from ${url}: ${r.body.slice(0, 200)}` };
   const type = String(r.headers['content-type'] ?? '');
@@ -62,7 +69,7 @@ async function http(ctx: TargetContext, url: string, payload: Buffer, contentTyp
   if (type.startsWith('application/json') && text.includes('"labels"')) {
     try { const j = JSON.parse(text) as Record<string, unknown>; delete j.labels; text = JSON.stringify(j); } catch { /* judged as it is */ }
   }
-  const l = leak(`${text}\n${String(r.headers['x-calcdx-warnings'] ?? '')}`, ctx.folders);
+  const l = leak(withoutSupplied(`${text}\n${String(r.headers['x-calcdx-warnings'] ?? '')}`, supplied), ctx.folders);
   if (l) return { ok: false, reason: `${url}: ${l}` };
   return { ok: true };
 }
@@ -97,7 +104,7 @@ export async function runMutant(m: Mutant, ctx: TargetContext): Promise<Outcome>
     } else if (m.run.kind === 'ct') {
       outcomes.push(judgeCli('calcdx ct', await cli(['ct', ...m.run.inputs, '--roi', 'whole', '--json']), ctx.folders));
     } else {
-      outcomes.push(await http(ctx, `${m.run.route}?lang=en`, m.files[0]!.data, `multipart/form-data; boundary=${BOUNDARY}`));
+      outcomes.push(await http(ctx, `${m.run.route}?lang=en`, m.files[0]!.data, `multipart/form-data; boundary=${BOUNDARY}`, m.supplied));
     }
     if (ctx.errorLogs.length) outcomes.push({ ok: false, reason: `internal error logged: ${ctx.errorLogs.join(' ').slice(0, 300)}` });
     return outcomes.find((o) => !o.ok) ?? { ok: true };
