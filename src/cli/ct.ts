@@ -148,8 +148,15 @@ export function mergeFindings(c: CaseFile, fragment: Analysis['pattern']['fragme
   const imaging = structuredClone(c.imaging ?? {}) as Record<string, Record<string, unknown>>;
   for (const [section, values] of Object.entries(fragment.imaging) as Array<[string, Record<string, unknown>]>) {
     const target = (imaging[section] ??= {});
-    for (const [k, v] of Object.entries(values)) {
+    for (const [k, measuredValue] of Object.entries(values)) {
+      let v = measuredValue;
       if (v === undefined) continue;
+      // a pattern the reader excluded stays excluded: it is dropped from the measured list, and reported
+      const excluded = target[`${k}Absent`];
+      if (Array.isArray(v) && Array.isArray(excluded) && v.some((m) => excluded.includes(m))) {
+        v = v.filter((m) => !excluded.includes(m));
+        conflicts.push(`imaging.${section}.${k}Absent`);
+      }
       if (target[k] === undefined) { target[k] = v; measured.push(`imaging.${section}.${k}`); }
       else if (JSON.stringify(target[k]) !== JSON.stringify(v)) conflicts.push(`imaging.${section}.${k}`);
     }

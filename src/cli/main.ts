@@ -22,18 +22,21 @@ import { renderHtml } from '../report/render-html.js';
 import { renderMarkdown, renderText } from '../report/render-text.js';
 import { kbEntityJson, kbListText, kbShowText } from '../report/kb-view.js';
 import { VERSION } from '../report/version.js';
+import { readAnchors } from '../eval/anchors.js';
 import { readEvalFolder } from '../eval/cases.js';
 import { caseJsonSchema } from '../core/case-format/json-schema.js';
 import { evaluate } from '../eval/evaluate.js';
 import { registerServe } from './serve.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
+import { assignSplit, readSplit } from '../eval/split.js';
 
-const EVAL_NOTE = 'No parameter of calcdx is learned from these cases: the knowledge base was written from the literature before the cases were collected, so every figure here is out of sample (no leave-one-out is needed). Each case holds only what its source states.';
+const EVAL_NOTE = 'No parameter of calcdx was learned from these cases: the knowledge base comes from the literature. From issue 12 on, the cases are split once (eval/split.yaml, seeded, stratified by diagnosis) into a development half, on which changes may be checked, and a holdout half, whose figures are the out-of-sample ones; cases added later are holdout. One rule is partly in sample: the indeterminate red flag was written after analysing one missed case (extraskeletal_osteosarcoma--foot-subcutaneous, holdout). Each case holds only what its source states.';
 
 const FORMATS = ['text', 'md', 'html', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
 export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'cases');
+const EVAL_ANCHORS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'eval', 'anchors.yaml');
 
 function envLang(): Lang {
   const l = process.env.CALCDX_LANG ?? process.env.LC_ALL ?? process.env.LANG ?? '';
@@ -189,14 +192,18 @@ export function buildProgram(): Command {
     });
 
   program.command('eval')
-    .description('measure the engine on a folder of labelled published cases (accuracy, calibration, safety, ablation)')
+    .description('measure the engine on a folder of labelled published cases (accuracy, calibration, safety, referral beside guideline rules, ablation)')
     .argument('<folder>', 'folder of case files with source, finalDiagnosis and confirmedBy')
     .option('--json <file>', 'write the full report as JSON')
-    .option('--html <file>', 'write a self-contained HTML report with a calibration plot and a confusion matrix')
-    .action((folder: string, o: { json?: string; html?: string }) => {
+    .option('--html <file>', 'write a self-contained HTML report with a calibration plot, ROC curves and a confusion matrix')
+    .option('--anchors <file>', 'guideline referral rules reported beside calcdx', EVAL_ANCHORS)
+    .option('--split <file>', 'development / holdout split (eval/split.yaml): report each half beside all cases')
+    .action((folder: string, o: { json?: string; html?: string; anchors: string; split?: string }) => {
       const kb = loadKnowledgeBase();
       const cases = readEvalFolder(folder);
-      const report = evaluate(kb, cases);
+      const anchors = readAnchors(o.anchors);
+      const split = o.split ? assignSplit(cases.map((c) => c.file), readSplit(o.split), o.split) : undefined;
+      const report = evaluate(kb, cases, { anchors, ...(split ? { split } : {}) });
       process.stdout.write(renderEvalText(report));
       if (o.json) writeFileAtomic(o.json, `${JSON.stringify(report, null, 2)}\n`);
       if (o.html) writeFileAtomic(o.html, renderEvalHtml(kb, report, EVAL_NOTE));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadKnowledgeBase } from '../io/kb-files.js';
 import { exampleCases } from '../test-support/cases.js';
-import { ABLATIONS, evaluate, type LabelledCase } from './evaluate.js';
+import type { AnchorRule } from './anchors.js';
+import { ABLATIONS, evaluate, setReport, type CaseResult, type LabelledCase } from './evaluate.js';
 
 const kb = loadKnowledgeBase();
 const labelled: LabelledCase[] = exampleCases().map((c) => ({
@@ -59,5 +60,57 @@ describe('evaluate', () => {
     expect(ABLATIONS.ct(c).imaging).toEqual({ calcification: c.imaging!.calcification, ct: c.imaging!.ct });
     expect(r.ablation.map((a) => a.id)).toEqual(['demographics', 'xray', 'ct', 'everything']);
     expect(r.ablation.at(-1)!.metrics).toEqual(r.metrics);
+  });
+});
+
+describe('referral beside guideline rules, by set', () => {
+  const rule: AnchorRule = {
+    id: 'deep', label: 'deep', name: 'deep lesions', guideline: 'g', operationalised: 'o', unknown: 'u',
+    sources: [{ url: 'https://example.org', title: 't' }], refer: { field: 'lesion.depth', eq: 'deep' },
+  };
+  const split = new Map(labelled.map((c, i) => [c.file, i % 2 ? 'holdout' as const : 'development' as const]));
+  const r = evaluate(kb, labelled, { anchors: [rule], split });
+  it('reports all, development and holdout; the halves partition the cases', () => {
+    expect(r.sets.map((s) => s.set)).toEqual(['all', 'development', 'holdout']);
+    expect(r.sets[1]!.n + r.sets[2]!.n).toBe(r.sets[0]!.n);
+    for (const half of ['development', 'holdout'] as const) expect(r.cases.filter((c) => c.set === half).length).toBe(r.sets.find((s) => s.set === half)!.n);
+    expect(r.anchorRules).toEqual([rule]);
+    expect(evaluate(kb, labelled).sets.map((s) => s.set)).toEqual(['all']);
+  });
+  it('counts malignant and benign referred for calcdx, the prior and each rule, with Wilson intervals', () => {
+    const all = r.sets[0]!;
+    expect(all.referral.map((x) => x.id)).toEqual(['calcdx', 'prior_only', 'deep']);
+    const mal = r.cases.filter((c) => c.group === 'malignant');
+    const ben = r.cases.filter((c) => c.group !== 'malignant');
+    const deep = all.referral[2]!;
+    expect(deep.malignant.k).toBe(labelled.filter((l, i) => r.cases[i]!.group === 'malignant' && l.case.lesion?.depth === 'deep').length);
+    expect(deep.benign.k).toBe(labelled.filter((l, i) => r.cases[i]!.group !== 'malignant' && l.case.lesion?.depth === 'deep').length);
+    expect(deep.benign.n).toBe(ben.length);
+    expect(deep.decidedByUnknown).toEqual({ malignant: mal.filter((c) => c.anchors.deep!.decidedByUnknown).length, benign: ben.filter((c) => c.anchors.deep!.decidedByUnknown).length });
+    expect(all.referral[0]!.malignant.k).toBe(r.safety.urgentReferred);
+    expect(all.referral[0]!.benign.k).toBe(r.safety.benignUrgent);
+    for (const x of all.referral) { expect(x.benign.low).toBeLessThanOrEqual(x.benign.rate); expect(x.benign.high).toBeGreaterThanOrEqual(x.benign.rate); }
+    expect(all.top1).toMatchObject({ k: r.intervals.top1.k, n: r.intervals.top1.n });
+    expect(all.malignancyAuc).toBe(r.safety.malignancyAuc);
+  });
+  it('prior only is the engine given no finding: the same decision for every case without a setting', () => {
+    expect(new Set(r.cases.map((c) => c.priorOnlyReferral)).size).toBe(1);
+  });
+  it('the ROC curve runs from (0, 0) to (1, 1) through calcdx thresholds', () => {
+    const roc = r.sets[0]!.roc;
+    expect(roc[0]).toMatchObject({ fpr: 0, tpr: 0 });
+    expect(roc.at(-1)).toMatchObject({ fpr: 1, tpr: 1 });
+  });
+  it('setReport on hand-made results: rates, points and unknown counts', () => {
+    const mk = (group: string, p: number, urgent: boolean, refer: boolean, unknown: boolean): CaseResult => ({
+      file: 'f', truth: 't', group, rank: 1, probability: 1, top: [], malignancyProbability: p, urgentReferral: urgent, redFlags: [], flaggedAsPossiblyMalignant: urgent,
+      findingsKnown: 0, priorOnlyReferral: true, anchors: { deep: { refer, decidedByUnknown: unknown } },
+    });
+    const s = setReport('all', [mk('malignant', 0.9, true, true, false), mk('malignant', 0.2, true, false, true), mk('benign', 0.1, false, true, false), mk('benign', 0.5, true, false, true)], [rule]);
+    expect(s.referral[0]).toMatchObject({ malignant: { k: 2, n: 2, rate: 1 }, benign: { k: 1, n: 2, rate: 0.5 } });
+    expect(s.referral[1]).toMatchObject({ malignant: { k: 2, n: 2 }, benign: { k: 2, n: 2 } });
+    expect(s.referral[2]).toMatchObject({ malignant: { k: 1, n: 2 }, benign: { k: 1, n: 2 }, decidedByUnknown: { malignant: 1, benign: 1 } });
+    expect(s.malignancyAuc).toBe(0.75);
+    expect(s.roc.map((p) => [p.fpr, p.tpr])).toEqual([[0, 0], [0, 0.5], [0.5, 0.5], [0.5, 1], [1, 1]]);
   });
 });

@@ -9,7 +9,9 @@ import type { CaseFile } from '../core/case-format/schema.js';
 import { assess } from '../core/engine/assess.js';
 import { knownFindingCount, observe } from '../core/engine/findings.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
-import { rocAuc, wilson } from './stats.js';
+import { decide, type AnchorDecision, type AnchorRule } from './anchors.js';
+import type { SplitSet } from './split.js';
+import { rocAuc, rocCurve, wilson, type RocPoint } from './stats.js';
 
 export interface LabelledCase {
   file: string;
@@ -32,6 +34,38 @@ export interface CaseResult {
   flaggedAsPossiblyMalignant: boolean;
   /** findings beyond age, sex and site */
   findingsKnown: number;
+  /** the half of the split the case is in, when a split is given */
+  set?: SplitSet;
+  /** urgent referral by the engine given no finding at all (its prior; the case's setting kept) */
+  priorOnlyReferral: boolean;
+  /** each guideline rule's decision, by rule id */
+  anchors: Record<string, AnchorDecision>;
+}
+
+/** one referral strategy on a set of cases: malignant and non-malignant cases referred */
+export interface ReferralRow {
+  id: string;
+  /** short name, for tables and plot legends */
+  label: string;
+  kind: 'calcdx' | 'prior_only' | 'guideline';
+  /** malignant cases referred (sensitivity), with its Wilson interval */
+  malignant: Proportion;
+  /** non-malignant cases referred (1 - specificity): benign, non-neoplastic and intermediate */
+  benign: Proportion;
+  /** guideline rules: cases whose decision a field the case does not give decided */
+  decidedByUnknown?: { malignant: number; benign: number };
+}
+
+/** the headline figures of one set of cases (all, development, holdout) */
+export interface SetReport {
+  set: 'all' | SplitSet;
+  n: number;
+  top1: Proportion;
+  top3: Proportion;
+  malignancyAuc?: number;
+  referral: ReferralRow[];
+  /** ROC curve of calcdx's malignancy probability, malignant vs other cases */
+  roc: RocPoint[];
 }
 
 export interface Metrics {
@@ -85,6 +119,17 @@ export interface EvalReport {
   byConfirmation: Array<{ confirmedBy: string; n: number; top1: number; top3: number }>;
   /** accuracy by how much the case tells: findings beyond age, sex and site (a list counts once) */
   byFindingsKnown: Array<{ label: string; from: number; to: number; n: number; top1: number; top3: number }>;
+  /** the guideline rules reported beside calcdx, as evaluated */
+  anchorRules: AnchorRule[];
+  /** all cases, then the development and holdout halves when a split is given */
+  sets: SetReport[];
+}
+
+export interface EvaluateOptions {
+  bins?: number;
+  anchors?: readonly AnchorRule[];
+  /** the half of each case file; cases it does not name are left out of both halves */
+  split?: ReadonlyMap<string, SplitSet>;
 }
 
 /** bands of findings known beyond age, sex and site */
@@ -134,7 +179,40 @@ function metricsOf(kb: KnowledgeBase, cases: LabelledCase[], project: (c: CaseFi
   return { n: cases.length, top1: top1 / n, top3: top3 / n, top5: top5 / n, mrr: rr / n, brier: brier / n, logLoss: logLoss / n };
 }
 
-export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): EvalReport {
+const proportion = (k: number, total: number): Proportion => {
+  const [low, high] = wilson(k, total);
+  return { k, n: total, rate: total ? k / total : 0, low, high };
+};
+
+/** calcdx, the prior-only baseline and each guideline rule on a set of case results */
+export function setReport(set: SetReport['set'], rs: readonly CaseResult[], anchors: readonly AnchorRule[]): SetReport {
+  const malignant = rs.filter((r) => r.group === 'malignant');
+  const benign = rs.filter((r) => r.group !== 'malignant');
+  const row = (id: string, label: string, kind: ReferralRow['kind'], refer: (r: CaseResult) => boolean): ReferralRow => ({
+    id, label, kind, malignant: proportion(malignant.filter(refer).length, malignant.length), benign: proportion(benign.filter(refer).length, benign.length),
+  });
+  const auc = rocAuc(malignant.map((r) => r.malignancyProbability), benign.map((r) => r.malignancyProbability));
+  return {
+    set,
+    n: rs.length,
+    top1: proportion(rs.filter((r) => r.rank === 1).length, rs.length),
+    top3: proportion(rs.filter((r) => r.rank <= 3).length, rs.length),
+    ...(auc !== undefined ? { malignancyAuc: auc } : {}),
+    referral: [
+      row('calcdx', 'calcdx urgent referral', 'calcdx', (r) => r.urgentReferral),
+      row('prior_only', 'prior only (no finding)', 'prior_only', (r) => r.priorOnlyReferral),
+      ...anchors.map((a) => ({
+        ...row(a.id, a.label, 'guideline', (r) => r.anchors[a.id]!.refer),
+        decidedByUnknown: { malignant: malignant.filter((r) => r.anchors[a.id]!.decidedByUnknown).length, benign: benign.filter((r) => r.anchors[a.id]!.decidedByUnknown).length },
+      })),
+    ],
+    roc: rocCurve(malignant.map((r) => r.malignancyProbability), benign.map((r) => r.malignancyProbability)),
+  };
+}
+
+export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], opts: EvaluateOptions = {}): EvalReport {
+  const bins = opts.bins ?? 10;
+  const anchors = opts.anchors ?? [];
   const nE = kb.entities.length;
   const ids = kb.entities.map((e) => e.id);
   const results: CaseResult[] = [];
@@ -148,12 +226,17 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     const rank = a.differential.findIndex((d) => d.id === lc.finalDiagnosis) + 1;
     const group = kb.entities[kb.entityIndex.get(lc.finalDiagnosis)!]!.group;
     const flagged = a.malignancy.urgentReferral || a.malignancy.probability >= threshold || a.redFlags.length > 0;
+    const set = opts.split?.get(lc.file);
+    const priorOnly = assess(kb, { formatVersion: 1, ...(lc.case.setting ? { setting: lc.case.setting } : {}) });
     results.push({
       file: lc.file, truth: lc.finalDiagnosis, group, rank, probability: a.differential[rank - 1]!.probability,
       top: a.differential.slice(0, 3).map((d) => ({ id: d.id, probability: d.probability })),
       malignancyProbability: a.malignancy.probability, urgentReferral: a.malignancy.urgentReferral,
       redFlags: a.redFlags.map((r) => r.id), flaggedAsPossiblyMalignant: flagged,
       findingsKnown: knownFindingCount(kb, observe(kb, lc.case)),
+      ...(set ? { set } : {}),
+      priorOnlyReferral: priorOnly.malignancy.urgentReferral,
+      anchors: Object.fromEntries(anchors.map((rule) => [rule.id, decide(rule, lc.case)])),
     });
     for (const d of a.differential) {
       const b = Math.min(bins - 1, Math.floor(d.probability * bins));
@@ -206,10 +289,6 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     .map(({ from, to }) => ({ label: to === Infinity ? `${from}+` : `${from}-${to}`, from, to, ...accuracyOf(results.filter((r) => r.findingsKnown >= from && r.findingsKnown <= to)) }))
     .filter((x) => x.n > 0);
   const metrics = metricsOf(kb, cases, ABLATIONS.everything);
-  const proportion = (k: number, total: number): Proportion => {
-    const [low, high] = wilson(k, total);
-    return { k, n: total, rate: total ? k / total : 0, low, high };
-  };
   const count = (pred: (r: CaseResult) => boolean, rs: CaseResult[] = results) => rs.filter(pred).length;
   // counted once, reported in the safety block and with their intervals
   const malignantFlagged = count((r) => r.flaggedAsPossiblyMalignant, malignant);
@@ -251,5 +330,10 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], bins = 10): E
     ablation: (Object.keys(ABLATIONS) as AblationId[]).map((id) => ({ id, metrics: id === 'everything' ? metrics : metricsOf(kb, cases, ABLATIONS[id]) })),
     byConfirmation,
     byFindingsKnown,
+    anchorRules: [...anchors],
+    sets: [
+      setReport('all', results, anchors),
+      ...(opts.split ? (['development', 'holdout'] as const).map((h) => setReport(h, results.filter((r) => r.set === h), anchors)) : []),
+    ],
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { esc } from '../report/render-html.js';
-import type { EvalReport, Metrics, Proportion } from './evaluate.js';
+import type { EvalReport, Metrics, Proportion, SetReport } from './evaluate.js';
 
 const pc = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const f3 = (x: number): string => x.toFixed(3);
@@ -21,6 +21,21 @@ function intervalLines(r: EvalReport): string[] {
     `malignant flagged ${i.malignantFlagged.k}/${i.malignantFlagged.n} ${withInterval(i.malignantFlagged)}`,
     `benign urgent ${i.benignUrgent.k}/${i.benignUrgent.n} ${withInterval(i.benignUrgent)}`,
   ];
+}
+
+const SET_TITLE: Record<SetReport['set'], string> = { all: 'all cases', development: 'development half', holdout: 'holdout half' };
+
+/** "12/30 40.0% (24.6-57.7%)" */
+const countWithInterval = (p: Proportion): string => `${p.k}/${p.n} ${withInterval(p)}`;
+
+const REFERRAL_HEAD = ['referral rule', 'malignant referred', 'benign referred', 'decided by an unknown (mal/ben)'];
+
+function referralRows(s: SetReport): string[][] {
+  return s.referral.map((r) => [r.label, countWithInterval(r.malignant), countWithInterval(r.benign), r.decidedByUnknown ? `${r.decidedByUnknown.malignant}/${r.decidedByUnknown.benign}` : '']);
+}
+
+function setHeadline(s: SetReport): string {
+  return `${SET_TITLE[s.set]}: n=${s.n}, top-1 ${countWithInterval(s.top1)}, top-3 ${countWithInterval(s.top3)}${s.malignancyAuc !== undefined ? `, malignancy ROC area ${f3(s.malignancyAuc)}` : ''}`;
 }
 
 function metricRow(name: string, m: Metrics): string[] {
@@ -51,6 +66,15 @@ export function renderEvalText(r: EvalReport): string {
   out.push(`  benign / non-malignant cases flagged as possibly malignant (red flag or probability): ${s.benignFlagged}/${s.benignCases} (${pc(s.benignFlaggedRate)})`);
   if (s.malignancyAuc !== undefined) out.push(`  malignancy probability, malignant vs other cases: ROC area ${f3(s.malignancyAuc)}`);
   if (s.missed.length) out.push(`  missed: ${s.missed.join(', ')}`);
+  out.push('', 'Referral beside the guideline rules, on the same cases ("benign" = every non-malignant case; 95% Wilson intervals)');
+  for (const set of r.sets) {
+    out.push('', `  ${setHeadline(set)}`);
+    out.push(table(REFERRAL_HEAD, referralRows(set)).split('\n').map((l) => `  ${l}`).join('\n'));
+  }
+  if (r.anchorRules.length) {
+    out.push('', '  Rules as operationalised (unknown fields):');
+    for (const a of r.anchorRules) out.push(`  - ${a.label}: ${a.name}. ${a.operationalised} Unknown: ${a.unknown}.`);
+  }
   out.push('', 'Ablation (what is known)');
   out.push(table(head, r.ablation.map((a) => metricRow(a.id, a.metrics))));
   out.push('', 'Reliability (all case x entity probabilities)');
@@ -81,6 +105,38 @@ function calibrationSvg(r: EvalReport): string {
 <path d="${line}" fill="none" stroke="#2e86c1"/>${dots}${ticks}
 <text x="${P + S / 2}" y="${P + S + 34}" text-anchor="middle">predicted probability</text>
 <text x="12" y="${P + S / 2}" transform="rotate(-90 12 ${P + S / 2})" text-anchor="middle">observed frequency</text>
+</svg>`;
+}
+
+const RULE_COLOURS = ['#c0392b', '#d68910', '#7d3c98', '#117a65', '#2c3e50', '#a04000'];
+
+/** calcdx's ROC curve of the malignancy probability, with calcdx's referral, the prior-only baseline and each rule as points */
+export function rocSvg(s: SetReport): string {
+  const S = 300, P = 40, LEG = 16;
+  const x = (v: number) => P + v * S;
+  const y = (v: number) => P + S - v * S;
+  const path = s.roc.map((p, i) => `${i ? 'L' : 'M'}${x(p.fpr).toFixed(1)},${y(p.tpr).toFixed(1)}`).join('');
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((v) => `<text x="${x(v)}" y="${P + S + 16}" text-anchor="middle">${v}</text><text x="${P - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`).join('');
+  const marks = s.referral.map((r, i) => {
+    const colour = r.kind === 'calcdx' ? '#2e86c1' : RULE_COLOURS[i % RULE_COLOURS.length]!;
+    const cx = x(r.benign.rate).toFixed(1), cy = y(r.malignant.rate).toFixed(1);
+    const title = `<title>${esc(r.label)}: malignant referred ${r.malignant.k}/${r.malignant.n}, benign referred ${r.benign.k}/${r.benign.n}</title>`;
+    const shape = r.kind === 'calcdx'
+      ? `<rect x="${Number(cx) - 5}" y="${Number(cy) - 5}" width="10" height="10" fill="${colour}">${title}</rect>`
+      : `<circle cx="${cx}" cy="${cy}" r="5" fill="${colour}" fill-opacity="0.85">${title}</circle>`;
+    const ly = P + S + 44 + i * LEG;
+    const key = r.kind === 'calcdx' ? `<rect x="${P + 1}" y="${ly - 5}" width="10" height="10" fill="${colour}"/>` : `<circle cx="${P + 6}" cy="${ly}" r="5" fill="${colour}"/>`;
+    const legend = `${key}<text x="${P + 16}" y="${ly + 4}">${esc(r.label)} (benign ${pc(r.benign.rate)}, malignant ${pc(r.malignant.rate)})</text>`;
+    return shape + legend;
+  }).join('');
+  const H = P + S + 44 + s.referral.length * LEG;
+  return `<svg role="img" aria-label="ROC curve of the malignancy probability, ${esc(SET_TITLE[s.set])}" viewBox="0 0 ${S + 2 * P + 260} ${H}" width="${S + 2 * P + 260}" xmlns="http://www.w3.org/2000/svg" font-size="11">
+<rect x="${P}" y="${P}" width="${S}" height="${S}" fill="#fbfcfc" stroke="#aab7b8"/>
+<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#aab7b8" stroke-dasharray="4 3"/>
+<path d="${path}" fill="none" stroke="#2e86c1" stroke-width="1.5"><title>calcdx malignancy probability${s.malignancyAuc !== undefined ? `, ROC area ${f3(s.malignancyAuc)}` : ''}</title></path>${marks}${ticks}
+<text x="${P + S / 2}" y="${P + S + 32}" text-anchor="middle">benign (non-malignant) cases referred</text>
+<text x="12" y="${P + S / 2}" transform="rotate(-90 12 ${P + S / 2})" text-anchor="middle">malignant cases referred</text>
+<text x="${P}" y="${P - 10}">${esc(SET_TITLE[s.set])} (n=${s.n})${s.malignancyAuc !== undefined ? `: ROC area ${f3(s.malignancyAuc)}` : ''}</text>
 </svg>`;
 }
 
@@ -128,6 +184,11 @@ ${tr(['benign / non-malignant cases flagged as possibly malignant (red flag or p
 ${s.malignancyAuc !== undefined ? tr(['malignancy probability: ROC area, malignant vs other cases', '', f3(s.malignancyAuc)]) : ''}
 </table>
 ${s.missed.length ? `<p>Missed malignant cases: ${esc(s.missed.join(', '))}</p>` : ''}
+<h2>Referral beside the guideline rules</h2>
+<p class="note">On the same cases: calcdx's urgent referral, the engine given no finding (prior only) and each guideline rule as operationalised below. "Benign" is every non-malignant case (benign, non-neoplastic and intermediate). 95 % Wilson intervals. The curve is calcdx's malignancy probability at every threshold; the square is calcdx's referral decision, the circles the rules.</p>
+${r.sets.map((set) => `<h3>${esc(setHeadline(set))}</h3>
+<div class="grid"><table>${tr(REFERRAL_HEAD, true)}${referralRows(set).map((row) => tr(row)).join('')}</table>${rocSvg(set)}</div>`).join('\n')}
+${r.anchorRules.length ? `<h3>The rules</h3><dl>${r.anchorRules.map((a) => `<dt><b>${esc(a.name)}</b> (${esc(a.id)})</dt><dd><p>${esc(a.guideline)}</p><p>Operationalised: ${esc(a.operationalised)}</p><p>Unknown fields: ${esc(a.unknown)}.</p><p>Sources: ${a.sources.map((src) => `<a href="${esc(src.url)}">${esc(src.title)}</a>`).join('; ')}</p></dd>`).join('')}</dl>` : ''}
 <h2>Ablation</h2>
 <table>${tr(head, true)}${r.ablation.map((a) => tr(metricRow(a.id, a.metrics))).join('')}</table>
 <div class="grid"><div><h2>Calibration</h2>${calibrationSvg(r)}</div>
@@ -135,7 +196,7 @@ ${s.missed.length ? `<p>Missed malignant cases: ${esc(s.missed.join(', '))}</p>`
 <h2>Confusion matrix</h2>${confusionSvg(kb, r)}
 <h2>By findings known beyond age, sex and site</h2><table>${tr(['findings', 'n', 'top-1', 'top-3'], true)}${r.byFindingsKnown.map((b) => tr([b.label, String(b.n), pc(b.top1), pc(b.top3)])).join('')}</table>
 <h2>Per entity</h2><table>${tr(['entity', 'n', 'top-1', 'top-3', 'mean rank'], true)}${r.perEntity.map((e) => tr([e.id, String(e.n), pc(e.top1), pc(e.top3), e.meanRank.toFixed(1)])).join('')}</table>
-<h2>Cases</h2><table>${tr(['case', 'truth', 'rank', 'p(true)', 'leading', 'malignancy', 'urgent'], true)}${r.cases.map((c) => tr([c.file, c.truth, String(c.rank), pc(c.probability), `${c.top[0]!.id} ${pc(c.top[0]!.probability)}`, pc(c.malignancyProbability), c.urgentReferral ? 'yes' : 'no'])).join('')}</table>
+<h2>Cases</h2><table>${tr(['case', 'set', 'truth', 'rank', 'p(true)', 'leading', 'malignancy', 'urgent', ...r.anchorRules.map((a) => a.id)], true)}${r.cases.map((c) => tr([c.file, c.set ?? '', c.truth, String(c.rank), pc(c.probability), `${c.top[0]!.id} ${pc(c.top[0]!.probability)}`, pc(c.malignancyProbability), c.urgentReferral ? 'yes' : 'no', ...r.anchorRules.map((a) => (c.anchors[a.id]!.refer ? 'refer' : 'no') + (c.anchors[a.id]!.decidedByUnknown ? ' ?' : ''))])).join('')}</table>
 </body></html>
 `;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rocAuc, wilson } from './stats.js';
+import { rocArea, rocAuc, rocCurve, wilson } from './stats.js';
 
 describe('wilson', () => {
   it('matches published values', () => {
@@ -45,6 +45,27 @@ describe('rocAuc', () => {
   it('is 1 − the AUC with the groups swapped', () => {
     fc.assert(fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 20 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 20 }), (p, q) => {
       expect(rocAuc(p, q)! + rocAuc(q, p)!).toBeCloseTo(1, 10);
+    }));
+  });
+});
+
+describe('rocCurve', () => {
+  it('steps from (0, 0) to (1, 1), one point per distinct score', () => {
+    expect(rocCurve([0.9, 0.4], [0.4, 0.1])).toEqual([
+      { threshold: Infinity, fpr: 0, tpr: 0 },
+      { threshold: 0.9, fpr: 0, tpr: 0.5 },
+      { threshold: 0.4, fpr: 0.5, tpr: 1 },
+      { threshold: 0.1, fpr: 1, tpr: 1 },
+    ]);
+    expect(rocCurve([], [0.1])).toEqual([]);
+  });
+  it('is monotone and its trapezoidal area is the Mann-Whitney ROC area', () => {
+    const score = fc.array(fc.integer({ min: 0, max: 20 }).map((x) => x / 20), { minLength: 1, maxLength: 25 });
+    fc.assert(fc.property(score, score, (p, q) => {
+      const c = rocCurve(p, q);
+      expect(c.at(-1)).toMatchObject({ fpr: 1, tpr: 1 });
+      for (let i = 1; i < c.length; i++) { expect(c[i]!.fpr).toBeGreaterThanOrEqual(c[i - 1]!.fpr); expect(c[i]!.tpr).toBeGreaterThanOrEqual(c[i - 1]!.tpr); }
+      expect(rocArea(c)).toBeCloseTo(rocAuc(p, q)!, 10);
     }));
   });
 });

@@ -31,3 +31,27 @@ export function rocAuc(positives: readonly number[], negatives: readonly number[
   for (const p of positives) for (const q of negatives) s += p > q ? 1 : p === q ? 0.5 : 0;
   return s / (positives.length * negatives.length);
 }
+
+export interface RocPoint { threshold: number; fpr: number; tpr: number }
+
+/**
+ * The empirical ROC curve of a score: one point per distinct score (refer when score >= threshold),
+ * from the highest threshold down, starting at (0, 0) (threshold +Infinity) and ending at (1, 1).
+ * Its trapezoidal area equals `rocAuc` (ties count half). Empty when either group is empty.
+ */
+export function rocCurve(positives: readonly number[], negatives: readonly number[]): RocPoint[] {
+  if (positives.length === 0 || negatives.length === 0) return [];
+  const thresholds = [...new Set([...positives, ...negatives])].sort((a, b) => b - a);
+  const out: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
+  for (const t of thresholds) {
+    out.push({ threshold: t, tpr: positives.filter((p) => p >= t).length / positives.length, fpr: negatives.filter((q) => q >= t).length / negatives.length });
+  }
+  return out;
+}
+
+/** trapezoidal area under a curve of points sorted by fpr */
+export function rocArea(curve: readonly RocPoint[]): number {
+  let a = 0;
+  for (let i = 1; i < curve.length; i++) a += (curve[i]!.fpr - curve[i - 1]!.fpr) * (curve[i]!.tpr + curve[i - 1]!.tpr) / 2;
+  return a;
+}

@@ -64,5 +64,6 @@ export function formatIssue(lang: Lang, i: CaseIssue): string {
     path: i.path || (lang === 'zh' ? '(整个文档)' : '(the document)'),
     found: i.found ?? t(lang, 'allowed.nothing'),
     allowed: describeAllowed(lang, i.allowed),
+    conflictsWith: i.allowed.conflictsWith ?? '',
   });
 }

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { compileKnowledgeBase, type CompileResult, type KnowledgeBase, type RawKnowledgeBase } from '../core/knowledge/compile.js';
+import { readKbSnapshot } from './kb-snapshot.js';
 
 /** data/kb of this package (works from src/ under vitest and from dist/). */
 export const DEFAULT_KB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'kb');
@@ -40,10 +41,15 @@ export function checkKnowledgeBase(dir = DEFAULT_KB_DIR): CompileResult {
 
 let cached: KnowledgeBase | undefined;
 
-/** The bundled knowledge base, compiled once; throws with every problem listed if it is invalid. */
+/**
+ * The bundled knowledge base, compiled once; throws with every problem listed if it is invalid.
+ * The bundled one is read from the build's snapshot (JSON) when it matches the YAML sources, else
+ * from the YAML itself.
+ */
 export function loadKnowledgeBase(dir = DEFAULT_KB_DIR): KnowledgeBase {
   if (dir === DEFAULT_KB_DIR && cached) return cached;
-  const r = checkKnowledgeBase(dir);
+  const snapshot = dir === DEFAULT_KB_DIR ? readKbSnapshot(dir) : undefined;
+  const r = compileKnowledgeBase(snapshot ?? readRawKnowledgeBase(dir));
   if (!r.ok) {
     throw new KnowledgeBaseError(r.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`));
   }

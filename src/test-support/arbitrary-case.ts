@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import {
   BONE_INVOLVEMENT, CALC_DISTRIBUTIONS, COMPARTMENTS, CONNECTIVE_TISSUE_DISEASES, EDEMA, ENHANCEMENT, ENTITY_IDS,
-  EVOLUTION, EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, T1_SIGNALS,
+  EVOLUTION, EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, SETTINGS, T1_SIGNALS,
   T2_SIGNALS, VASCULARITY, type CaseFile,
 } from '../core/case-format/schema.js';
 
@@ -17,6 +17,7 @@ const strip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 export const arbitraryCase: fc.Arbitrary<CaseFile> = fc.record({
   formatVersion: fc.constant(1 as const),
+  setting: opt(oneOf(SETTINGS)),
   patient: opt(rec({ age: num(0, 120), sex: oneOf(['male', 'female'] as const) })),
   history: opt(rec({
     trauma: rec({ present: fc.boolean(), weeksAgo: num(0, 3000) }).map((t) => ({ present: t.present ?? false, ...(t.weeksAgo !== undefined ? { weeksAgo: t.weeksAgo } : {}) })),
@@ -43,7 +44,13 @@ export const arbitraryCase: fc.Arbitrary<CaseFile> = fc.record({
   imaging: opt(rec({
     calcification: rec({
       morphology: fc.uniqueArray(oneOf(MORPHOLOGIES), { maxLength: 4 }),
+      morphologyAbsent: fc.uniqueArray(oneOf(MORPHOLOGIES), { maxLength: 4 }),
       distribution: oneOf(CALC_DISTRIBUTIONS), zonal: fc.boolean(), extent: oneOf(EXTENTS), margin: oneOf(MARGINS),
+    }).map((c) => {
+      const seen = (c.morphology ?? []) as readonly string[];
+      const absent = c.morphologyAbsent as ReadonlyArray<(typeof MORPHOLOGIES)[number]> | undefined;
+      // a pattern is seen or excluded, not both
+      return absent ? { ...c, morphologyAbsent: absent.filter((m) => !seen.includes(m)) } : c;
     }),
     xray: rec({ boneInvolvement: oneOf(BONE_INVOLVEMENT), periostealReaction: fc.boolean(), cleftFromBone: fc.boolean(), attachedToBone: fc.boolean() }),
     ct: rec({ maxHU: num(-100, 3000), meanHU: num(-100, 2000), fluidCalciumLevels: fc.boolean(), fatInLesion: fc.boolean(), softTissueMass: fc.boolean() }),

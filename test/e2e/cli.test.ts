@@ -181,9 +181,31 @@ describe('calcdx eval', () => {
     expect(j.metrics.n).toBeGreaterThanOrEqual(80);
     expect(j.metrics.brier).toBeLessThan(j.baseline.brier);
     const h = readFileSync(html, 'utf8');
-    expect((h.match(/<svg /g) ?? []).length).toBe(2);
+    // calibration plot, confusion matrix and one ROC plot (all cases: no split given)
+    expect((h.match(/<svg /g) ?? []).length).toBe(3);
     expect(h).toMatch(/calibration plot/);
     expect(h).toMatch(/confusion matrix/);
+    expect(j.sets.map((x: { set: string }) => x.set)).toEqual(['all']);
+    expect(j.sets[0].referral.map((x: { id: string }) => x.id)).toEqual(['calcdx', 'prior_only', 'uk_red_flags', 'nice_ng12', 'indeterminate_to_centre']);
+  });
+  it('with the recorded split reports all, development and holdout, each beside the guideline rules', () => {
+    const json = join(dir, 'eval-split.json');
+    const html = join(dir, 'eval-split.html');
+    const r = cli(['eval', join(ROOT, 'eval', 'cases'), '--split', join(ROOT, 'eval', 'split.yaml'), '--json', json, '--html', html]);
+    expect(r.code).toBe(0);
+    for (const h of ['all cases: n=', 'development half: n=', 'holdout half: n=', 'UK red flags (any)', 'NICE NG12', 'ACR/ESSR indeterminate']) expect(r.out).toContain(h);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    const [all, dev, hold] = j.sets;
+    expect(dev.n + hold.n).toBe(all.n);
+    expect((readFileSync(html, 'utf8').match(/aria-label="ROC curve/g) ?? []).length).toBe(3);
+  });
+  it('a split that names a file twice or a file not among the cases is refused', () => {
+    const split = join(dir, 'bad-split.yaml');
+    writeFileSync(split, 'seed: 1\nmethod: m\nrule: r\ndevelopment: [lipoma--nope.yaml]\nholdout: []\n');
+    const r = cli(['eval', join(ROOT, 'eval', 'cases'), '--split', split]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not among the cases: lipoma--nope\.yaml/);
+    expect(r.err).not.toMatch(/at .*\.js:\d+/);
   });
   it('a missing or empty folder is a clear error', () => {
     const r = cli(['eval', join(dir, 'no-such-folder')]);

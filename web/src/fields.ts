@@ -5,7 +5,7 @@
  */
 import {
   BONE_INVOLVEMENT, CALC_DISTRIBUTIONS, COMPARTMENTS, CONNECTIVE_TISSUE_DISEASES, EDEMA, ENHANCEMENT, ENTITY_IDS, EVOLUTION,
-  EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, T1_SIGNALS, T2_SIGNALS, VASCULARITY,
+  EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, SETTINGS, T1_SIGNALS, T2_SIGNALS, VASCULARITY,
 } from '../../src/core/case-format/schema.js';
 
 export type FieldKind = 'bool' | 'enum' | 'int-enum' | 'number' | 'multi' | 'date' | 'text';
@@ -29,7 +29,7 @@ const n = (path: string, min: number, max: number, unit?: string, step = 0.01): 
 const ie = (path: string, values: readonly number[]): FieldDef => ({ path, kind: 'int-enum', values });
 
 export const GROUPS: GroupDef[] = [
-  { id: 'case', fields: [{ path: 'id', kind: 'text' }] },
+  { id: 'case', fields: [{ path: 'id', kind: 'text' }, e('setting', SETTINGS)] },
   { id: 'patient', fields: [n('patient.age', 0, 120, 'y', 1), e('patient.sex', ['male', 'female'])] },
   {
     id: 'history', fields: [
@@ -54,6 +54,7 @@ export const GROUPS: GroupDef[] = [
   {
     id: 'calcification', fields: [
       { path: 'imaging.calcification.morphology', kind: 'multi', values: MORPHOLOGIES },
+      { path: 'imaging.calcification.morphologyAbsent', kind: 'multi', values: MORPHOLOGIES },
       e('imaging.calcification.distribution', CALC_DISTRIBUTIONS), b('imaging.calcification.zonal'),
       e('imaging.calcification.extent', EXTENTS), e('imaging.calcification.margin', MARGINS),
     ],

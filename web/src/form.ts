@@ -24,8 +24,8 @@ export function fieldLabel(kb: KnowledgeBase, path: string, lang: Lang): string 
 
 export function valueLabel(kb: KnowledgeBase, path: string, v: string | number, lang: Lang): string {
   if (path === 'pathology.diagnosis') return entityName(kb, String(v), lang);
-  if (path === 'imaging.calcification.morphology') {
-    const i = kb.findingIndex.get(`${path}.${v}`);
+  if (path === 'imaging.calcification.morphology' || path === 'imaging.calcification.morphologyAbsent') {
+    const i = kb.findingIndex.get(`imaging.calcification.morphology.${v}`);
     if (i !== undefined) return kb.findings[i]!.def.label[lang];
   }
   const i = kb.findingIndex.get(path);
@@ -33,7 +33,7 @@ export function valueLabel(kb: KnowledgeBase, path: string, v: string | number, 
     const def = kb.findings[i]!.def;
     if (def.kind === 'enum') return def.values[String(v)]?.[lang] ?? String(v);
   }
-  return String(v);
+  return translated(lang, `web.value.${path}.${String(v)}`) ?? String(v);
 }
 
 function controlFor(kb: KnowledgeBase, f: FieldDef, lang: Lang): HTMLElement {
@@ -60,7 +60,7 @@ function controlFor(kb: KnowledgeBase, f: FieldDef, lang: Lang): HTMLElement {
         const cid = `${id}-${v}`;
         fs.append(h('span', { class: 'check' }, h('input', { type: 'checkbox', id: cid, value: String(v) }), h('label', { for: cid, text: valueLabel(kb, f.path, v, lang) })));
       }
-      fs.append(h('p', { class: 'hint', text: t(lang, 'web.morphologyHint') }));
+      fs.append(h('p', { class: 'hint', text: t(lang, f.path.endsWith('Absent') ? 'web.morphologyAbsentHint' : 'web.morphologyHint') }));
       wrap.append(fs);
       break;
     }

@@ -32,6 +32,9 @@ export const EDEMA = ['none', 'mild', 'extensive'] as const;
 export const VASCULARITY = ['none', 'low', 'high'] as const;
 export const EVOLUTION = ['maturing', 'growing', 'stable', 'regressing'] as const;
 export const LESION_DISTRIBUTION = ['localized', 'multifocal_periarticular', 'widespread'] as const;
+/** Where the patient is seen (optional; omitted = not stated, the knowledge base's default priors). */
+export const SETTINGS = ['primary_care', 'specialist', 'sarcoma_centre'] as const;
+export type Setting = (typeof SETTINGS)[number];
 
 /** Entity ids of the published format. The knowledge base covers at least these. */
 export const ENTITY_IDS = [
@@ -52,10 +55,15 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'format:date'
 
 const nonNegative = (max: number) => z.number().finite().min(0).max(max);
 
+/** A list of calcification patterns, each at most once. */
+const morphologyList = () => z.array(z.enum(MORPHOLOGIES)).max(MORPHOLOGIES.length)
+  .refine((a) => new Set(a).size === a.length, { params: { allowed: 'each morphology at most once' } });
+
 export const caseSchema = z.strictObject({
   formatVersion: z.literal(1),
   /** free label; YAML may read `id: 42` as a number, which is accepted and kept as text */
   id: z.union([z.string().max(200), z.number().finite().transform(String)]).optional(),
+  setting: z.enum(SETTINGS).optional(),
   patient: z.strictObject({
     age: z.number().finite().min(0).max(120).optional(),
     sex: z.enum(['male', 'female']).optional(),
@@ -96,13 +104,21 @@ export const caseSchema = z.strictObject({
   }).optional(),
   imaging: z.strictObject({
     calcification: z.strictObject({
-      morphology: z.array(z.enum(MORPHOLOGIES)).max(MORPHOLOGIES.length)
-        .refine((a) => new Set(a).size === a.length, { params: { allowed: 'each morphology at most once' } })
-        .optional(),
+      /** patterns seen; a pattern not listed is unknown, not absent */
+      morphology: morphologyList().optional(),
+      /** patterns the reader explicitly excluded (known absent); none may also be in `morphology` */
+      morphologyAbsent: morphologyList().optional(),
       distribution: z.enum(CALC_DISTRIBUTIONS).optional(),
       zonal: z.boolean().optional(),
       extent: z.enum(EXTENTS).optional(),
       margin: z.enum(MARGINS).optional(),
+    }).superRefine((c, ctx) => {
+      // a pattern is either seen or excluded, never both
+      c.morphologyAbsent?.forEach((m, i) => {
+        if (c.morphology?.includes(m)) {
+          ctx.addIssue({ code: 'custom', path: ['morphologyAbsent', i], input: m, params: { conflictsWith: 'imaging.calcification.morphology' } });
+        }
+      });
     }).optional(),
     xray: z.strictObject({
       boneInvolvement: z.enum(BONE_INVOLVEMENT).optional(),

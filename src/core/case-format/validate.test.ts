@@ -125,7 +125,7 @@ describe('JSON Schema', () => {
     const s = caseJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; additionalProperties: boolean; required: string[] };
     expect(s.required).toEqual(['formatVersion']);
     expect(s.additionalProperties).toBe(false);
-    expect(Object.keys(s.properties)).toEqual(['formatVersion', 'id', 'patient', 'history', 'symptoms', 'lesion', 'imaging', 'labs', 'pathology', 'staging', 'treatment']);
+    expect(Object.keys(s.properties)).toEqual(['formatVersion', 'id', 'setting', 'patient', 'history', 'symptoms', 'lesion', 'imaging', 'labs', 'pathology', 'staging', 'treatment']);
     expect(JSON.stringify(s.properties.lesion)).toContain('retroperitoneum');
   });
 });

@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { caseSchema, type CaseFile } from './schema.js';
 
-export type IssueCode = 'required' | 'wrong_type' | 'not_allowed' | 'too_small' | 'too_big' | 'unknown_field' | 'bad_date' | 'duplicate' | 'invalid';
+export type IssueCode = 'required' | 'wrong_type' | 'not_allowed' | 'too_small' | 'too_big' | 'unknown_field' | 'bad_date' | 'duplicate' | 'conflict' | 'invalid';
 
 export interface CaseIssue {
   code: IssueCode;
@@ -14,7 +14,7 @@ export interface CaseIssue {
   /** what was found, as short JSON text (undefined when nothing was there) */
   found?: string;
   /** what is allowed: a list of values, a type, or a bound */
-  allowed: { values?: string[]; type?: string; min?: number; max?: number; inclusive?: boolean; keys?: string[]; format?: string; unit?: 'characters' | 'items' };
+  allowed: { values?: string[]; type?: string; min?: number; max?: number; inclusive?: boolean; keys?: string[]; format?: string; conflictsWith?: string; unit?: 'characters' | 'items' };
 }
 
 export type CaseValidation = { ok: true; value: CaseFile } | { ok: false; issues: CaseIssue[] };
@@ -110,6 +110,9 @@ function convert(i: z.core.$ZodIssue, data: unknown): CaseIssue[] {
       return [{ code: 'bad_date', path, found: show(input), allowed: { format: 'YYYY-MM-DD' } }];
     case 'custom':
       if (i.message === 'format:date' || path.endsWith('surgeryDate')) return [{ code: 'bad_date', path, found: show(input), allowed: { format: 'YYYY-MM-DD' } }];
+      if (typeof i.params?.['conflictsWith'] === 'string') {
+        return [{ code: 'conflict', path, found: show(input), allowed: { conflictsWith: i.params['conflictsWith'] } }];
+      }
       if (Array.isArray(input)) return [{ code: 'duplicate', path, found: show(input), allowed: {} }];
       return [{ code: 'invalid', path, found: show(input), allowed: {} }];
     default:

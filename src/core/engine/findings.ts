@@ -19,13 +19,19 @@ export function getField(c: unknown, path: readonly string[]): unknown {
   return node;
 }
 
-export function valueIndexOf(f: CompiledFinding, raw: unknown): number {
+/**
+ * The value index the case gives a finding, -1 when unknown. A member finding (one pattern of a
+ * list) is present when the list names it, absent only when the list of excluded members
+ * (`absentRaw`) names it, and unknown otherwise: a list names what was seen, not what was looked for.
+ */
+export function valueIndexOf(f: CompiledFinding, raw: unknown, absentRaw?: unknown): number {
   const def = f.def;
   switch (def.kind) {
     case 'boolean':
       return typeof raw === 'boolean' ? (raw ? 0 : 1) : -1;
     case 'member':
-      return Array.isArray(raw) ? (raw.includes(f.member) ? 0 : 1) : -1;
+      if (Array.isArray(raw) && raw.includes(f.member)) return 0;
+      return Array.isArray(absentRaw) && absentRaw.includes(f.member) ? 1 : -1;
     case 'enum':
       return typeof raw === 'string' ? f.values.indexOf(raw) : -1;
     case 'binned': {
@@ -47,8 +53,9 @@ export function observe(kb: KnowledgeBase, c: CaseFile): Observation[] {
     if (parent === null || typeof parent !== 'object') continue;
     for (const m of group.members) {
       const raw = (parent as Record<string, unknown>)[m.key];
-      if (raw === undefined) continue;
-      const v = valueIndexOf(kb.findings[m.finding]!, raw);
+      const absentRaw = m.absentKey === undefined ? undefined : (parent as Record<string, unknown>)[m.absentKey];
+      if (raw === undefined && absentRaw === undefined) continue;
+      const v = valueIndexOf(kb.findings[m.finding]!, raw, absentRaw);
       if (v >= 0) out.push({ finding: m.finding, value: v });
     }
   }

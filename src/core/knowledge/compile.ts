@@ -33,6 +33,8 @@ export interface CompiledFinding {
   /** case path of the field read (for a member finding: the list field) */
   path: string[];
   member?: string;
+  /** member finding: key (in the same parent object) of the list of members known absent */
+  absentKey?: string;
   /** P(value | entity): lik[entityIndex * values.length + valueIndex] */
   lik: Float64Array;
   /** reference distribution over values */
@@ -71,7 +73,7 @@ export interface KnowledgeBase {
   /** mechanism weights, mechanismWeights[entity * MECHANISMS.length + m] */
   mechanismWeights: Float64Array;
   /** findings grouped by the case object that holds them (one lookup of the parent per group) */
-  readPlan: Array<{ parent: string[]; members: Array<{ finding: number; key: string }> }>;
+  readPlan: Array<{ parent: string[]; members: Array<{ finding: number; key: string; absentKey?: string }> }>;
   rules: RulesFile;
   plans: PlansFile;
   sources: ReadonlyMap<string, SourceEntry>;
@@ -208,6 +210,14 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     if (def.kind === 'member' && accepted && !accepted.includes(def.member)) {
       problems.push({ file: 'findings.yaml', path: where, message: `"${def.member}" is not a value of ${def.field}` });
     }
+    let absentKey: string | undefined;
+    if (def.kind === 'member' && def.absentField !== undefined) {
+      const parentOf = (p: string) => p.split('.').slice(0, -1).join('.');
+      const absentValues = caseFieldValues(def.absentField);
+      if (!fieldPaths.has(def.absentField) || parentOf(def.absentField) !== parentOf(def.field) || !absentValues?.includes(def.member)) {
+        problems.push({ file: 'findings.yaml', path: `${where}.absentField`, message: `"${def.absentField}" must be a case-format list beside ${def.field} that accepts "${def.member}"` });
+      } else absentKey = def.absentField.split('.').at(-1)!;
+    }
     if (def.kind === 'binned') {
       def.bins.forEach((b, i) => {
         const last = i === def.bins.length - 1;
@@ -231,6 +241,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     findings.push({
       def, index: findings.length, values, path: fieldPath.split('.'),
       ...(def.kind === 'member' ? { member: def.member } : {}),
+      ...(absentKey !== undefined ? { absentKey } : {}),
       lik: new Float64Array(0), tlik: new Float64Array(0), reference, logLr: new Float64Array(0), condEntropy: new Float64Array(0),
     });
   }
@@ -371,12 +382,12 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
 
   const mechanismWeights = new Float64Array(nE * MECHANISMS.length);
   entities.forEach((e, i) => MECHANISMS.forEach((m, j) => { mechanismWeights[i * MECHANISMS.length + j] = e.mechanisms.weights[m] ?? 0; }));
-  const planByParent = new Map<string, { parent: string[]; members: Array<{ finding: number; key: string }> }>();
+  const planByParent = new Map<string, KnowledgeBase['readPlan'][number]>();
   for (const f of findings) {
     const parent = f.path.slice(0, -1);
     const key = parent.join('.');
     const g = planByParent.get(key) ?? { parent, members: [] };
-    g.members.push({ finding: f.index, key: f.path.at(-1)! });
+    g.members.push({ finding: f.index, key: f.path.at(-1)!, ...(f.absentKey !== undefined ? { absentKey: f.absentKey } : {}) });
     planByParent.set(key, g);
   }
   const readPlan = [...planByParent.values()];

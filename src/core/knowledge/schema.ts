@@ -50,6 +50,11 @@ export const findingDef = z.discriminatedUnion('kind', [
   z.strictObject({ ...findingBase, kind: z.literal('boolean'), reference: openProbability }),
   z.strictObject({
     ...findingBase, kind: z.literal('member'), field: z.string().min(1), member: z.string().min(1), reference: openProbability,
+    /**
+     * the case list of members explicitly excluded (known absent). A member in `field` is present;
+     * in `absentField`, absent; in neither, unknown (not evidence). Same parent object as `field`.
+     */
+    absentField: z.string().min(1).optional(),
   }),
   z.strictObject({
     ...findingBase, kind: z.literal('enum'), values: z.record(z.string(), text), reference: z.record(z.string(), openProbability),
