@@ -53,6 +53,19 @@ export interface TargetContext {
 
 const CASE_ROUTES = ['/api/assess', '/api/validate', '/api/report?format=text', '/api/followup.ics'] as const;
 
+/** The kind and first frames of the internal errors the server logged (it logs no message): "TypeError at decimal < decimals < frameGeometry". */
+function loggedError(lines: readonly string[]): string {
+  const out: string[] = [];
+  for (const line of lines) {
+    try {
+      const err = (JSON.parse(line) as { err?: { type?: string; stack?: string } }).err;
+      const frames = [...(err?.stack ?? '').matchAll(/at (?:async )?([\w.$<>]+) [([]/g)].map((m) => m[1]).filter((f) => f !== 'a.value').slice(0, 3);
+      out.push(`${err?.type ?? 'error'} at ${frames.join(' < ') || '?'}`);
+    } catch { out.push('an unreadable log line'); }
+  }
+  return out.join('; ') || 'nothing';
+}
+
 /** The text without the names the client supplied (JSON-escaped or not), which an answer may quote. */
 function withoutSupplied(text: string, supplied: readonly string[] = []): string {
   let t = text;
@@ -62,7 +75,7 @@ function withoutSupplied(text: string, supplied: readonly string[] = []): string
 
 async function http(ctx: TargetContext, url: string, payload: Buffer, contentType: string, supplied?: readonly string[]): Promise<Outcome> {
   const r = await ctx.app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
-  if (r.statusCode >= 500) return { ok: false, reason: `HTTP ${r.statusCode} from ${url}: ${r.body.slice(0, 200)}` };
+  if (r.statusCode >= 500) return { ok: false, reason: `HTTP ${r.statusCode} from ${url} (logged: ${loggedError(ctx.errorLogs)})` };
   const type = String(r.headers['content-type'] ?? '');
   if (r.statusCode >= 400 && !type.startsWith('application/problem+json')) return { ok: false, reason: `HTTP ${r.statusCode} from ${url} is not problem+json (${type})` };
   let text = type.startsWith('application/gzip') ? '' : r.body;
