@@ -71,7 +71,7 @@ function classify(reason: string): 'internal' | 'leak' | 'time' | 'memory' {
 }
 
 /** Runs mutants from..to-1 of a family in one child; resolves with the index to go on from (to when done). */
-function runChild(family: Family, seed: number, from: number, to: number, deadline: number, report: (m: Extract<ChildMessage, { type: 'done' }>) => void, fail: (index: number, reason: string) => void): Promise<number> {
+function runChild(family: Family, seed: number, from: number, to: number, deadline: number, report: (m: Extract<ChildMessage, { type: 'done' }>) => void, fail: (index: number, reason: string, ms: number) => void): Promise<number> {
   return new Promise((done) => {
     const child: ChildProcess = fork(join(HERE, 'child.js'), [family, String(seed), String(from), String(to), ROOT], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--max-old-space-size=1536'],
@@ -92,7 +92,7 @@ function runChild(family: Family, seed: number, from: number, to: number, deadli
     });
     child.on('exit', () => {
       clearInterval(watch);
-      if (current >= 0 && killedFor !== 'deadline') { fail(current, killedFor ?? 'child process died'); next = current + 1; }
+      if (current >= 0 && killedFor !== 'deadline') { fail(current, killedFor ?? 'child process died', Date.now() - startedAt); next = current + 1; }
       if (killedFor === 'deadline') next = to;
       done(next);
     });
@@ -125,10 +125,10 @@ export async function fuzzFamily(fx: Fixtures, family: Family, seed: number, cou
         : m.ms > TIME_LIMIT_MS ? `over 10 s: ${Math.round(m.ms)} ms`
           : m.maxRssMb > MEMORY_LIMIT_MB ? `peak RSS ${Math.round(m.maxRssMb)} MiB > ${MEMORY_LIMIT_MB} MiB` : undefined;
       if (reason) record(m.index, reason, m.ms, m.maxRssMb);
-    }, (index, reason) => {
+    }, (index, reason, ms) => {
       mutants++;
       if (reason.includes('RSS')) maxRssMb = Math.max(maxRssMb, KILL_RSS_MB);
-      record(index, reason.includes('RSS') ? `peak RSS ${reason}` : reason, Date.now() - t0, 0);
+      record(index, reason, ms, reason.includes('RSS') ? KILL_RSS_MB : 0);
     });
   }
   times.sort((a, b) => a - b);
