@@ -159,7 +159,7 @@ export function toProblem(e: unknown, lang: Lang, instance: string): { problem: 
   }
   // busboy's errors for a multipart body that is malformed or cut short (plain Errors, no code)
   if (e instanceof Error && MULTIPART_ERRORS.test(e.message)) {
-    return P(400, 'upload_invalid', t(lang, 'server.multipart_invalid'), { reason: 'multipart_invalid' });
+    return P(400, 'upload_invalid', t(lang, 'server.multipart_unreadable'), { reason: 'multipart_invalid' });
   }
   const fe = (e ?? {}) as FastifyLikeError;
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
