@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds the browser app into dist/web: index.html, app.js (one ESM bundle: the app, the pure
- * engine of src/core and the knowledge base of data/kb embedded as JSON), app.css.
- * No inline script (CSP script-src 'self'). Prints the bundle sizes.
+ * engine of src/core and the knowledge base of data/kb embedded as JSON), app.css and
+ * favicon.svg. No inline script (CSP script-src 'self'). Prints the bundle sizes.
  *   node scripts/build-web.mjs [--dev] [--analyze] [--out DIR]   (default DIR: dist/web)
  */
 import { build } from 'esbuild';
@@ -61,6 +61,7 @@ const result = await build({
 });
 copyFileSync(join(root, 'web', 'index.html'), join(out, 'index.html'));
 copyFileSync(join(root, 'web', 'app.css'), join(out, 'app.css'));
+copyFileSync(join(root, 'web', 'favicon.svg'), join(out, 'favicon.svg'));
 const ms = performance.now() - t0;
 const size = (f) => {
   const buf = readFileSync(join(out, f));

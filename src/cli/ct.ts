@@ -63,15 +63,16 @@ async function roiSpecOf(text: string | undefined): Promise<RoiSpec> {
   return { kind: 'mask', mask, path: parsed.path };
 }
 
-export async function measureCt(inputs: string[], o: CtOptions): Promise<{ volume: Volume; analysis: Analysis }> {
+/** `load` replaces the reading of `inputs` (calcdx ct --dicomweb reads the series from an archive). */
+export async function measureCt(inputs: string[], o: CtOptions, load?: () => Promise<Volume>): Promise<{ volume: Volume; analysis: Analysis }> {
   // the ROI is checked before the (slow) read, so a missing or malformed one fails at once
   if (o.roi === undefined || !o.roi.startsWith('mask:')) parseRoiSpec(o.roi);
   const thresholdHU = numberOption('threshold', o.threshold, 100, () => true, 'a number of HU');
   const connectivity = numberOption('connectivity', o.connectivity, 26, (x) => x === 6 || x === 26, '6 or 26') as 6 | 26;
   const minVoxels = numberOption('min-voxels', o.minVoxels, 1, (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
-  const volume = await loadVolume(inputs, o.series);
+  const volume = load ? await load() : await loadVolume(inputs, o.series);
   const spec = await roiSpecOf(o.roi);
-  return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels }) };
+  return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels, source: inputs.length === 1 ? inputs[0]! : `${inputs.length} files` }) };
 }
 
 const r = (x: number | null | undefined, d = 1): string => (x === null || x === undefined ? '—' : x.toFixed(d));

@@ -27,6 +27,7 @@ import { readEvalFolder } from '../eval/cases.js';
 import { caseJsonSchema } from '../core/case-format/json-schema.js';
 import { evaluate } from '../eval/evaluate.js';
 import { registerServe } from './serve.js';
+import { ctFromArchive, registerPacs } from './pacs.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
 import { assignSplit, readSplit } from '../eval/split.js';
 
@@ -108,7 +109,7 @@ export function buildProgram(): Command {
 
   program.command('ct')
     .description('measure the calcification inside a lesion on CT: DICOM series (folder or files) or NIfTI (.nii, .nii.gz)')
-    .argument('<input...>', 'a DICOM folder, DICOM files, or a NIfTI file')
+    .argument('[input...]', 'a DICOM folder, DICOM files, or a NIfTI file (or --dicomweb)')
     .option('--roi <spec>', `region of interest (required: bone is > 100 HU too): ${ROI_SPEC_HELP}`)
     .option('--threshold <hu>', 'calcified means HU above this', '100')
     .addOption(new Option('--connectivity <n>', 'connected-component neighbourhood').choices(['26', '6']).default('26'))
@@ -117,7 +118,20 @@ export function buildProgram(): Command {
     .option('--json', 'print the measurement as JSON')
     .option('--png <dir>', 'write the most calcified axial slice and a maximum-intensity projection as PNG')
     .option('--mask-out <file>', 'write the component labels as a NIfTI mask (.nii or .nii.gz)')
-    .action(async (inputs: string[], o: CtOptions & { json?: boolean; png?: string; maskOut?: string }) => {
+    // reading from an image archive (src/cli/pacs.ts)
+    .option('--dicomweb <url>', 'read the series from an image archive over DICOMweb (credentials: CALCDX_DICOMWEB_USER/PASSWORD or CALCDX_DICOMWEB_TOKEN)')
+    .option('--study <uid>', 'with --dicomweb: StudyInstanceUID (--series picks the series; a study with one CT series needs none)')
+    .option('--store', 'with --dicomweb: store the components as a DICOM SEG and the measurement as a DICOM SR (TID 1500) in the study (STOW-RS)')
+    .option('--timeout <s>', 'with --dicomweb: seconds to wait for the archive (default 30)')
+    .action(async (inputs: string[], o: CtOptions & { json?: boolean; png?: string; maskOut?: string; dicomweb?: string; study?: string; store?: boolean; timeout?: string }) => {
+      if (o.dicomweb !== undefined) {
+        if (inputs.length) throw new CalcdxError('usage', { detail: `give either files or --dicomweb, not both (found ${inputs.length} file argument(s))` });
+        if (!o.study) throw new CalcdxError('usage', { detail: '--dicomweb needs --study UID (calcdx pacs studies lists the studies)' });
+        await ctFromArchive({ ...o, dicomweb: o.dicomweb });
+        return;
+      }
+      if (o.study !== undefined || o.store || o.timeout !== undefined) throw new CalcdxError('usage', { detail: '--study, --store and --timeout need --dicomweb URL' });
+      if (inputs.length === 0) throw new CalcdxError('usage', { detail: 'give a DICOM folder, DICOM files or a NIfTI file, or --dicomweb URL --study UID' });
       const { volume, analysis } = await measureCt(inputs, o);
       const written = await writeCtOutputs(volume, analysis, o);
       if (o.json) process.stdout.write(`${JSON.stringify(ctReportJson(volume, analysis), null, 2)}\n`);
@@ -210,6 +224,7 @@ export function buildProgram(): Command {
     });
 
   registerServe(program, envLang);
+  registerPacs(program);
 
   program.command('demo')
     .description('assess the bundled example cases and print their reports')
@@ -240,6 +255,11 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
   if (e instanceof ImagingError) {
     const series = e.series.map((x) => `  - ${x.seriesInstanceUid}${x.description ? ` "${x.description}"` : ''}${x.modality ? ` ${x.modality}` : ''}, ${x.files} file(s)`);
     return { text: [t(lang, 'error.imaging', { file: e.file, what: t(lang, `imaging.${e.code}`), detail: e.detail }), ...series].join('\n'), exitCode: 1 };
+  }
+  // a DICOMweb error (src/pacs/errors.ts; matched by name so that other commands do not load the client)
+  if (e instanceof Error && e.name === 'PacsError') {
+    const p = e as Error & { code: string; archive: string; context: string; detail: string };
+    return { text: t(lang, 'error.pacs', { archive: p.archive, context: p.context, what: t(lang, `pacs.${p.code}`), detail: p.detail }), exitCode: 1 };
   }
   if (e instanceof RoiError) return { text: t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message }), exitCode: e.code === 'roi_required' || e.code === 'roi_syntax' ? 2 : 1 };
   if (e instanceof KnowledgeBaseError) return { text: t(lang, 'error.kb_invalid', { detail: e.problems.join('\n') }), exitCode: 3 };

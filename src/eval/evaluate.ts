@@ -219,13 +219,14 @@ export function evaluate(kb: KnowledgeBase, cases: LabelledCase[], opts: Evaluat
   const rel = Array.from({ length: bins }, () => ({ count: 0, sumP: 0, hits: 0 }));
   const conf = Array.from({ length: bins }, () => ({ count: 0, sumP: 0, hits: 0 }));
   const confusion = Array.from({ length: nE }, () => new Array<number>(nE).fill(0));
+  // the default threshold, reported; each case is judged against its own (its setting's) threshold
   const threshold = kb.rules.thresholds.urgentReferral.value;
 
   for (const lc of cases) {
     const a = assess(kb, lc.case);
     const rank = a.differential.findIndex((d) => d.id === lc.finalDiagnosis) + 1;
     const group = kb.entities[kb.entityIndex.get(lc.finalDiagnosis)!]!.group;
-    const flagged = a.malignancy.urgentReferral || a.malignancy.probability >= threshold || a.redFlags.length > 0;
+    const flagged = a.malignancy.urgentReferral || a.malignancy.probability >= a.malignancy.threshold || a.redFlags.length > 0;
     const set = opts.split?.get(lc.file);
     const priorOnly = assess(kb, { formatVersion: 1, ...(lc.case.setting ? { setting: lc.case.setting } : {}) });
     results.push({

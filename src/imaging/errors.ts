@@ -33,6 +33,8 @@ export const IMAGING_ERROR_CODES = [
   'nifti_invalid',
   /** a NIfTI datatype or layout that is not supported */
   'nifti_unsupported',
+  /** the image declares (or decompresses to) more voxels or bytes than the limits (limits.ts) */
+  'too_large',
 ] as const;
 export type ImagingErrorCode = (typeof IMAGING_ERROR_CODES)[number];
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { analyseCalcification, classifyPattern, EXTENT_EXTENSIVE_MIN_FRACTION, EXTENT_MODERATE_MIN_FRACTION, NOT_DETECTED_MORPHOLOGIES, type PatternResult } from './pattern.js';
+import { analyseCalcification, classifyPattern, MAX_COMPONENTS, EXTENT_EXTENSIVE_MIN_FRACTION, EXTENT_MODERATE_MIN_FRACTION, NOT_DETECTED_MORPHOLOGIES, type PatternResult } from './pattern.js';
 import { measureComponents, type Measurements } from './measure.js';
 import { labelComponents, type LabelOptions } from './label.js';
 import { resolveRoi } from './roi.js';
 import { makePhantom, type PhantomObjectKind } from './phantom.js';
 import { validateCase } from '../core/case-format/validate.js';
+import { ImagingError } from './errors.js';
+import type { Volume } from './volume.js';
 
 function analyse(objects?: ReadonlyArray<PhantomObjectKind | number>, label: LabelOptions = {}): { m: Measurements; p: PatternResult } {
   const { volume, truth } = makePhantom({ objects });
@@ -124,4 +126,30 @@ describe('classifyPattern: extent and empty lesions', () => {
     expect(p.ct).toBeNull();
     expectValid(p);
   });
+});
+
+describe('analyseCalcification: many components (issue 13)', () => {
+  /** n³ voxels alternating 1000 / -1000 HU: with 6-connectivity every calcified voxel is a component of its own. */
+  function checkerboard(n: number): Volume {
+    const data = new Int16Array(n * n * n);
+    for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) data[i + n * (j + n * k)] = (i + j + k) % 2 ? 1000 : -1000;
+    return { dims: [n, n, n], spacing: [1, 1, 1], data, affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], warnings: [], source: { kind: 'nifti', files: 1 } };
+  }
+
+  it('more components than MAX_COMPONENTS is a too_large imaging error naming the volume, raised before they are measured', () => {
+    const v = checkerboard(64);
+    let caught: unknown;
+    try { analyseCalcification(v, { kind: 'whole' }, { connectivity: 6, source: 'noise.nii' }); } catch (e) { caught = e; }
+    expect(caught).toBeInstanceOf(ImagingError);
+    expect(caught).toMatchObject({ code: 'too_large', file: 'noise.nii' });
+    expect((caught as Error).message).toMatch(new RegExp(`131072 calcified components above 100 HU in the ROI, more than the ${MAX_COMPONENTS}`));
+  });
+
+  it('tens of thousands of components are classified in linear time (the lesion morphology was built by copying a list per component)', () => {
+    // 48³: 55,296 components; quadratic list copies made this take minutes
+    const a = analyseCalcification(checkerboard(48), { kind: 'whole' }, { connectivity: 6 });
+    expect(a.components.count).toBe(48 ** 3 / 2);
+    expect(a.pattern.morphology.map((m) => m.value)).toEqual(['punctate']);
+    expect(a.pattern.morphology[0]!.components).toHaveLength(48 ** 3 / 2);
+  }, 20_000);
 });

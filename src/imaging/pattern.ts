@@ -19,6 +19,7 @@
  * trabeculae, vascular context) or have no phantom to check them on.
  * Margin (well/ill defined) is not assessed and is left out of the fragment (omitted = unknown).
  */
+import { ImagingError } from './errors.js';
 import type { CaseFile } from '../core/case-format/schema.js';
 import { CALC_DISTRIBUTIONS, EXTENTS, MORPHOLOGIES } from '../core/case-format/schema.js';
 import type { ComponentMeasure, MeasureOptions, Measurements } from './measure.js';
@@ -223,7 +224,12 @@ export function classifyPattern(m: Measurements, options: PatternOptions = {}): 
 
   // lesion morphology
   const byKind = new Map<Morphology, ComponentPattern[]>();
-  for (const c of comps) if (c.value) byKind.set(c.value, [...(byKind.get(c.value) ?? []), c]);
+  for (const c of comps) {
+    if (!c.value) continue;
+    const list = byKind.get(c.value);
+    if (list) list.push(c);
+    else byKind.set(c.value, [c]);
+  }
   const morphology: MorphologyFinding[] = [];
   for (const [kind, list] of byKind) {
     const share = list.reduce((s, c) => s + c.volumeShare, 0);
@@ -287,7 +293,19 @@ export function classifyPattern(m: Measurements, options: PatternOptions = {}): 
   return { components: comps, morphology, distribution, zonal, extent, ct, notDetected: NOT_DETECTED_MORPHOLOGIES, fragment };
 }
 
-export interface AnalysisOptions extends LabelOptions, MeasureOptions, PatternOptions {}
+export interface AnalysisOptions extends LabelOptions, MeasureOptions, PatternOptions {
+  /**
+   * Most components measured (default MAX_COMPONENTS): each is measured, classified and reported
+   * one by one, so a noisy volume with a low threshold (hundreds of thousands of specks) would take
+   * memory and time without meaning anything; it is refused with a too_large error instead.
+   */
+  maxComponents?: number;
+  /** the volume's name in errors (a file or folder) */
+  source?: string;
+}
+
+/** No calcified lesion has this many separate components; noise at a threshold that is too low does. */
+export const MAX_COMPONENTS = 100_000;
 
 export interface Analysis {
   roi: Roi;
@@ -303,6 +321,10 @@ export interface Analysis {
 export function analyseCalcification(v: Volume, roiSpec: RoiSpec | undefined | null, options: AnalysisOptions = {}): Analysis {
   const roi = resolveRoi(v, roiSpec);
   const components = labelComponents(v, roi, options);
+  const max = options.maxComponents ?? MAX_COMPONENTS;
+  if (components.count > max) {
+    throw new ImagingError('too_large', options.source ?? 'volume', `${components.count} calcified components above ${options.thresholdHU ?? 100} HU in the ROI, more than the ${max} measured at most: a noisy volume or a threshold that is too low (raise the threshold or the minimum component size, or narrow the ROI)`);
+  }
   const measurements = measureComponents(v, roi, components, options);
   return { roi, components, measurements, pattern: classifyPattern(measurements, options) };
 }

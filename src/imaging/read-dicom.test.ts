@@ -1,4 +1,8 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { createDeflateRaw, deflateRawSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -622,5 +626,142 @@ describe('readDicom: synthetic files', () => {
     const file = path.join(await tmpDir(), 'j2k-bad.dcm');
     await writeFile(file, part10('1.2.840.10008.1.2.4.91', els));
     await expectImagingError(() => readDicom(file), 'decode_failed', file, /JPEG 2000/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// hostile headers: generated inputs (issue 13, D1-D3)
+
+/** Where a codestream declares its size: the SOF3 / SOF55 marker of JPEG, the SIZ marker of JPEG 2000. */
+function withDeclaredSize(codestream: Uint8Array, width: number, height: number): Uint8Array {
+  const b = new Uint8Array(codestream);
+  const v = new DataView(b.buffer);
+  for (let i = 0; i + 12 < b.length; i++) {
+    if (b[i] !== 0xff) continue;
+    const m = b[i + 1];
+    if (m === 0xc3 || m === 0xf7) { v.setUint16(i + 5, height); v.setUint16(i + 7, width); return b; }
+    if (m === 0x51 && b[i - 1] === 0x4f) { v.setUint32(i + 6, width); v.setUint32(i + 10, height); v.setUint32(i + 14, 0); v.setUint32(i + 18, 0); return b; }
+  }
+  throw new Error('no frame header in the codestream');
+}
+
+describe('readDicom: hostile headers (issue 13)', () => {
+  it('D1: a multi-valued decimal attribute with too few values, or one that is not a number, names the file and the attribute', async () => {
+    const dir = await tmpDir();
+    const cases: Array<[string, El, RegExp]> = [
+      ['ipp2', { tag: 0x00200032, vr: 'DS', value: '0\\0' }, /ImagePositionPatient \(0020,0032\) has 2 values \("0\\0"\), 3 are required/],
+      ['ps1', { tag: 0x00280030, vr: 'DS', value: '0.5' }, /PixelSpacing \(0028,0030\) has 1 value \("0.5"\), 2 are required/],
+      ['iop5', { tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\1' }, /ImageOrientationPatient \(0020,0037\) has 5 values/],
+      ['ipp-nan', { tag: 0x00200032, vr: 'DS', value: 'a\\b\\c' }, /ImagePositionPatient \(0020,0032\) "a\\b\\c" holds a value that is not a number/],
+      ['ps-empty-value', { tag: 0x00280030, vr: 'DS', value: '0.5\\' }, /PixelSpacing \(0028,0030\) "0.5\\" holds a value that is not a number/],
+    ];
+    for (const [name, el, message] of cases) {
+      const file = path.join(dir, name);
+      await writeFile(file, part10(EXPLICIT_LE, [...image({ omit: [el.tag] }), el]));
+      await expectImagingError(() => readDicom(file), 'missing_attribute', file, message);
+    }
+    // in a per-frame functional group of an enhanced multi-frame image too
+    const els = image({ omit: [0x7fe00010, 0x00200032] });
+    els.push(
+      { tag: 0x00280008, vr: 'IS', value: '2' },
+      {
+        tag: 0x52009230, vr: 'SQ', value: [
+          [{ tag: 0x00209113, vr: 'SQ', value: [[{ tag: 0x00200032, vr: 'DS', value: '0\\0\\0' }]] }],
+          [{ tag: 0x00209113, vr: 'SQ', value: [[{ tag: 0x00200032, vr: 'DS', value: '0\\0' }]] }],
+        ],
+      },
+      { tag: 0x7fe00010, vr: 'OW', value: new Uint8Array(2 * 3 * 2 * 2) },
+    );
+    const enhanced = path.join(dir, 'enhanced');
+    await writeFile(enhanced, part10(EXPLICIT_LE, els));
+    await expectImagingError(() => readDicom(enhanced), 'missing_attribute', enhanced, /ImagePositionPatient \(0020,0032\) has 2 values/);
+  });
+
+  it('D2: Rows = Columns = 65535 is refused from the header for every transfer syntax, before anything is allocated', async () => {
+    const dir = await tmpDir();
+    const huge = { rows: 65535, cols: 65535, pixels: new Uint8Array(0), omit: [0x7fe00010] };
+    const frame = (ts: string, fragment: Uint8Array): Buffer => part10(ts, [...image(huge), { tag: 0x7fe00010, vr: 'OB', value: { fragments: [fragment], offsets: [] } }]);
+    const rle = rleEncode16(int16Pixels(1, 2, 3, 4, 5, 6));
+    const files: Array<[string, Buffer]> = [
+      ['native', part10(EXPLICIT_LE, [...image(huge), { tag: 0x7fe00010, vr: 'OW', value: new Uint8Array(12) }])],
+      ['rle', frame('1.2.840.10008.1.2.5', rle)],
+      ['jpeg-lossless', frame('1.2.840.10008.1.2.4.70', await codestreamOf(fixture('single/CT_small_jpeg_lossless.dcm')))],
+      ['jpeg-ls', frame('1.2.840.10008.1.2.4.80', await codestreamOf(fixture('single/CT_small_jpeg_ls_lossless.dcm')))],
+      ['j2k', frame('1.2.840.10008.1.2.4.90', await codestreamOf(fixture('single/CT_small_j2k_lossless.dcm')))],
+    ];
+    for (const [name, bytes] of files) {
+      const file = path.join(dir, name);
+      await writeFile(file, bytes);
+      await expectImagingError(() => readDicom(file), 'too_large', file, /65535×65535 16-bit samples: 4294\.8 million voxels, more than the limit of 268\.4 million/);
+    }
+  });
+
+  it('D2: a codestream declaring a larger image than its header is refused before it is decoded', async () => {
+    const dir = await tmpDir();
+    for (const [name, ts, fixtureName] of [
+      ['jpeg-lossless', '1.2.840.10008.1.2.4.70', 'CT_small_jpeg_lossless.dcm'],
+      ['jpeg-ls', '1.2.840.10008.1.2.4.80', 'CT_small_jpeg_ls_lossless.dcm'],
+      ['j2k', '1.2.840.10008.1.2.4.90', 'CT_small_j2k_lossless.dcm'],
+    ] as const) {
+      const stream = withDeclaredSize(await codestreamOf(fixture('single', fixtureName)), 65535, 65535);
+      const file = path.join(dir, name);
+      await writeFile(file, part10(ts, [...image({ rows: 128, cols: 128, pixels: new Uint8Array(0), omit: [0x7fe00010] }), { tag: 0x7fe00010, vr: 'OB', value: { fragments: [stream], offsets: [] } }]));
+      await expectImagingError(() => readDicom(file), 'decode_failed', file, /the codestream declares 65535×65535×1, the header says 128×128×1/);
+    }
+  });
+
+  it('the limits apply to the whole series, not only to each file; they can be set', async () => {
+    const dir = await tmpDir();
+    for (let k = 0; k < 3; k++) await writeImage(dir, `s${k}`, { ipp: [0, 0, k] });
+    expect((await readDicom(dir, { limits: { maxVoxels: 18 } })).dims).toEqual([3, 2, 3]);
+    await expectImagingError(() => readDicom(dir, { limits: { maxVoxels: 17 } }), 'too_large', dir, /3 slices of 3×2 16-bit samples: 18 voxels, more than the limit of 17/);
+    await expectImagingError(() => readDicom(dir, { limits: { maxBytes: 35 } }), 'too_large', dir, /36 bytes|0 MiB of image data/);
+  });
+
+  it('D3: a deflated dataset is never inflated past what it declares (a stream of 256 MiB of zeros after a 2×3 image)', async () => {
+    const dir = await tmpDir();
+    const file = path.join(dir, 'bomb.dcm');
+    // the file meta header, then the dataset of a 2×3 image deflated, the stream going on with zeros
+    const meta = part10('1.2.840.10008.1.2.1.99', []);
+    const dataset = part10(EXPLICIT_LE, image(), { preamble: false });
+    const out = createWriteStream(file);
+    out.write(meta);
+    const deflate = createDeflateRaw({ level: 1 });
+    const done = pipeline(deflate, out);
+    deflate.write(dataset);
+    const zeros = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 256; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
+    deflate.end();
+    await done;
+    expect((await stat(file)).size).toBeLessThan(2 * 1024 * 1024);
+    const before = process.memoryUsage().rss;
+    await expectImagingError(() => readDicom(file), 'too_large', file, /inflates to more than \d+ bytes \(what its header declares/);
+    // at most the declared size + 16 MiB of slack is ever inflated (a few copies of it)
+    expect(process.memoryUsage().rss - before).toBeLessThan(128 * 1024 * 1024);
+    // the same dataset without the zeros reads
+    const good = path.join(dir, 'good.dcm');
+    await writeFile(good, Buffer.concat([meta, deflateRawSync(dataset)]));
+    expect((await readDicom(good)).dims).toEqual([3, 2, 1]);
+  });
+});
+
+describe('readDicom: NumberOfFrames out of range (issue 13)', () => {
+  it('a 1×1 image declaring 100 million frames is refused at once, not walked frame by frame', async () => {
+    const file = path.join(await tmpDir(), 'frames.dcm');
+    await writeFile(file, part10(EXPLICIT_LE, [...image({ rows: 1, cols: 1, pixels: new Uint8Array(2) }), { tag: 0x00280008, vr: 'IS', value: '100000000' }]));
+    await expectImagingError(() => readDicom(file), 'unsupported_image', file, /multi-frame image \(100000000 frames\) without a position per frame/);
+    const over = path.join(await tmpDir(), 'frames-over.dcm');
+    await writeFile(over, part10(EXPLICIT_LE, [...image({ rows: 1, cols: 1, pixels: new Uint8Array(2) }), { tag: 0x00280008, vr: 'IS', value: '999999999' }]));
+    await expectImagingError(() => readDicom(over), 'too_large', over, /999999999 frames of 1×1 16-bit samples/);
+  }, 10_000);
+});
+
+describe('readDicom: many series (issue 13)', () => {
+  it('an error about 300 series lists 50 of them and counts the rest', async () => {
+    const dir = await tmpDir();
+    for (let i = 0; i < 300; i++) await writeImage(dir, `s${i}`, { series: `1.2.3.${i}` });
+    const e = await expectImagingError(() => readDicom(dir), 'multiple_series', dir, /300 series found, choose one .*; and 250 more$/);
+    expect(e.series).toHaveLength(50);
+    expect(e.detail.length).toBeLessThan(5000);
   });
 });

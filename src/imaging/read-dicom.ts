@@ -14,10 +14,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import path from 'node:path';
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { describeSeries, ImagingError, thrownMessage, type SeriesSummary } from './errors.js';
+import { checkVolumeSize, volumeLimits, type VolumeLimits } from './limits.js';
 import type { Volume } from './volume.js';
 
 export interface ReadDicomOptions {
@@ -28,6 +30,13 @@ export interface ReadDicomOptions {
    * total = files + slices; until the series is chosen, slices are counted as one per file.
    */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * DICOM instances held in memory (e.g. retrieved over DICOMweb), by name: the input is then a list
+   * of these names, read from here instead of the file system (errors name the instance by it).
+   */
+  instances?: ReadonlyMap<string, Uint8Array>;
+  /** size limits (default DEFAULT_VOLUME_LIMITS): checked on what the headers declare, before decoding */
+  limits?: Partial<VolumeLimits>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,11 +120,27 @@ const PIXEL_DATA = 'x7fe00010';
 class FileReader {
   private scratch = Buffer.alloc(0);
 
+  /**
+   * `maxWhole`: the largest file read whole (a larger one is refused as too_large); `memory`: instances
+   * held in memory, read instead of files of the same name
+   */
+  constructor(private readonly maxWhole = Infinity, private readonly memory?: ReadonlyMap<string, Uint8Array>) {}
+
   read(file: string, limit = Infinity): { bytes: Buffer; size: number } {
+    const m = this.memory?.get(file);
+    if (m) {
+      if (limit === Infinity && m.length > this.maxWhole) {
+        throw new ImagingError('too_large', file, `the instance is ${m.length} bytes, more than the limit of ${this.maxWhole} for one DICOM file`);
+      }
+      return { bytes: Buffer.from(m.buffer, m.byteOffset, Math.min(m.length, limit)), size: m.length };
+    }
     let fd: number | undefined;
     try {
       fd = openSync(file, 'r');
       const size = fstatSync(fd).size;
+      if (limit === Infinity && size > this.maxWhole) {
+        throw new ImagingError('too_large', file, `the file is ${size} bytes, more than the limit of ${this.maxWhole} for one DICOM file`);
+      }
       const length = Math.min(size, limit);
       if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(Math.max(length, Math.min(2 * this.scratch.length, 1 << 30)));
       let got = 0;
@@ -126,6 +151,7 @@ class FileReader {
       }
       return { bytes: this.scratch.subarray(0, got), size };
     } catch (e) {
+      if (e instanceof ImagingError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new ImagingError('not_found', file, 'no such file (it disappeared while the folder was read)', [], { cause: e });
       throw new ImagingError('unreadable', file, `cannot read the file (${thrownMessage(e)})`, [], { cause: e });
@@ -172,8 +198,59 @@ function parserMessage(e: unknown): string {
   return thrownMessage(e);
 }
 
-function parse(file: string, bytes: Uint8Array, untilPixelData: boolean): DataSet {
-  const options: { untilTag?: string; TransferSyntaxUID?: string } = {};
+/** bytes a deflated dataset may hold besides its Pixel Data (other elements, before and after it) */
+const DEFLATE_SLACK = 16 * 1024 * 1024;
+
+const concatBytes = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+};
+
+/**
+ * The inflater given to dicom-parser for Deflated Explicit VR Little Endian: never inflates past
+ * what the dataset declares. It first inflates growing prefixes of the deflated bytes (each
+ * prefix's output is bounded) until the Pixel Data element's header is reached, checks the length it
+ * declares against the limits, then inflates the whole dataset with the output capped at that length
+ * (+ slack for the other elements): a stream that inflates to more is refused, not inflated whole.
+ */
+function boundedInflater(file: string, limits: VolumeLimits): (bytes: Uint8Array, position: number) => Uint8Array {
+  const tooLarge = (detail: string, cause?: unknown) => new ImagingError('too_large', file, detail, [], { cause });
+  const inflate = (input: Uint8Array, cap: number, partial: boolean): Buffer => {
+    try {
+      return inflateRawSync(input, { maxOutputLength: cap, ...(partial ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}) });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw tooLarge(`the deflated dataset inflates to more than ${cap} bytes${partial ? ' before its Pixel Data' : ' (what its header declares, with room for the other elements)'}`, e);
+      }
+      throw new ImagingError('truncated', file, `the deflated dataset cannot be inflated (${thrownMessage(e)})`, [], { cause: e });
+    }
+  };
+  return (bytes, position) => {
+    const meta = bytes.subarray(0, position);
+    const deflated = bytes.subarray(position);
+    const headerCap = limits.maxBytes + DEFLATE_SLACK;
+    let declared: number | undefined;
+    for (let k = 16 * 1024; declared === undefined; k *= 4) {
+      const prefix = concatBytes(meta, inflate(deflated.subarray(0, k), Math.min(headerCap, 4 * DEFLATE_SLACK), true));
+      try {
+        const pixel = dicomParser.parseDicom(prefix, { untilTag: PIXEL_DATA, inflater: () => prefix } as never).elements[PIXEL_DATA];
+        if (pixel && pixel.length !== 0xffffffff) declared = pixel.dataOffset - position + pixel.length;
+      } catch {
+        // the prefix ends inside an element: inflate a longer one
+      }
+      if (k >= deflated.length) break;
+    }
+    if (declared !== undefined && declared > headerCap) {
+      throw tooLarge(`the deflated dataset declares Pixel Data up to byte ${declared}, more than the limit of ${headerCap}`);
+    }
+    return concatBytes(meta, inflate(deflated, declared !== undefined ? declared + DEFLATE_SLACK : headerCap, false));
+  };
+}
+
+function parse(file: string, bytes: Uint8Array, untilPixelData: boolean, limits: VolumeLimits): DataSet {
+  const options: { untilTag?: string; TransferSyntaxUID?: string; inflater?: (b: Uint8Array, p: number) => Uint8Array } = { inflater: boundedInflater(file, limits) };
   if (untilPixelData) options.untilTag = PIXEL_DATA;
   if (!hasDicmPrefix(bytes)) {
     const ts = rawDatasetSyntax(bytes);
@@ -183,6 +260,7 @@ function parse(file: string, bytes: Uint8Array, untilPixelData: boolean): DataSe
   try {
     return dicomParser.parseDicom(bytes, options as { untilTag: string });
   } catch (e) {
+    if (e instanceof ImagingError) throw e;
     throw new ImagingError('truncated', file, `cannot parse the DICOM file, it may be truncated or corrupted (${parserMessage(e)})`, [], { cause: e });
   }
 }
@@ -192,28 +270,48 @@ const str = (ds: DataSet, tag: string): string | undefined => {
   return s === undefined || s === '' ? undefined : s;
 };
 
-const decimal = (ds: DataSet, tag: string, index = 0): number | undefined => {
+/** The first value of a decimal string (DS) attribute; undefined when absent or not a finite number. */
+const decimal = (ds: DataSet, tag: string): number | undefined => {
   if (!ds.elements[tag]?.length) return undefined;
-  const v = ds.floatString(tag, index);
+  const v = ds.floatString(tag, 0);
   return v === undefined || !Number.isFinite(v) ? undefined : v;
 };
 
-const decimals = (ds: DataSet, tag: string, n: number): number[] | undefined => {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = decimal(ds, tag, i);
-    if (v === undefined) return undefined;
-    out.push(v);
+const ATTRIBUTE_NAMES: Record<string, string> = {
+  x00200032: 'ImagePositionPatient',
+  x00200037: 'ImageOrientationPatient',
+  x00280030: 'PixelSpacing',
+};
+const attributeName = (tag: string): string => `${ATTRIBUTE_NAMES[tag] ?? 'attribute'} (${tag.slice(1, 5)},${tag.slice(5)})`;
+
+/**
+ * The n values of a multi-valued decimal string attribute (ImagePositionPatient: 3, …); undefined
+ * when the attribute is absent or empty. Fewer values than n, or a value that is not a finite
+ * number, is an error naming the attribute (dicom-parser would throw a TypeError on a missing value).
+ */
+function decimals(file: string, ds: DataSet, tag: string, n: number): number[] | undefined {
+  const el = ds.elements[tag];
+  if (!el?.length) return undefined;
+  const text = ds.string(tag) ?? '';
+  if (text === '') return undefined;
+  const parts = text.split('\\');
+  const shown = text.length > 80 ? `${text.slice(0, 77)}…` : text;
+  if (parts.length < n) {
+    throw new ImagingError('missing_attribute', file, `${attributeName(tag)} has ${parts.length} value${parts.length === 1 ? '' : 's'} ("${shown}"), ${n} are required`);
+  }
+  const out = parts.slice(0, n).map((p) => (p.trim() === '' ? NaN : Number(p.trim())));
+  if (out.some((v) => !Number.isFinite(v))) {
+    throw new ImagingError('missing_attribute', file, `${attributeName(tag)} "${shown}" holds a value that is not a number (${n} decimal numbers are required)`);
   }
   return out;
-};
+}
 
 const uint16 = (ds: DataSet, tag: string): number | undefined => (ds.elements[tag]?.length ? ds.uint16(tag) : undefined);
 
 /** The first item of a sequence, as a dataset. */
 const item = (ds: DataSet | undefined, tag: string): DataSet | undefined => ds?.elements[tag]?.items?.[0]?.dataSet;
 
-function frameGeometry(own: DataSet, groups: (DataSet | undefined)[]): FrameGeometry {
+function frameGeometry(file: string, own: DataSet, groups: (DataSet | undefined)[]): FrameGeometry {
   // functional groups (enhanced multi-frame) first, then the top-level attributes
   const find = (seq: string, attr: string): DataSet => {
     for (const g of groups) {
@@ -222,9 +320,9 @@ function frameGeometry(own: DataSet, groups: (DataSet | undefined)[]): FrameGeom
     }
     return own;
   };
-  const ipp = decimals(find('x00209113', 'x00200032'), 'x00200032', 3);
-  const iop = decimals(find('x00209116', 'x00200037'), 'x00200037', 6);
-  const ps = decimals(find('x00289110', 'x00280030'), 'x00280030', 2);
+  const ipp = decimals(file, find('x00209113', 'x00200032'), 'x00200032', 3);
+  const iop = decimals(file, find('x00209116', 'x00200037'), 'x00200037', 6);
+  const ps = decimals(file, find('x00289110', 'x00280030'), 'x00280030', 2);
   const rescale = find('x00289145', 'x00281053');
   const slope = decimal(rescale, 'x00281053');
   const intercept = decimal(find('x00289145', 'x00281052'), 'x00281052');
@@ -238,7 +336,7 @@ function frameGeometry(own: DataSet, groups: (DataSet | undefined)[]): FrameGeom
   };
 }
 
-function readHeader(file: string, size: number, ds: DataSet, rawSyntax: string | undefined): FileHeader {
+function readHeader(file: string, size: number, ds: DataSet, rawSyntax: string | undefined, limits: VolumeLimits): FileHeader {
   // a Part 10 file without TransferSyntaxUID in its meta header: implicit VR little endian
   const transferSyntax = rawSyntax ?? str(ds, 'x00020010') ?? '1.2.840.10008.1.2';
   const pixel = ds.elements[PIXEL_DATA];
@@ -285,12 +383,27 @@ function readHeader(file: string, size: number, ds: DataSet, rawSyntax: string |
   if (samples !== 1) return problem('unsupported_image', `colour image (SamplesPerPixel ${samples}, ${str(ds, 'x00280004') ?? 'no PhotometricInterpretation'}): only greyscale CT images give HU`);
   const nFrames = ds.elements.x00280008?.length ? ds.intString('x00280008') ?? 1 : 1;
   if (!Number.isInteger(nFrames) || nFrames < 1) return problem('missing_attribute', `invalid NumberOfFrames "${str(ds, 'x00280008')}"`);
+  // what the header declares, before anything is allocated or decoded for it
+  try {
+    checkVolumeSize(file, [h.columns, h.rows, nFrames], h.bitsAllocated / 8, limits, `the header declares ${nFrames} frame${nFrames === 1 ? '' : 's'} of ${h.columns}×${h.rows} ${h.bitsAllocated}-bit samples`);
+  } catch (e) {
+    h.problem = e as ImagingError;
+    return h;
+  }
   const shared = item(ds, 'x52009229');
   const perFrame = ds.elements.x52009230?.items;
-  for (let f = 0; f < nFrames; f++) h.frames.push(frameGeometry(ds, [perFrame?.[f]?.dataSet, shared]));
+  // checked before the frames are walked: NumberOfFrames may say hundreds of millions
   const framePositions = perFrame?.filter((f) => item(f.dataSet, 'x00209113')?.elements.x00200032).length ?? 0;
   if (nFrames > 1 && framePositions < nFrames) {
     return problem('unsupported_image', `multi-frame image (${nFrames} frames) without a position per frame (PerFrameFunctionalGroupsSequence / PlanePositionSequence)`);
+  }
+  try {
+    for (let f = 0; f < nFrames; f++) h.frames.push(frameGeometry(file, ds, [perFrame?.[f]?.dataSet, shared]));
+  } catch (e) {
+    if (!(e instanceof ImagingError)) throw e;
+    h.frames = [];
+    h.problem = e;
+    return h;
   }
   if (ds.elements.x00283000 && !ds.elements.x00281053) {
     return problem('unsupported_image', 'the stored values are mapped by a Modality LUT Sequence (0028,3000), which is not supported (only RescaleSlope / RescaleIntercept)');
@@ -609,6 +722,53 @@ function typedFromLittleEndian(h: FileHeader, out: Uint8Array, n: number, bytes:
   return { values: signed ? new Int32Array(ab, 0, n) : new Uint32Array(ab, 0, n), signBits, maskBits };
 }
 
+/**
+ * The size a JPEG (SOFn), JPEG-LS (SOF55) or JPEG 2000 (SIZ) codestream declares, read from its
+ * frame header before any decoder sees it: the decoders allocate what the codestream declares, so a
+ * codestream declaring 65535 × 65535 must be refused before it is decoded. `tiles`: JPEG 2000 tiles.
+ */
+export function codestreamSize(codec: 'jpeg-lossless' | 'jpeg-ls' | 'j2k', b: Uint8Array): { width: number; height: number; components: number; tiles: number } | undefined {
+  const u16 = (i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+  const u32 = (i: number): number => u16(i) * 65536 + u16(i + 2);
+  if (codec === 'j2k') {
+    const end = Math.min(b.length - 42, 64 * 1024);
+    for (let i = 0; i < end; i++) {
+      if (b[i] !== 0xff || b[i + 1] !== 0x4f || b[i + 2] !== 0xff || b[i + 3] !== 0x51) continue;
+      const m = i + 2; // SIZ: Lsiz Rsiz Xsiz Ysiz XOsiz YOsiz XTsiz YTsiz XTOsiz YTOsiz Csiz
+      const [x, y, xo, yo, xt, yt, xto, yto] = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => u32(m + 6 + 4 * k)) as [number, number, number, number, number, number, number, number];
+      const tiles = xt > 0 && yt > 0 ? Math.ceil((x - xto) / xt) * Math.ceil((y - yto) / yt) : Infinity;
+      return { width: x - xo, height: y - yo, components: u16(m + 38), tiles };
+    }
+    return undefined;
+  }
+  if (b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let p = 2;
+  while (p + 4 <= b.length) {
+    if (b[p] !== 0xff) return undefined;
+    const marker = b[p + 1]!;
+    if (marker === 0xff) { p++; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { p += 2; continue; }
+    const isSof = (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
+    if (isSof) {
+      if (p + 10 > b.length) return undefined;
+      return { height: u16(p + 5), width: u16(p + 7), components: b[p + 9]!, tiles: 1 };
+    }
+    if (marker === 0xda || marker === 0xd9) return undefined; // scan or end before any frame header
+    p += 2 + u16(p + 2);
+  }
+  return undefined;
+}
+
+/** Checks the codestream's declared size against the DICOM header before decoding it. */
+function checkCodestream(name: string, codec: 'jpeg-lossless' | 'jpeg-ls' | 'j2k', h: FileHeader, data: Uint8Array): void {
+  const d = codestreamSize(codec, data);
+  if (!d) throw new ImagingError('decode_failed', h.file, `${name}: no frame header (${codec === 'j2k' ? 'SIZ' : 'SOF'} marker) found in the codestream`);
+  if (d.width !== h.columns || d.height !== h.rows || d.components !== 1) {
+    throw new ImagingError('decode_failed', h.file, `${name}: the codestream declares ${d.width}×${d.height}×${d.components}, the header says ${h.columns}×${h.rows}×1`);
+  }
+  if (d.tiles > 4096) throw new ImagingError('decode_failed', h.file, `${name}: the codestream declares ${d.tiles} tiles (at most 4096 are read)`);
+}
+
 interface LosslessDecoder {
   decode(buffer: ArrayBuffer, offset: number, length: number, numBytes: number): ArrayBuffer | Uint8Array | Uint16Array;
   xDim: number;
@@ -626,6 +786,7 @@ async function decodeJpegLossless(h: FileHeader, data: Uint8Array): Promise<Stor
   const bytes = h.bitsAllocated / 8;
   if (bytes > 2) throw new ImagingError('decode_failed', h.file, `JPEG lossless with BitsAllocated ${h.bitsAllocated} is not supported`);
   const n = h.rows * h.columns;
+  checkCodestream('JPEG lossless', 'jpeg-lossless', h, data);
   let decoded: ArrayBuffer | Uint8Array | Uint16Array;
   const dec = new Decoder();
   try {
@@ -691,6 +852,7 @@ function runWasmDecoder(name: string, h: FileHeader, data: Uint8Array, dec: Wasm
 }
 
 async function decodeJ2k(h: FileHeader, data: Uint8Array): Promise<StoredFrame> {
+  checkCodestream('JPEG 2000', 'j2k', h, data);
   const mod = await loadWasmCodec('@cornerstonejs/codec-openjpeg/decodewasmjs');
   const { info, raw, bytes } = runWasmDecoder('JPEG 2000', h, data, new mod.J2KDecoder!());
   // the codestream says whether samples are signed; unsigned samples with PixelRepresentation 1
@@ -702,6 +864,7 @@ async function decodeJ2k(h: FileHeader, data: Uint8Array): Promise<StoredFrame> 
 }
 
 async function decodeJpegLs(h: FileHeader, data: Uint8Array): Promise<StoredFrame> {
+  checkCodestream('JPEG-LS', 'jpeg-ls', h, data);
   const mod = await loadWasmCodec('@cornerstonejs/codec-charls/decodewasmjs');
   const { raw, bytes } = runWasmDecoder('JPEG-LS', h, data, new mod.JpegLSDecoder!());
   // JPEG-LS samples are unsigned: two's complement of BitsStored bits when PixelRepresentation is 1
@@ -801,19 +964,25 @@ class HuWriter {
 // ---------------------------------------------------------------------------------------------
 // main
 
+/** Series named in an error (a folder of thousands of one-file series would make a huge message). */
+const MAX_SERIES_LISTED = 50;
+const listSeries = (all: SeriesSummary[]): string =>
+  all.slice(0, MAX_SERIES_LISTED).map(describeSeries).join('; ') + (all.length > MAX_SERIES_LISTED ? `; and ${all.length - MAX_SERIES_LISTED} more` : '');
+
 /**
  * Reads a DICOM series from a folder (searched recursively), a list of files, or one file.
  * In a folder, files that are not DICOM are skipped (and counted in the warnings); a file named
  * explicitly must be DICOM.
  */
 export async function readDicom(input: string | readonly string[], options: ReadDicomOptions = {}): Promise<Volume> {
+  const limits = volumeLimits(options.limits);
   const inputs = typeof input === 'string' ? [input] : [...input];
   const where = typeof input === 'string' ? input : inputs.length === 1 ? inputs[0]! : `${inputs.length} files`;
   if (inputs.length === 0) throw new ImagingError('empty', '(no files)', 'no DICOM file was given');
 
   // 1. the files
   const files: { file: string; explicit: boolean }[] = [];
-  for (const p of inputs) {
+  for (const p of options.instances ? [] : inputs) {
     const st = await statOrThrow(p);
     if (st.isDirectory()) {
       const listed = await listFolder(p);
@@ -824,8 +993,15 @@ export async function readDicom(input: string | readonly string[], options: Read
     }
   }
 
+  if (options.instances) {
+    for (const p of inputs) {
+      if (!options.instances.has(p)) throw new ImagingError('not_found', p, 'no such instance among those given');
+      files.push({ file: p, explicit: true });
+    }
+  }
+
   // 2. headers
-  const reader = new FileReader();
+  const reader = new FileReader(limits.maxBytes + DEFLATE_SLACK, options.instances);
   const headers: FileHeader[] = [];
   const skipped: string[] = [];
   const niftiSeen: string[] = [];
@@ -851,7 +1027,7 @@ export async function readDicom(input: string | readonly string[], options: Read
     let ds: DataSet | undefined;
     if (bytes.length < size) {
       try {
-        ds = parse(file, bytes, true);
+        ds = parse(file, bytes, true, limits);
         if (!ds.elements[PIXEL_DATA]) ds = undefined; // the header goes on past the probe
       } catch {
         ds = undefined;
@@ -859,9 +1035,9 @@ export async function readDicom(input: string | readonly string[], options: Read
     }
     if (!ds) {
       ({ bytes, size } = reader.read(file));
-      ds = parse(file, bytes, true);
+      ds = parse(file, bytes, true, limits);
     }
-    headers.push(readHeader(file, size, ds, hasDicmPrefix(bytes) ? undefined : rawDatasetSyntax(bytes)));
+    headers.push(readHeader(file, size, ds, hasDicmPrefix(bytes) ? undefined : rawDatasetSyntax(bytes), limits));
     progress(files.length * 2);
   }
 
@@ -891,7 +1067,7 @@ export async function readDicom(input: string | readonly string[], options: Read
     const list = bySeries.get(options.seriesInstanceUid);
     if (!list) {
       const all = [...bySeries.values()].map(summary);
-      throw new ImagingError('series_not_found', where, `series ${options.seriesInstanceUid} is not among the ${all.length} series found: ${all.map(describeSeries).join('; ')}`, all);
+      throw new ImagingError('series_not_found', where, `series ${options.seriesInstanceUid} is not among the ${all.length} series found: ${listSeries(all)}`, all.slice(0, MAX_SERIES_LISTED));
     }
     chosen = list;
   } else if (images.length === 0) {
@@ -900,7 +1076,7 @@ export async function readDicom(input: string | readonly string[], options: Read
       headers.length === 1 ? 'the DICOM file has no Pixel Data (7FE0,0010): it is not an image' : `none of the ${headers.length} DICOM files has Pixel Data (7FE0,0010): no image to read`);
   } else if (images.length > 1) {
     const all = images.map(summary);
-    throw new ImagingError('multiple_series', where, `${all.length} series found, choose one (seriesInstanceUid): ${all.map(describeSeries).join('; ')}`, all);
+    throw new ImagingError('multiple_series', where, `${all.length} series found, choose one (seriesInstanceUid): ${listSeries(all)}`, all.slice(0, MAX_SERIES_LISTED));
   } else {
     chosen = images[0]!;
   }
@@ -927,8 +1103,10 @@ export async function readDicom(input: string | readonly string[], options: Read
     warnings.push(`${otherSeries} other DICOM series without image data ignored`);
   }
 
-  // 5. pixels
+  // 5. pixels: the whole volume within the limits before it is allocated (each file was checked alone)
   const [rows, columns] = [first.rows, first.columns];
+  checkVolumeSize(where, [columns, rows, geo.slices.length], first.bitsAllocated / 8, limits,
+    `the series declares ${geo.slices.length} slices of ${columns}×${rows} ${first.bitsAllocated}-bit samples`);
   const integral = geo.slices.every((s) => Number.isInteger(s.geometry.slope) && Number.isInteger(s.geometry.intercept));
   const out = new HuWriter(rows * columns, geo.slices.length, integral, where);
   const total = files.length + geo.slices.length;
@@ -943,7 +1121,7 @@ export async function readDicom(input: string | readonly string[], options: Read
     if (cached?.file !== h.file) {
       const { bytes } = reader.read(h.file);
       if (bytes.length < h.size) throw new ImagingError('truncated', h.file, 'the file became shorter while it was read');
-      const ds = parse(h.file, bytes, codec === 'native');
+      const ds = parse(h.file, bytes, codec === 'native', limits);
       cached = { file: h.file, ds };
     }
     const ds = cached.ds;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNifti } from './read-nifti.js';
 import type { Volume } from './volume.js';
 import { expectImagingError } from '../test-support/imaging.js';
+import { niftiHeaderDeclaring, writeGzipWithZeros } from '../test-support/hostile-images.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/nifti/', import.meta.url));
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -206,5 +207,44 @@ describe('readNifti: bad input, each a clear error naming the file', () => {
   it('a valid .nii.gz still decompresses to the .nii bytes (fixture sanity)', async () => {
     const a = gunzipSync(await readFile(fixture('ct-int16.nii.gz')));
     expect(Buffer.compare(a, await readFile(fixture('ct-int16.nii')))).toBe(0);
+  });
+});
+
+describe('readNifti: hostile headers and streams (issue 13, D3)', () => {
+  it('a header declaring 2048³ int16 voxels is refused from the header, .nii and .nii.gz', async () => {
+    const head = niftiHeaderDeclaring([2048, 2048, 2048]);
+    const plain = tmpFile('huge.nii');
+    await writeFile(plain, head);
+    await expectImagingError(() => readNifti(plain), 'too_large', plain, /the header declares 2048×2048×2048 int16 voxels: 8589\.9 million voxels, more than the limit of 268\.4 million/);
+    const gz = tmpFile('huge.nii.gz');
+    // the header and 64 MiB of zeros after it: refused once the header is in, without reading on
+    await writeGzipWithZeros(gz, head, 64 * 1024 * 1024);
+    await expectImagingError(() => readNifti(gz), 'too_large', gz, /2048×2048×2048/);
+    // within the voxel limit but not the byte limit (as set here)
+    const small = tmpFile('small.nii');
+    await writeFile(small, Buffer.concat([niftiHeaderDeclaring([4, 4, 4]), Buffer.alloc(128)]));
+    expect((await readNifti(small)).dims).toEqual([4, 4, 4]);
+    await expectImagingError(() => readNifti(small, { limits: { maxBytes: 100 } }), 'too_large', small, /128 bytes|0 MiB of image data, more than the limit/);
+  });
+
+  it('a .nii.gz with 1 GiB of trailing zeros is read as its header declares, without inflating the zeros', async () => {
+    const gz = tmpFile('trailing.nii.gz');
+    const data = Buffer.alloc(4 * 4 * 4 * 2);
+    for (let p = 0; p < 64; p++) data.writeInt16LE(p * 10 - 300, 2 * p);
+    await writeGzipWithZeros(gz, Buffer.concat([niftiHeaderDeclaring([4, 4, 4]), data]), 1024 * 1024 * 1024);
+    const before = process.memoryUsage().rss;
+    const v = await readNifti(gz);
+    expect(v.dims).toEqual([4, 4, 4]);
+    expect(Array.from(v.data.subarray(0, 3))).toEqual([-300, -290, -280]);
+    // the gigabyte inflated would be in memory: the read stops after the first chunks
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  }, 60_000);
+
+  it('vox_offset far past the header is refused before anything is read', async () => {
+    const file = tmpFile('offset.nii');
+    const head = niftiHeaderDeclaring([2, 2, 2]);
+    head.writeFloatLE(2 ** 30, 108);
+    await writeFile(file, head);
+    await expectImagingError(() => readNifti(file), 'too_large', file, /vox_offset 1073741824/);
   });
 });

@@ -9,18 +9,22 @@
  * Geometry: sform when sform_code > 0, else qform when qform_code > 0, else the pixdim diagonal;
  * RAS+ (NIfTI) is turned into LPS (DICOM) by negating the x and y rows of the affine.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCb } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { ImagingError, thrownMessage } from './errors.js';
+import { checkVolumeSize, volumeLimits, type VolumeLimits } from './limits.js';
 import type { Volume } from './volume.js';
-
-const gunzip = promisify(gunzipCb);
 
 export interface ReadNiftiOptions {
   /** called as the file is read (1 of 2) and converted (2 of 2) */
   onProgress?: (done: number, total: number) => void;
+  /** size limits (default DEFAULT_VOLUME_LIMITS), checked on the header before the data is read or inflated */
+  limits?: Partial<VolumeLimits>;
 }
+
+/** bytes allowed between the header and the data (NIfTI extensions) */
+const MAX_EXTENSION_BYTES = 64 * 1024 * 1024;
 
 export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
@@ -162,28 +166,115 @@ function qformMatrix(h: Header, spacing: [number, number, number]): number[] {
   ];
 }
 
-/** Reads a .nii or .nii.gz file (NIfTI-1 or NIfTI-2, either byte order). */
+/**
+ * Reads a .nii or .nii.gz file (NIfTI-1 or NIfTI-2, either byte order). Only what the header
+ * declares is read: a .nii.gz is inflated as a stream that stops once the header and the first
+ * volume are in (trailing data, however much, is never inflated), and a header declaring more than
+ * the limits is refused as soon as it has arrived.
+ */
 export async function readNifti(file: string, options: ReadNiftiOptions = {}): Promise<Volume> {
-  let raw: Buffer;
-  try {
-    if (!(await stat(file)).isFile()) throw new ImagingError('unreadable', file, 'not a file');
-    raw = await readFile(file);
-  } catch (e) {
+  const limits = volumeLimits(options.limits);
+  const fail = (e: unknown): never => {
     if (e instanceof ImagingError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new ImagingError('not_found', file, 'no such file', [], { cause: e });
     throw new ImagingError('unreadable', file, `cannot read the file (${thrownMessage(e)})`, [], { cause: e });
-  }
-  let bytes: Uint8Array = raw;
-  if (isGzip(raw)) {
+  };
+  let size = 0;
+  let head = Buffer.alloc(0);
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw new ImagingError('unreadable', file, 'not a file');
+    size = st.size;
+    const fh = await open(file, 'r');
     try {
-      bytes = await gunzip(raw);
-    } catch (e) {
-      throw new ImagingError('nifti_invalid', file, `the gzip data is corrupted or truncated (${thrownMessage(e)})`, [], { cause: e });
+      head = Buffer.alloc(Math.min(size, 540));
+      await fh.read(head, 0, head.length, 0);
+      if (!isGzip(head)) {
+        // uncompressed: the header, then only the bytes it declares
+        const need = declaredBytes(file, head, limits) ?? head.length;
+        const bytes = Buffer.allocUnsafe(Math.min(need, size));
+        let got = 0;
+        while (got < bytes.length) {
+          const { bytesRead } = await fh.read(bytes, got, bytes.length - got, got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        options.onProgress?.(1, 2);
+        return niftiFromBytes(file, bytes.subarray(0, got), options);
+      }
+    } finally {
+      await fh.close();
     }
+  } catch (e) {
+    fail(e);
   }
+  const bytes = await inflateDeclared(file, limits);
   options.onProgress?.(1, 2);
   return niftiFromBytes(file, bytes, options);
+}
+
+/**
+ * The bytes of a NIfTI file that its header declares (vox_offset + the first 3-D volume), checked
+ * against the limits; undefined when the bytes do not (yet) hold a whole header. Invalid headers are
+ * left to niftiFromBytes to describe.
+ */
+function declaredBytes(file: string, b: Uint8Array, limits: VolumeLimits): number | undefined {
+  const kind = niftiKind(b);
+  if (!kind) return undefined;
+  const h = readHeader(b, kind);
+  const ndim = h.dim[0]!;
+  const type = DATATYPES[h.datatype];
+  if (!(ndim >= 1 && ndim <= 7) || !type) return undefined;
+  const dims = [1, 2, 3].map((i) => (i <= ndim ? h.dim[i]! : 1));
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) return undefined;
+  checkVolumeSize(file, dims, type.bytes, limits, `the header declares ${dims.join('×')} ${type.name} voxels`);
+  const offset = h.voxOffset;
+  if (!Number.isFinite(offset) || offset < h.headerSize || offset !== Math.floor(offset)) return undefined;
+  if (offset - h.headerSize > MAX_EXTENSION_BYTES) {
+    throw new ImagingError('too_large', file, `vox_offset ${offset}: ${offset - h.headerSize} bytes of extensions before the data, more than the limit of ${MAX_EXTENSION_BYTES}`);
+  }
+  return offset + dims[0]! * dims[1]! * dims[2]! * type.bytes;
+}
+
+/** Inflates a .nii.gz as a stream, stopping once the bytes its header declares have arrived. */
+async function inflateDeclared(file: string, limits: VolumeLimits): Promise<Uint8Array> {
+  const source = createReadStream(file);
+  const gunzip = createGunzip();
+  source.on('error', (e) => gunzip.destroy(e));
+  source.pipe(gunzip);
+  const chunks: Buffer[] = [];
+  let got = 0;
+  let need: number | undefined;
+  let out: Buffer | undefined;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      if (!out) {
+        chunks.push(chunk);
+        got += chunk.length;
+        if (got < 540 && need === undefined) continue;
+        const start = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        need = declaredBytes(file, start, limits);
+        if (need === undefined) return start; // not a (valid) NIfTI header: niftiFromBytes says why
+        out = Buffer.allocUnsafe(need);
+        got = start.copy(out, 0, 0, Math.min(start.length, need));
+        chunks.length = 0;
+      } else {
+        got += chunk.copy(out, got, 0, Math.min(chunk.length, out.length - got));
+      }
+      if (got >= out.length) return out;
+    }
+  } catch (e) {
+    if (e instanceof ImagingError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new ImagingError('unreadable', file, `cannot read the file (${thrownMessage(e)})`, [], { cause: e });
+    throw new ImagingError('nifti_invalid', file, `the gzip data is corrupted or truncated (${thrownMessage(e)})`, [], { cause: e });
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+  // the stream ended before the declared bytes: what arrived (niftiFromBytes reports the truncation)
+  return out ? out.subarray(0, got) : Buffer.concat(chunks);
 }
 
 export function niftiFromBytes(file: string, bytes: Uint8Array, options: ReadNiftiOptions = {}): Volume {
@@ -212,6 +303,7 @@ export function niftiFromBytes(file: string, bytes: Uint8Array, options: ReadNif
   if (!type) {
     throw new ImagingError('nifti_unsupported', file, `datatype ${h.datatype}${UNSUPPORTED_DATATYPES[h.datatype] ? ` (${UNSUPPORTED_DATATYPES[h.datatype]})` : ''} is not supported: uint8, int8, int16, uint16, int32, uint32, float32, float64 are`);
   }
+  checkVolumeSize(file, dims, type.bytes, volumeLimits(options.limits), `the header declares ${dims.join('×')} ${type.name} voxels`);
   const n = dims[0] * dims[1] * dims[2];
   const offset = h.voxOffset;
   if (!Number.isFinite(offset) || offset < h.headerSize || offset !== Math.floor(offset)) {

@@ -12,6 +12,7 @@ import type { Volume } from './volume.js';
 export type ReadVolumeOptions = ReadDicomOptions;
 export type { Volume } from './volume.js';
 export { ImagingError, IMAGING_ERROR_CODES, type ImagingErrorCode, type SeriesSummary } from './errors.js';
+export { DEFAULT_VOLUME_LIMITS, type VolumeLimits } from './limits.js';
 
 type Kind = 'folder' | 'dicom' | 'nifti' | 'unknown' | 'empty';
 
@@ -60,7 +61,7 @@ export async function readVolume(input: string | readonly string[], options: Rea
       case 'dicom':
         return readDicom(p, options);
       case 'nifti':
-        return readNifti(p, options.onProgress ? { onProgress: options.onProgress } : {});
+        return readNifti(p, { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.limits ? { limits: options.limits } : {}) });
       case 'empty':
         throw new ImagingError('unknown_format', p, 'the file is empty (0 bytes)');
       default:

@@ -89,7 +89,7 @@ const ds = (xs: number[]): string => xs.map((x) => String(Number(x.toFixed(6))))
  * stored = HU + 1024 (unsigned, BitsStored 12, RescaleIntercept -1024) or signed HU, with the file
  * names shuffled when asked (name order must not be trusted).
  */
-export function writeCtSeries(dir: string, v: Volume, o: { seriesInstanceUid?: string; signed?: boolean; shuffle?: boolean } = {}): string[] {
+export function writeCtSeries(dir: string, v: Volume, o: { seriesInstanceUid?: string; signed?: boolean; shuffle?: boolean; extra?: El[] } = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const [nx, ny, nz] = v.dims;
   const uid = o.seriesInstanceUid ?? '1.2.826.0.1.3680043.10.1234.1';
@@ -128,6 +128,8 @@ export function writeCtSeries(dir: string, v: Volume, o: { seriesInstanceUid?: s
       { tag: 0x00281052, vr: 'DS', value: o.signed ? '0' : '-1024' },
       { tag: 0x00281053, vr: 'DS', value: '1' },
       { tag: 0x7fe00010, vr: 'OW', value: pixels },
+      // further attributes the caller wants in every file (e.g. study and frame of reference UIDs)
+      ...(o.extra ?? []),
     ];
     const file = join(dir, `IM${String(order[k]! + 1).padStart(5, '0')}.dcm`);
     writeFileSync(file, part10(EXPLICIT_VR_LITTLE_ENDIAN, els, { sopInstanceUid: `${uid}.${k + 1}` }));

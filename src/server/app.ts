@@ -81,6 +81,10 @@ export interface ServerOptions {
   measureCt?: (input: CtInput) => Promise<CtResult>;
   /** false: CT work on the server's own thread instead of a worker thread (default: a worker when dist/ is built) */
   ctWorker?: boolean;
+  /** voxels of a CT volume (default 2^28; its decompressed bytes are limited to `uploadLimit`) */
+  maxVoxels?: number;
+  /** the JavaScript heap of a CT worker thread, MiB (default 512) */
+  ctWorkerHeapMb?: number;
 }
 
 const CSP_APP = [
@@ -247,6 +251,17 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     req.log.info({ method: req.method, route: req.routeOptions.url ?? '(no route)', status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
   });
   app.addHook('onRequestAbort', async (req) => { clearTimeout(timers.get(req)); aborts.get(req)?.abort(); });
+  // onRequestAbort covers a client gone while its body arrives; one gone after its upload was read
+  // (while the CT job runs) shows as the response closing before it was written: stop the job too
+  app.addHook('preHandler', async (req, reply) => {
+    if (!isCt(req)) return;
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      // the controller may not exist yet (the upload was just read): the job then never starts
+      if (!aborts.has(req)) aborts.set(req, new AbortController());
+      aborts.get(req)!.abort();
+    });
+  });
 
   // ---- security headers on every response
   await app.register(fastifyHelmet, {
@@ -401,7 +416,10 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
     try {
       tmp = await uploadDir(tmpRoot);
-      const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles }, form);
+      const input = await receiveCtUpload(req, tmp.dir, {
+        uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles,
+        ...(o.maxVoxels !== undefined ? { maxVoxels: o.maxVoxels } : {}), ...(o.ctWorkerHeapMb !== undefined ? { workerHeapMb: o.ctWorkerHeapMb } : {}),
+      }, form);
       received.add(req);
       return await work(input);
     } finally {

@@ -3,11 +3,13 @@
  * answer, or the problem the worker rendered, or an abort (request timed out or client gone: the
  * worker is terminated, so an abandoned measurement stops using the CPU).
  */
+import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Lang } from '../i18n/index.js';
+import { ImagingError } from '../imaging/errors.js';
 import type { CtInput, CtResult } from './ct.js';
 import type { CtJobData, CtJobKind } from './ct-worker.js';
 import { RenderedProblem, type Problem } from './problem.js';
@@ -22,9 +24,38 @@ type Outcome =
   | { ok: true; result: unknown }
   | { ok: false; rendered: { problem: Problem; headers: Record<string, string>; internal: boolean }; log?: Record<string, unknown> };
 
+/**
+ * A CT request stopped because its client went away (during the upload or the job) or its time ran
+ * out: not an internal error, and nobody is left to answer.
+ */
 export class CtJobAborted extends Error {
-  constructor() { super('CT job aborted'); this.name = 'CtJobAborted'; }
+  constructor(why = 'CT job aborted') { super(why); this.name = 'CtJobAborted'; }
 }
+
+/**
+ * Progress of CT requests, published on the diagnostics channel `calcdx:ct` (node:diagnostics_channel)
+ * for whoever subscribes (the tests wait on it instead of sleeping): `upload-start` when the first
+ * file part of an upload begins to arrive, `upload-end` when the upload is read or given up
+ * (`outcome`: ok, client_gone, error), `job-start` when a worker thread runs the job, `job-end` when
+ * it has answered, failed or been stopped (`outcome`: ok, problem, aborted, error).
+ */
+export interface CtEvent {
+  event: 'upload-start' | 'upload-end' | 'job-start' | 'job-end';
+  outcome?: 'ok' | 'client_gone' | 'problem' | 'aborted' | 'error';
+}
+export const CT_EVENTS = channel('calcdx:ct');
+export const publishCtEvent = (e: CtEvent): void => { if (CT_EVENTS.hasSubscribers) CT_EVENTS.publish(e); };
+
+/**
+ * The JavaScript heap of a CT worker (V8 old generation, MiB; `resourceLimits.maxOldGenerationSizeMb`).
+ * The volume and the per-voxel arrays are typed arrays outside this heap, bounded by the volume
+ * limits (imaging/limits.ts) checked before they are allocated; what grows on the heap is per
+ * component (objects, the JSON answer), so a job that would hold millions of components stops here.
+ */
+export const DEFAULT_CT_WORKER_HEAP_MB = 512;
+
+/** A worker that ran out of its heap: the input needs more than the server allows (not our bug). */
+const outOfMemory = (e: unknown): boolean => (e as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 
 export function runCtJob(kind: 'measure', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult>;
 export function runCtJob(kind: 'volume', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<VolumeResult>;
@@ -32,15 +63,18 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
   return new Promise((resolveJob, reject) => {
     if (signal?.aborted) { reject(new CtJobAborted()); return; }
     const data: CtJobData = { kind, input, lang, instance };
-    const worker = new Worker(CT_WORKER_FILE, { workerData: data });
+    const heapMb = input.limits?.workerHeapMb ?? DEFAULT_CT_WORKER_HEAP_MB;
+    const worker = new Worker(CT_WORKER_FILE, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     let settled = false;
-    const settle = (f: () => void) => {
+    const settle = (f: () => void, outcome: NonNullable<CtEvent['outcome']>) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       f();
+      publishCtEvent({ event: 'job-end', outcome });
     };
-    const onAbort = () => settle(() => { void worker.terminate(); reject(new CtJobAborted()); });
+    worker.once('online', () => publishCtEvent({ event: 'job-start' }));
+    const onAbort = () => settle(() => { void worker.terminate(); reject(new CtJobAborted()); }, 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.once('message', (m: Outcome) => settle(() => {
       if (m.ok) {
@@ -53,8 +87,11 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
       } else {
         reject(new RenderedProblem(m.rendered, m.log));
       }
-    }));
-    worker.once('error', (e) => settle(() => reject(e)));
-    worker.once('exit', (code) => settle(() => reject(new Error(`CT worker exited with code ${code} before answering`))));
+    }, m.ok ? 'ok' : 'problem'));
+    worker.once('error', (e) => settle(() => {
+      if (!outOfMemory(e)) { reject(e); return; }
+      reject(new ImagingError('too_large', 'upload', `the CT job needed more than its ${heapMb} MiB of memory and was stopped (a volume with very many calcified components? a higher threshold, a larger minimum component size or a smaller ROI needs less)`));
+    }, outOfMemory(e) ? 'problem' : 'error'));
+    worker.once('exit', (code) => settle(() => reject(new Error(`CT worker exited with code ${code} before answering`)), 'error'));
   });
 }

@@ -6,7 +6,7 @@
  * whatever happened. Errors about a file name it by the name it was uploaded under.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,19 +16,30 @@ import { ctReportJson } from '../cli/ct.js';
 import { t } from '../i18n/index.js';
 import { labelVolume } from '../imaging/label.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
-import { niftiFromBytes } from '../imaging/read-nifti.js';
+import { readNifti } from '../imaging/read-nifti.js';
 import { readVolume } from '../imaging/read-volume.js';
 import { parseRoiSpec, ROI_SPEC_HELP, RoiError, type RoiSpec } from '../imaging/roi.js';
 import type { Volume } from '../imaging/volume.js';
 import { encodeNiftiMask } from '../imaging/write-nifti.js';
+import { CtJobAborted, publishCtEvent } from './ct-jobs.js';
 import { badParameter, HttpProblem, UploadImagingError } from './problem.js';
 import { ImagingError } from '../imaging/errors.js';
+import { DEFAULT_VOLUME_LIMITS, type VolumeLimits } from '../imaging/limits.js';
 
 export interface CtLimits {
-  /** total bytes of an upload (and of what a zip unpacks to) */
+  /** total bytes of an upload (and of what a zip unpacks to); also the largest decompressed volume */
   uploadBytes: number;
   /** files in an upload (or entries in a zip) */
   maxFiles: number;
+  /** voxels of a volume (default DEFAULT_VOLUME_LIMITS.maxVoxels) */
+  maxVoxels?: number;
+  /** the JavaScript heap of a CT worker thread, MiB (default DEFAULT_CT_WORKER_HEAP_MB) */
+  workerHeapMb?: number;
+}
+
+/** What a CT job may use: the volume limits of the reader, and the worker's heap. */
+export interface CtJobLimits extends VolumeLimits {
+  workerHeapMb?: number;
 }
 
 export interface CtInput {
@@ -38,6 +49,8 @@ export interface CtInput {
   fields: Record<string, string>;
   /** the upload's temporary files and folders (absolute paths) → the names they were uploaded under */
   names?: ReadonlyMap<string, string>;
+  /** size limits of the volume read (default DEFAULT_VOLUME_LIMITS) and of the worker */
+  limits?: CtJobLimits;
 }
 
 /** What an upload may hold besides its volume files. */
@@ -130,6 +143,16 @@ async function unzip(zipPath: string, dest: string, limits: CtLimits, names: Map
   return n;
 }
 
+/** True when a failed upload failed because its client closed the connection. */
+function clientGone(request: FastifyRequest, e: unknown): boolean {
+  if (e instanceof HttpProblem) return false;
+  const raw = request.raw;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return raw.destroyed && !raw.complete
+    || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED'
+    || raw.socket?.destroyed === true;
+}
+
 /**
  * Reads the multipart upload into `dir`. Form fields are checked here (`form`: those allowed,
  * and whether a mask may come); the files are written as in/f000001 … (or mask) and a single zip
@@ -146,24 +169,50 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
   const parts = request.parts({
     limits: { fileSize: limits.uploadBytes, files: limits.maxFiles + 1, fields: 20, fieldSize: 64 * 1024, parts: limits.maxFiles + 21, headerPairs: 100 },
   });
-  for await (const part of parts) {
-    if (part.type === 'file') {
-      let target: string;
-      if (part.fieldname === 'mask' && form.mask) {
-        if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
-        target = maskPath = join(dir, 'mask');
+  let started = false;
+  const readParts = async (): Promise<void> => {
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        let target: string;
+        if (part.fieldname === 'mask' && form.mask) {
+          if (maskPath) throw badParameter('form.mask', 'two files', 'one mask file');
+          target = maskPath = join(dir, 'mask');
+          names.set(target, displayName(part.filename) ?? 'mask');
+        } else {
+          if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
+          target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
+          files.push(target);
+          names.set(target, displayName(part.filename) ?? `#${files.length}`);
+        }
+        if (!started) { started = true; publishCtEvent({ event: 'upload-start' }); }
+        await pipeline(part.file, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
       } else {
-        if (files.length >= limits.maxFiles) throw new HttpProblem(413, 'payload_too_large', (lang) => t(lang, 'server.too_many_files', { limit: limits.maxFiles }));
-        target = join(inDir, `f${String(files.length + 1).padStart(6, '0')}`);
-        files.push(target);
-        names.set(target, displayName(part.filename) ?? `#${files.length}`);
+        if (!form.fields.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...form.fields, ...(form.mask ? ['mask'] : []), '(files)'].join(', '));
+        fields[part.fieldname] = String(part.value);
       }
-      await pipeline(part.file, budget.meter(), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
-    } else {
-      if (!form.fields.has(part.fieldname)) throw badParameter(`form.${part.fieldname}`, 'an unknown field', [...form.fields, ...(form.mask ? ['mask'] : []), '(files)'].join(', '));
-      fields[part.fieldname] = String(part.value);
     }
+  };
+  try {
+    await readParts();
+  } catch (e) {
+    // the client went away mid-upload (ECONNRESET, "aborted", a premature close): nobody to answer,
+    // and not an internal error
+    const gone = clientGone(request, e);
+    publishCtEvent({ event: 'upload-end', outcome: gone ? 'client_gone' : 'error' });
+    if (gone) throw new CtJobAborted('the client went away during the upload');
+    // a body that is not well-formed multipart (cut short, a malformed part header): the client's fault
+    const message = e instanceof Error ? e.message : '';
+    if (!(e instanceof HttpProblem) && (e as { statusCode?: unknown }).statusCode === undefined && /multipart|part header|end of form|boundary/i.test(message)) {
+      throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.multipart_invalid', { detail: message }), { reason: 'multipart_invalid' });
+    }
+    throw e;
   }
+  publishCtEvent({ event: 'upload-end', outcome: 'ok' });
+  const jobLimits: CtJobLimits = {
+    maxBytes: limits.uploadBytes,
+    maxVoxels: limits.maxVoxels ?? DEFAULT_VOLUME_LIMITS.maxVoxels,
+    ...(limits.workerHeapMb !== undefined ? { workerHeapMb: limits.workerHeapMb } : {}),
+  };
   if (!files.length) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'no_file' });
   if (files.length === 1) {
     if (await startsWithZip(files[0]!)) {
@@ -174,11 +223,11 @@ export async function receiveCtUpload(request: FastifyRequest, dir: string, limi
       const count = await unzip(files[0]!, zipDir, limits, names, zipName);
       await rm(files[0]!, { force: true });
       if (!count) throw new HttpProblem(400, 'upload_invalid', (lang) => t(lang, 'server.no_file'), { reason: 'empty_zip' });
-      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields, names };
+      return { volumePath: zipDir, ...(maskPath ? { maskPath } : {}), fields, names, limits: jobLimits };
     }
-    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields, names };
+    return { volumePath: files[0]!, ...(maskPath ? { maskPath } : {}), fields, names, limits: jobLimits };
   }
-  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields, names };
+  return { volumePath: inDir, ...(maskPath ? { maskPath } : {}), fields, names, limits: jobLimits };
 }
 
 /** Replaces the upload's temporary paths (and file names) in a text by the names they were uploaded under. */
@@ -206,7 +255,8 @@ export function uploadedNames(text: string, names: ReadonlyMap<string, string> |
 export async function readUploadedVolume(input: CtInput, series?: string): Promise<Volume> {
   let volume: Volume;
   try {
-    volume = await readVolume(input.volumePath, series ? { seriesInstanceUid: series } : {});
+    const limits = input.limits ? { maxBytes: input.limits.maxBytes, maxVoxels: input.limits.maxVoxels } : undefined;
+    volume = await readVolume(input.volumePath, { ...(series ? { seriesInstanceUid: series } : {}), ...(limits ? { limits } : {}) });
   } catch (e) {
     if (e instanceof ImagingError && !(e instanceof UploadImagingError)) {
       throw new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names));
@@ -262,14 +312,17 @@ export async function measureUpload(input: CtInput): Promise<CtResult> {
   const volume: Volume = await readUploadedVolume(input, o.series);
   let spec: RoiSpec;
   if (o.roiText.trim().toLowerCase() === 'mask') {
-    const mv = niftiFromBytes('mask', await readFile(input.maskPath!));
+    // .nii or .nii.gz, read as its header declares (the same limits as the volume)
+    const mv = await readNifti(input.maskPath!, input.limits ? { limits: input.limits } : {}).catch((e: unknown) => {
+      throw e instanceof ImagingError ? new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names)) : e;
+    });
     const mask = new Uint8Array(mv.data.length);
     for (let i = 0; i < mask.length; i++) mask[i] = mv.data[i]! > 0 ? 1 : 0;
     spec = { kind: 'mask', mask, path: 'mask' };
   } else {
     spec = parseRoiSpec(o.roiText) as RoiSpec;
   }
-  const analysis = analyseCalcification(volume, spec, { thresholdHU: o.thresholdHU, connectivity: o.connectivity, minVoxels: o.minVoxels });
+  const analysis = analyseCalcification(volume, spec, { thresholdHU: o.thresholdHU, connectivity: o.connectivity, minVoxels: o.minVoxels, source: 'upload' });
   const labels = encodeNiftiMask(volume, labelVolume(analysis.components), { gzip: true, description: 'calcdx calcification labels' }).toString('base64');
   return { measurement: ctReportJson(volume, analysis), findings: analysis.pattern.fragment, labels };
 }

@@ -3,6 +3,7 @@
  * requests over a real socket on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -10,9 +11,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
-import { crc32, gunzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
+import type { CtEvent } from '../../src/server/ct-jobs.js';
 import { assessmentSchema, ctResultSchema, healthSchema, kbListSchema, problemSchema } from '../../src/server/openapi.js';
 import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
@@ -391,6 +393,27 @@ function holdUpload(port: number, path: string, up: { payload: Buffer; headers: 
   });
 }
 
+/** n³ voxels alternating 1000 / -1000 HU as a gzip NIfTI: with 6-connectivity, n³ / 2 components of one voxel. */
+function checkerboardNifti(n: number): Buffer {
+  const data = new Int16Array(n * n * n);
+  for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) data[i + n * (j + n * k)] = (i + j + k) % 2 ? 1000 : -1000;
+  return encodeNiftiMask({ dims: [n, n, n], spacing: [1, 1, 1], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] }, data, { gzip: true, intent: 'none' });
+}
+
+/** The CT progress events of the server (diagnostics channel calcdx:ct): `next(event)` resolves on the next one of that kind. */
+function ctEvents() {
+  const waiting: Array<{ event: CtEvent['event']; resolve: (e: CtEvent) => void }> = [];
+  const onMessage = (m: unknown) => {
+    const e = m as CtEvent;
+    for (const w of waiting.filter((x) => x.event === e.event)) { waiting.splice(waiting.indexOf(w), 1); w.resolve(e); }
+  };
+  diagnosticsChannel.subscribe('calcdx:ct', onMessage);
+  return {
+    next: (event: CtEvent['event']) => new Promise<CtEvent>((resolve) => { waiting.push({ event, resolve }); }),
+    close: () => diagnosticsChannel.unsubscribe('calcdx:ct', onMessage),
+  };
+}
+
 describe('POST /api/ct', () => {
   // made when these tests start, not while the test files are collected
   let volume: Volume;
@@ -451,10 +474,19 @@ describe('POST /api/ct', () => {
         mask.fill(1, base + c.runs.start[q]!, base + c.runs.end[q]! + 1);
       }
     }
-    const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename: 'm.nii', data: encodeNiftiMask(volume, mask) }, { name: 'roi', data: 'mask' }]);
-    const res = await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
-    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
-    expect(res.json().measurement.lesion.calcifiedVoxels).toBe(truth.calcifiedVoxels);
+    // as .nii and as .nii.gz
+    for (const [filename, gzip] of [['m.nii', false], ['m.nii.gz', true]] as const) {
+      const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename, data: encodeNiftiMask(volume, mask, { gzip }) }, { name: 'roi', data: 'mask' }]);
+      const res = await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      expect(res.json().measurement.lesion.calcifiedVoxels).toBe(truth.calcifiedVoxels);
+    }
+    // a mask whose header declares 2048³ voxels: refused from its header, named as uploaded
+    const { niftiHeaderDeclaring } = await import('../../src/test-support/hostile-images.js');
+    const up = multipart([{ name: 'file', filename: 'v.nii.gz', data: niftiOf(volume) }, { name: 'mask', filename: 'huge-mask.nii.gz', data: gzipSync(niftiHeaderDeclaring([2048, 2048, 2048])) }, { name: 'roi', data: 'mask' }]);
+    const p = expectProblem(await app.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers }), 422, 'imaging');
+    expect(p.reason).toBe('too_large');
+    expect(p.detail).toMatch(/huge-mask\.nii\.gz: the header declares 2048×2048×2048/);
   });
 
   it('error paths: ROI missing or malformed, a path mask, bad options, unknown field, no file, not CT, not multipart, too large', async () => {
@@ -730,30 +762,68 @@ describe('CT work in a worker thread', () => {
     expect(inWorker.stall).toBeLessThan(onThread.stall / 2);
   }, 60_000);
 
-  it('a client that goes away mid-measurement stops the job quietly: no internal error logged, the slot is given back', async () => {
+  /**
+   * A server with one CT slot and a log in memory, for the client-goes-away tests: `slotBack` waits
+   * until a new upload is read again (422 for a file that is not a volume, not 429).
+   */
+  async function oneSlotServer() {
     const lines: string[] = [];
     const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
     const server = await buildServer({ webRoot, logger: stream, maxCtJobs: 1 });
     await server.listen({ port: 0, host: '127.0.0.1' });
+    const port = (server.server.address() as { port: number }).port;
+    const bad = multipart([{ name: 'file', filename: 'x.nii', data: Buffer.from('not a volume') }, { name: 'roi', data: 'whole' }]);
+    const slotBack = async (): Promise<number> => {
+      let status = 429;
+      for (const until = Date.now() + 20_000; status === 429 && Date.now() < until;) {
+        status = (await fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(bad.payload), headers: bad.headers })).status;
+        if (status === 429) await new Promise((r) => setTimeout(r, 50));
+      }
+      return status;
+    };
+    // no line at level 50 (error) or above: an internal error is logged at 50
+    const errorsLogged = () => lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+    return { server, port, lines, slotBack, errorsLogged };
+  }
+
+  it('a client that goes away mid-measurement stops the job quietly: no internal error logged, the slot is given back', async () => {
+    const { server, port, slotBack, errorsLogged } = await oneSlotServer();
+    const events = ctEvents();
     try {
-      const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
       const { volume: big, truth: bigTruth } = makePhantom({ preset: 'reference', slices: 64 });
       const [ci, cj, ck] = bigTruth.roi.center;
       const up = multipart([{ name: 'file', filename: 'big.nii.gz', data: niftiOf(big) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${bigTruth.roi.radius}` }]);
       const abort = new AbortController();
-      const gone = fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers, signal: abort.signal }).catch((e: Error) => e.name);
-      setTimeout(() => abort.abort(), 150);
+      const jobStarted = events.next('job-start');
+      const jobEnded = events.next('job-end');
+      const gone = fetch(`http://127.0.0.1:${port}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers, signal: abort.signal }).catch((e: Error) => e.name);
+      // the upload is read and the worker runs the job: now the client goes away
+      await jobStarted;
+      abort.abort();
       expect(await gone).toBe('AbortError');
-      // the slot comes back (one slot): a new upload is read, not refused with 429
-      const bad = multipart([{ name: 'file', filename: 'x.nii', data: Buffer.from('not a volume') }, { name: 'roi', data: 'whole' }]);
-      let status = 429;
-      for (let i = 0; i < 50 && status === 429; i++) {
-        status = (await fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(bad.payload), headers: bad.headers })).status;
-        if (status === 429) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(status).toBe(422);
-      expect(lines.join('\n')).not.toMatch(/internal error/);
-    } finally { await server.close(); }
+      expect(await jobEnded).toMatchObject({ outcome: 'aborted' });
+      expect(await slotBack()).toBe(422);
+      expect(errorsLogged()).toEqual([]);
+    } finally { events.close(); await server.close(); }
+  }, 60_000);
+
+  it('a client that goes away mid-upload is not an internal error either; the slot is given back', async () => {
+    const { server, port, slotBack, errorsLogged } = await oneSlotServer();
+    const events = ctEvents();
+    try {
+      const up = multipart([{ name: 'roi', data: 'whole' }, { name: 'file', filename: 'big.nii', data: Buffer.alloc(4 * 1024 * 1024) }]);
+      const uploadStarted = events.next('upload-start');
+      const uploadEnded = events.next('upload-end');
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/ct', headers: up.headers });
+      req.on('error', () => undefined);
+      // half of the body, never the rest: the server is certainly still reading the upload
+      req.write(up.payload.subarray(0, up.payload.length >> 1));
+      await uploadStarted;
+      req.destroy();
+      expect(await uploadEnded).toMatchObject({ outcome: 'client_gone' });
+      expect(await slotBack()).toBe(422);
+      expect(errorsLogged()).toEqual([]);
+    } finally { events.close(); await server.close(); }
   }, 60_000);
 
   it('an error in the worker becomes the same problem as on the main thread; a job past its time is stopped with a 503', async () => {
@@ -766,20 +836,158 @@ describe('CT work in a worker thread', () => {
       expect(a.json()).toEqual(b.json());
       expect(a.body).toMatch(/notes\.nii/);
     } finally { await onThread.close(); }
-    const { volume: big, truth: bigTruth } = makePhantom({ preset: 'reference', slices: 64 });
-    const [ci, cj, ck] = bigTruth.roi.center;
-    const up = multipart([{ name: 'file', filename: 'big.nii.gz', data: niftiOf(big) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${bigTruth.roi.radius}` }]);
-    const slow = await buildServer({ webRoot, ctTimeoutMs: 150, maxCtJobs: 1 });
+    // a small upload (a few kB, read in milliseconds) whose job takes seconds: 55,296 one-voxel
+    // components measured and reported, so the 1 s limit runs out during the job, not the upload
+    const up = multipart([{ name: 'file', filename: 'noise.nii.gz', data: checkerboardNifti(48) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
+    const slow = await buildServer({ webRoot, ctTimeoutMs: 1000, maxCtJobs: 1 });
+    const events = ctEvents();
     try {
+      const ended = events.next('job-end');
       const r = await slow.inject({ method: 'POST', url: '/api/ct', payload: up.payload, headers: up.headers });
       expect(r.statusCode).toBe(503);
       expect(r.json()).toMatchObject({ code: 'timeout' });
+      expect(await ended).toMatchObject({ outcome: 'aborted' });
       // the stopped job gave its slot back (one slot): the next upload is not refused with 429 (it is
-      // read: 422 for this file, or 503 should the short time limit run out again)
+      // read: 422 for this file, or 503 should the 1 s limit run out again on a very loaded machine)
       const again = await slow.inject({ method: 'POST', url: '/api/ct', payload: bad.payload, headers: bad.headers });
       expect(again.statusCode).not.toBe(429);
       expect([422, 503]).toContain(again.statusCode);
-    } finally { await slow.close(); }
+    } finally { events.close(); await slow.close(); }
+  }, 60_000);
+});
+
+describe('hostile CT uploads (issue 13)', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'calcdx-api-hostile-')); });
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  const send = (a: App, parts: Part[], url = '/api/ct') => {
+    const up = multipart(parts);
+    return a.inject({ method: 'POST', url, payload: up.payload, headers: up.headers });
+  };
+
+  it('too few values, 65535² RLE, a 2048³ NIfTI header, deflate and gzip bombs → 422 imaging problems naming the uploaded file; memory back afterwards', async () => {
+    const h = await import('../../src/test-support/hostile-images.js');
+    const huge = join(dir, 'huge.nii.gz');
+    await h.writeGzipWithZeros(huge, h.niftiHeaderDeclaring([2048, 2048, 2048]), 256 * 1024 * 1024);
+    const deflated = join(dir, 'bomb.dcm');
+    await h.writeDeflatedDicomWithZeros(deflated, 256 * 1024 * 1024);
+    const rssBefore = process.memoryUsage().rss;
+    const cases: Array<[string, Buffer, string, RegExp]> = [
+      ['short.dcm', h.dicomWithShortPosition(), 'missing_attribute', /short\.dcm: ImagePositionPatient \(0020,0032\) has 2 values/],
+      ['rle.dcm', h.rleDicom65535(), 'too_large', /rle\.dcm: the header declares 1 frame of 65535×65535/],
+      ['huge.nii.gz', readFileSync(huge), 'too_large', /huge\.nii\.gz: the header declares 2048×2048×2048 int16 voxels/],
+      ['bomb.dcm', readFileSync(deflated), 'too_large', /bomb\.dcm: the deflated dataset inflates to more than/],
+    ];
+    for (const url of ['/api/ct', '/api/volume']) {
+      for (const [name, data, reason, detail] of cases) {
+        const parts: Part[] = [{ name: 'file', filename: name, data }, ...(url === '/api/ct' ? [{ name: 'roi', data: 'whole' }] : [])];
+        const p = expectProblem(await send(app, parts, url), 422, 'imaging');
+        expect(p.reason, `${url} ${name}`).toBe(reason);
+        expect(p.detail).toMatch(detail);
+        expect(p.detail).not.toMatch(/calcdx-upload-|\/tmp\//);
+      }
+    }
+    // the jobs ran in worker threads that are gone: their memory with them
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+  }, 60_000);
+
+  it('a multipart body cut short or with a malformed part → 400 upload_invalid (multipart_invalid), not an internal error', async () => {
+    const b = 'calcdxBoundary';
+    const headers = { 'content-type': `multipart/form-data; boundary=${b}` };
+    const bodies = [
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="a.nii"\r\n\r\nabc`,
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="a.nii"\r\nX`,
+      'not multipart at all',
+    ];
+    for (const url of ['/api/ct', '/api/volume']) {
+      for (const payload of bodies) {
+        const p = expectProblem(await app.inject({ method: 'POST', url, payload, headers }), 400, 'upload_invalid');
+        expect(p.reason).toBe('multipart_invalid');
+        expect(p.detail).toMatch(/cut short or malformed/);
+      }
+    }
+    // the same over a socket, with the log watched
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const live = await buildServer({ webRoot, logger: stream });
+    await live.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const r = await fetch(`http://127.0.0.1:${(live.server.address() as { port: number }).port}/api/ct`, { method: 'POST', body: bodies[0], headers });
+      expect(r.status).toBe(400);
+      expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
+    } finally { await live.close(); }
+  });
+
+  it('a zip entry that inflates past the size it declares is stopped at once (422); one declaring more than the limit is refused unread (413)', async () => {
+    // one deflated entry holding 64 MiB of zeros, declaring `declared` bytes
+    const zeros = deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 1 });
+    const zipOf = (declared: number): Buffer => {
+      const name = Buffer.from('slice.dcm');
+      const local = Buffer.alloc(30);
+      local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
+      local.writeUInt32LE(zeros.length, 18); local.writeUInt32LE(declared, 22); local.writeUInt16LE(name.length, 26);
+      const central = Buffer.alloc(46);
+      central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
+      central.writeUInt32LE(zeros.length, 20); central.writeUInt32LE(declared, 24); central.writeUInt16LE(name.length, 28);
+      const end = Buffer.alloc(22);
+      end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+      end.writeUInt32LE(46 + name.length, 12); end.writeUInt32LE(30 + name.length + zeros.length, 16);
+      return Buffer.concat([local, name, zeros, central, name, end]);
+    };
+    const small = await buildServer({ webRoot, uploadLimit: 8 * 1024 * 1024 });
+    try {
+      const lying = expectProblem(await send(small, [{ name: 'file', filename: 'series.zip', data: zipOf(1024) }, { name: 'roi', data: 'whole' }]), 422, 'upload_invalid');
+      expect(lying.reason).toBe('zip_invalid');
+      expect(lying.detail).toMatch(/too many bytes in the stream\. expected 1024/);
+      expectProblem(await send(small, [{ name: 'file', filename: 'series.zip', data: zipOf(64 * 1024 * 1024) }, { name: 'roi', data: 'whole' }]), 413, 'payload_too_large');
+    } finally { await small.close(); }
+  });
+
+  it('a job over the worker\'s heap limit is a 422 problem, not an internal error; the server stays healthy and measures the next upload', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const tight = await buildServer({ webRoot, logger: stream, ctWorkerHeapMb: 32, maxCtJobs: 1 });
+    try {
+      // 16,384 components: under the component limit, over a 32 MiB heap once measured and reported
+      const r = await send(tight, [{ name: 'file', filename: 'noise.nii.gz', data: checkerboardNifti(32) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
+      const p = expectProblem(r, 422, 'imaging');
+      expect(p.reason).toBe('too_large');
+      expect(p.detail).toMatch(/needed more than its 32 MiB of memory/);
+      expect((await tight.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+      const { volume: v, truth: tr } = makePhantom({ preset: 'small' });
+      const [ci, cj, ck] = tr.roi.center;
+      const ok = await send(tight, [{ name: 'file', filename: 'phantom.nii.gz', data: niftiOf(v) }, { name: 'roi', data: `sphere-ijk-mm:${ci},${cj},${ck},${tr.roi.radius}` }]);
+      expect(ok.statusCode, ok.body.slice(0, 300)).toBe(200);
+      expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
+    } finally { await tight.close(); }
+  }, 60_000);
+
+  it('GET /api/health answers in under a second while a hostile CT request is processed', async () => {
+    const live = await buildServer({ webRoot });
+    await live.listen({ port: 0, host: '127.0.0.1' });
+    const events = ctEvents();
+    try {
+      const base = `http://127.0.0.1:${(live.server.address() as { port: number }).port}`;
+      // 131,072 one-voxel components: labelled, then refused as too many (about a second of work)
+      const up = multipart([{ name: 'file', filename: 'noise.nii.gz', data: checkerboardNifti(64) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
+      const started = events.next('job-start');
+      let done = false;
+      const hostile = fetch(`${base}/api/ct`, { method: 'POST', body: new Uint8Array(up.payload), headers: up.headers })
+        .then(async (r) => { const body = await r.json() as { reason?: string }; done = true; return { status: r.status, reason: body.reason }; });
+      await started;
+      let slowest = 0;
+      let answers = 0;
+      while (!done) {
+        const t0 = performance.now();
+        expect((await fetch(`${base}/api/health`)).status).toBe(200);
+        slowest = Math.max(slowest, performance.now() - t0);
+        answers++;
+      }
+      expect(await hostile).toEqual({ status: 422, reason: 'too_large' });
+      expect(answers).toBeGreaterThan(0);
+      expect(slowest).toBeLessThan(1000);
+    } finally { events.close(); await live.close(); }
   }, 60_000);
 });
 

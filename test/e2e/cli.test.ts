@@ -325,6 +325,49 @@ describe('calcdx ct', () => {
     expect(outside.err).toMatch(/outside the volume/);
     for (const r of [a, b, c, outside]) expect(r.err).not.toMatch(/\n\s+at .*\(/);
   });
+
+  /** Runs calcdx with a preload that prints the process's peak resident memory (MiB) on exit. */
+  function cliPeak(args: string[]): { code: number | null; err: string; out: string; peakMiB: number } {
+    const preload = join(ctDir, 'peak.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write(`\\npeak-rss-kib=${process.resourceUsage().maxRSS}\\n`));");
+    const r = spawnSync(process.execPath, ['--require', preload, BIN, ...args], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' }, timeout: 60_000 });
+    const kib = Number(/peak-rss-kib=(\d+)/.exec(r.stderr)?.[1]);
+    return { code: r.status, out: r.stdout, err: r.stderr.replace(/\npeak-rss-kib=\d+\n/, ''), peakMiB: kib / 1024 };
+  }
+
+  it('hostile headers (issue 13): too few values, 65535² RLE, a 2048³ NIfTI header, deflate and gzip bombs → exit 1 naming the file, low peak memory', async () => {
+    const h = await import('../../src/test-support/hostile-images.js');
+    const shortIpp = join(ctDir, 'short-ipp.dcm');
+    writeFileSync(shortIpp, h.dicomWithShortPosition());
+    const rle = join(ctDir, 'rle-65535.dcm');
+    writeFileSync(rle, h.rleDicom65535());
+    const huge = join(ctDir, 'huge.nii.gz');
+    await h.writeGzipWithZeros(huge, h.niftiHeaderDeclaring([2048, 2048, 2048]), 256 * 1024 * 1024);
+    const deflated = join(ctDir, 'deflate-bomb.dcm');
+    await h.writeDeflatedDicomWithZeros(deflated, 512 * 1024 * 1024);
+    const cases: Array<[string, RegExp]> = [
+      [shortIpp, /ImagePositionPatient \(0020,0032\) has 2 values/],
+      [rle, /larger than the size limits: the header declares 1 frame of 65535×65535 16-bit samples/],
+      [huge, /larger than the size limits: the header declares 2048×2048×2048 int16 voxels/],
+      [deflated, /larger than the size limits: the deflated dataset inflates to more than/],
+    ];
+    for (const [file, message] of cases) {
+      const r = cliPeak(['ct', file, '--roi', 'whole']);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toContain(file);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at .*\(|internal error/i);
+      // the 512 MiB of zeros are never inflated (a few times the 16 MiB allowed past the declared size, plus node itself)
+      expect(r.peakMiB, file).toBeLessThan(200);
+    }
+    // a small volume followed by 512 MiB of zeros in its gzip stream: read as its header declares
+    const trailing = join(ctDir, 'trailing.nii.gz');
+    await h.writeGzipWithZeros(trailing, Buffer.concat([h.niftiHeaderDeclaring([8, 8, 8]), Buffer.alloc(8 * 8 * 8 * 2)]), 512 * 1024 * 1024);
+    const ok = cliPeak(['ct', trailing, '--roi', 'whole', '--json']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out).volume.dims).toEqual([8, 8, 8]);
+    expect(ok.peakMiB).toBeLessThan(200);
+  }, 60_000);
 });
 
 describe('hostile case files (issue 13 D4-D6): exit 1 with a clear message, never 70', () => {

@@ -5,99 +5,40 @@
  * to test-output/screenshots/ and test-output/web-metrics.json.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/test-support/cases.js';
-import { buildServer, type FastifyInstance } from '../../src/server/app.js';
 import { makePhantom } from '../../src/imaging/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { writeCtSeries } from '../../src/imaging/write-dicom.js';
-import { FIELDS, getPath } from '../../web/src/fields.js';
+import { boundedPct } from '../../web/src/assessment-view.js';
+import { MORPHOLOGY } from '../../web/src/fields.js';
 import { fieldId } from '../../web/src/form.js';
+import { OUT, SHOTS, fillCase, openApp as open, setLang, setSphereRoi, startWebHarness, type WebHarness } from './web-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const EX = join(ROOT, 'examples', 'cases');
-const OUT = join(ROOT, 'test-output');
-const SHOTS = join(OUT, 'screenshots');
 const metrics: Record<string, unknown> = {};
 
-let server: FastifyInstance;
+let hx: WebHarness;
 let base: string;
-let ctx: BrowserContext;
-let profile: string;
 let tmp: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`);
-  }
-  tmp = mkdtempSync(join(tmpdir(), 'calcdx-web-'));
-  // a private build, so that nothing else rebuilding dist/web meanwhile can disturb the tests
-  const webRoot = join(tmp, 'web');
-  const built = execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs'), '--out', webRoot], { cwd: ROOT, encoding: 'utf8' });
-  metrics.build = built.trim();
-  mkdirSync(SHOTS, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), 'calcdx-chromium-'));
-  server = await buildServer({ logger: false, webRoot });
-  base = await server.listen({ port: 0, host: '127.0.0.1' });
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    viewport: { width: 1280, height: 800 },
-    locale: 'en-GB',
-    acceptDownloads: true,
-  });
+  hx = await startWebHarness();
+  ({ base, tmp } = hx);
+  metrics.build = hx.built;
 }, 120_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await hx?.close();
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'web-metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
 });
 
-async function openApp(opts: { lang?: 'en' | 'zh' } = {}): Promise<Page> {
-  const page = await ctx.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/favicon/.test(m.location().url)) errors.push(m.text()); });
-  (page as Page & { errors?: string[] }).errors = errors;
-  await page.goto(`${base}/`);
-  await page.waitForSelector('body[data-ready]');
-  if (opts.lang) await setLang(page, opts.lang);
-  return page;
-}
-
-async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
-  if ((await page.inputValue('#lang')) !== lang) {
-    await page.selectOption('#lang', lang);
-    await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang);
-  }
-}
-
-/** Fills the form through its controls as a user would (labels clicked, options chosen, text typed). */
-async function fillCase(page: Page, doc: unknown): Promise<void> {
-  page.once('dialog', (d) => void d.accept());
-  await page.click('#clear');
-  for (const f of FIELDS) {
-    const v = getPath(doc, f.path);
-    if (v === undefined) continue;
-    const id = fieldId(f.path);
-    switch (f.kind) {
-      case 'bool': await page.click(`label[for="${id}-${String(v)}"]`); break;
-      case 'enum': case 'int-enum': await page.selectOption(`#${id}`, String(v)); break;
-      case 'multi': for (const m of v as string[]) await page.check(`#${id}-${m}`); break;
-      default: await page.fill(`#${id}`, String(v));
-    }
-  }
-}
+const openApp = (opts: { lang?: 'en' | 'zh' } = {}): Promise<Page & { errors: string[] }> => open(hx, opts);
 
 const topEntity = (page: Page): Promise<string | null> => page.getAttribute('#top-diagnosis', 'data-entity');
 
@@ -107,13 +48,12 @@ function cliAssess(file: string): { differential: Array<{ id: string; probabilit
   return JSON.parse(r.stdout);
 }
 
-const pct = (p: number): string => { const v = p * 100; return v > 0 && v < 1 ? `${v.toFixed(1)}%` : `${Math.round(v)}%`; };
 
 describe('web app', () => {
   it('loads and the form is usable quickly', async () => {
     const runs: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const page = await ctx.newPage();
+      const page = await hx.ctx.newPage();
       const t0 = Date.now();
       await page.goto(`${base}/`);
       await page.waitForSelector('body[data-ready]');
@@ -130,9 +70,9 @@ describe('web app', () => {
 
   it('fills every example case through the form and leads with the same diagnosis as the CLI and the server', async () => {
     const page = await openApp({ lang: 'en' });
-    // the empty form: the page says the differential rests on the prior until findings are entered
-    expect(await page.locator('.case-warning[data-warning="few_findings"]').count()).toBe(1);
-    expect(await page.locator('.case-warning[data-warning="few_findings"]').textContent()).toMatch(/only 0 finding/);
+    // the empty form: the page asks for the key findings instead of an assessment on the prior alone
+    expect(await page.locator('#empty-state').isVisible()).toBe(true);
+    expect(await page.locator('#summary').count()).toBe(0);
     const files = readdirSync(EX).filter((f) => /\.ya?ml$/.test(f)).sort();
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
@@ -149,7 +89,7 @@ describe('web app', () => {
       const shown = await page.$$eval('details.dx', (els) => els.slice(0, 5).map((e) => [e.getAttribute('data-entity'), e.querySelector('.bar-value')?.textContent]));
       // (the server rounds to 6 decimals: compare the shown percentage where that rounding cannot matter)
       expect(shown.map((x) => x[0]), f).toEqual(server.differential.slice(0, 5).map((d) => d.id));
-      server.differential.slice(0, 5).forEach((d, n) => { if (d.probability >= 1e-3) expect(shown[n]![1], f).toBe(pct(d.probability)); });
+      server.differential.slice(0, 5).forEach((d, n) => { expect(shown[n]![1], f).toBe(boundedPct(d.probability)); });
       await page.screenshot({ path: join(SHOTS, `case-${f.replace(/\.ya?ml$/, '')}.png`) });
       expect(await page.locator('.case-warning[data-warning="few_findings"]').count(), f).toBe(0);
     }
@@ -157,7 +97,7 @@ describe('web app', () => {
     await page.click('details.dx >> nth=0 >> summary');
     expect(await page.locator('details.dx >> nth=0 >> .evidence li').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'evidence-open.png'), fullPage: false });
-    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    expect(page.errors).toEqual([]);
     await page.close();
   });
 
@@ -204,16 +144,22 @@ describe('web app', () => {
     expect(unlabelled).toEqual([]);
     // keyboard: a tri-state answered with the arrow keys updates the assessment
     await page.setViewportSize({ width: 1280, height: 800 });
-    page.once('dialog', (d) => void d.accept());
     await page.click('#clear');
     await page.fill('#f-patient-age', '45');
+    await page.selectOption('#f-lesion-region', 'thigh');
     const before = await page.getAttribute('body', 'data-updates');
-    await page.focus('#f-symptoms-fever-unknown');
+    await page.focus('#f-symptoms-pain-unknown');
     await page.keyboard.press('ArrowRight');
-    expect(await page.isChecked('#f-symptoms-fever-false')).toBe(true);
+    expect(await page.isChecked('#f-symptoms-pain-false')).toBe(true);
     await page.keyboard.press('ArrowRight');
-    expect(await page.isChecked('#f-symptoms-fever-true')).toBe(true);
+    expect(await page.isChecked('#f-symptoms-pain-true')).toBe(true);
     await page.waitForFunction((b) => document.body.dataset.updates !== b, before);
+    // a calcification pattern is answered with the arrow keys too (unknown → seen → excluded)
+    await page.focus(`#${fieldId(MORPHOLOGY)}-rim-unknown`);
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isChecked(`#${fieldId(MORPHOLOGY)}-rim-seen`)).toBe(true);
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isChecked(`#${fieldId(MORPHOLOGY)}-rim-excluded`)).toBe(true);
     // a next-best-question prompt moves the focus to its form field
     const q = page.locator('button.question').first();
     const finding = await q.getAttribute('data-finding');
@@ -221,6 +167,11 @@ describe('web app', () => {
     await page.keyboard.press('Enter');
     const focused = await page.evaluate(() => document.activeElement?.closest('.field')?.getAttribute('data-path') ?? null);
     expect(finding?.startsWith(focused ?? '<none>')).toBe(true);
+    // and a "back to the results" button returns to the question
+    expect(await page.isVisible('#back-to-results')).toBe(true);
+    await page.keyboard.press('Escape');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-finding'))).toBe(finding);
+    expect(await page.isVisible('#back-to-results')).toBe(false);
     await page.close();
   });
 
@@ -253,13 +204,13 @@ describe('web app', () => {
     }
     // the report prints to PDF
     const html = await (await fetch(`${base}/api/report?format=html&lang=en&audience=clinician`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(parse(readFileSync(join(EX, 'synovial-sarcoma-knee.yaml'), 'utf8'))) })).text();
-    const pdfPage = await ctx.newPage();
+    const pdfPage = await hx.ctx.newPage();
     await pdfPage.setContent(html);
     const pdf = await pdfPage.pdf({ format: 'A4', printBackground: true });
     writeFileSync(join(SHOTS, 'report-clinician.pdf'), pdf);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     await pdfPage.close();
-    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    expect(page.errors).toEqual([]);
     await page.close();
   });
 
@@ -272,22 +223,42 @@ describe('web app', () => {
     await page.setInputFiles('#ct-file', file);
     await page.waitForSelector('#ct-panel[data-loaded]', { state: 'attached', timeout: 30_000 });
     // a click in the viewer sets the centre
-    const box = (await page.locator('#ct-canvas').boundingBox())!;
+    const canvasBox = async () => { await page.locator('#ct-canvas').scrollIntoViewIfNeeded(); return (await page.locator('#ct-canvas').boundingBox())!; };
+    let box = await canvasBox();
     await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.25);
     await page.waitForFunction(() => (document.querySelector('#ct-x') as HTMLInputElement).value !== '');
     expect(await page.inputValue('#ct-roi')).toMatch(/^sphere-mm:/);
-    // a box dragged across the axial view (top-left tile) gives a box-mm ROI
+    // a box dragged across any view gives a box-mm ROI
+    expect(Number(await page.getAttribute('#ct-panel', 'data-roi-voxels'))).toBeGreaterThan(0);
     await page.check('#ct-box');
-    await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.3);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.4, { steps: 5 });
-    await page.mouse.up();
+    box = await canvasBox();
+    // where the views are on the canvas (view 0 axial, 1 coronal, 2 sagittal)
+    const tiles = JSON.parse((await page.getAttribute('#ct-panel', 'data-tiles'))!) as Array<{ view: number; left: number; top: number; width: number; height: number }>;
+    const drag = async (view: number): Promise<void> => {
+      const t = tiles.find((x) => x.view === view)!;
+      await page.mouse.move(box.x + t.left + t.width * 0.35, box.y + t.top + t.height * 0.35);
+      await page.mouse.down();
+      await page.mouse.move(box.x + t.left + t.width * 0.55, box.y + t.top + t.height * 0.6, { steps: 5 });
+      await page.mouse.up();
+    };
+    await drag(1);
     expect(await page.inputValue('#ct-roi')).toMatch(/^box-mm:(-?[\d.]+,){5}-?[\d.]+$/);
     metrics.ctBoxRoi = await page.inputValue('#ct-roi');
-    await page.uncheck('#ct-box');
-    // then the exact centre of the mass (RAS mm, as the viewer shows) and the radius
+    // and in the other views: another box each, drawn too
+    for (const view of [2, 0]) {
+      const before = await page.inputValue('#ct-roi');
+      await drag(view);
+      expect(await page.inputValue('#ct-roi')).toMatch(/^box-mm:/);
+      expect(await page.inputValue('#ct-roi')).not.toBe(before);
+    }
+    expect(Number(await page.getAttribute('#ct-panel', 'data-roi-voxels'))).toBeGreaterThan(0);
+    await page.check('#ct-mode-sphere');
+    // then the exact centre of the mass (LPS mm, as calcdx ct takes it) and the radius
     await setSphereRoi(page, volume.affine, [48, 48, 32], 36);
-    expect(await page.inputValue('#ct-roi')).toMatch(/^sphere-mm:[-\d.]+,[-\d.]+,[-\d.]+,36$/);
+    expect(await page.inputValue('#ct-roi')).toBe('sphere-mm:-166,-166,0,36');
+    // the sphere is drawn into the viewer's drawing layer (shown in all three views)
+    const voxels = Number(await page.getAttribute('#ct-panel', 'data-roi-voxels'));
+    expect(voxels).toBeGreaterThan(1000);
     await page.selectOption('#ct-window', 'bone');
     await page.click('#ct-measure');
     await page.waitForSelector('#ct-panel[data-measured][data-overlay]', { state: 'attached', timeout: 60_000 })
@@ -297,7 +268,9 @@ describe('web app', () => {
     expect(Number(maxHU)).toBeGreaterThan(100);
     expect(await page.locator('.field.measured[data-path="imaging.ct.maxHU"] .measured-badge').isVisible()).toBe(true);
     expect(await page.locator('.field.measured').count()).toBeGreaterThan(2);
-    expect(await page.locator('#f-imaging-calcification-morphology input:checked').count()).toBeGreaterThan(0);
+    expect(await page.locator('#f-imaging-calcification-morphology input[value=seen]:checked').count()).toBeGreaterThan(0);
+    // the measurement showed its stages: the upload, the server's work
+    expect((await page.getAttribute('#ct-panel', 'data-stages'))?.split(',')).toEqual(expect.arrayContaining(['upload', 'measure']));
     await page.evaluate(() => document.querySelector('.ct-viewer')?.scrollIntoView({ block: 'center' }));
     await page.waitForTimeout(200);
     await page.screenshot({ path: join(SHOTS, 'ct-overlay.png') });
@@ -305,7 +278,7 @@ describe('web app', () => {
     // editing a measured field takes the mark away
     await page.fill('#f-imaging-ct-maxHU', '500');
     expect(await page.locator('.field.measured[data-path="imaging.ct.maxHU"]').count()).toBe(0);
-    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    expect(page.errors).toEqual([]);
     await page.close();
   }, 120_000);
 
@@ -364,19 +337,13 @@ describe('web app', () => {
       writeFileSync(join(junk, 'notes.txt'), 'not a CT');
       await page.setInputFiles('#ct-dir', junk);
       await page.waitForSelector('#ct-status.alert', { timeout: 30_000 });
-      expect(await page.textContent('#ct-status')).toMatch(/^The DICOM folder cannot be displayed: .*notes\.txt/);
+      // in plain words; the server's own message (naming the file) as the technical detail
+      expect(await page.textContent('#ct-status-text')).toMatch(/^The DICOM folder cannot be displayed: [a-z][^:]*: /);
+      expect(await page.textContent('#ct-status-text')).not.toMatch(/notes\.txt|--|roi/i);
+      expect(await page.textContent('#ct-status .ct-detail code')).toMatch(/notes\.txt/);
       expect(await page.getAttribute('#ct-panel', 'data-loaded')).toBeNull();
-      expect((page as Page & { errors?: string[] }).errors?.filter((e) => !/status of 422/.test(e))).toEqual([]);
+      expect(page.errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
       await page.close();
     }
   }, 120_000);
 });
-
-/** Types the ROI centre of voxel (i, j, k) — in the viewer's RAS mm — and the radius into the CT panel. */
-async function setSphereRoi(page: Page, affine: number[], [i, j, k]: [number, number, number], radiusMm: number): Promise<void> {
-  const lps = [0, 1, 2].map((r) => affine[4 * r]! * i + affine[4 * r + 1]! * j + affine[4 * r + 2]! * k + affine[4 * r + 3]!);
-  await page.fill('#ct-x', String(-lps[0]!)); await page.dispatchEvent('#ct-x', 'change');
-  await page.fill('#ct-y', String(-lps[1]!)); await page.dispatchEvent('#ct-y', 'change');
-  await page.fill('#ct-z', String(lps[2]!)); await page.dispatchEvent('#ct-z', 'change');
-  await page.fill('#ct-r', String(radiusMm)); await page.dispatchEvent('#ct-r', 'change');
-}

@@ -1,20 +1,34 @@
 /**
  * CT panel: opens a NIfTI volume from the user's disk in NiiVue (axial, coronal, sagittal), or a
- * DICOM folder converted to NIfTI by the server (POST /api/volume), window presets, lesion centre
- * by click + radius → ROI spec, measurement on the server (POST /api/ct), the component labels as
- * a coloured overlay, and the findings handed back.
+ * DICOM folder converted to NIfTI by the server (POST /api/volume); radiological convention by
+ * default (patient left on screen right), switchable; window presets; the ROI as a sphere (click
+ * the centre in any view, give a radius) or a box (drag in any view), drawn in all three views;
+ * measurement on the server (POST /api/ct) with progress; the component labels as a coloured
+ * overlay, and the findings handed to the form (which decides what to fill, see ct-merge.ts).
+ *
+ * One coordinate convention: the centre fields and the ROI text are patient LPS mm, as
+ * `calcdx ct` takes them (x to the patient's left, y posterior, z superior); NiiVue works in
+ * RAS mm, so x and y change sign at the viewer boundary (toLps / toRas) and nowhere else.
  */
 import { t, type Lang } from '../../src/i18n/index.js';
+import type { CtFindings } from './ct-merge.js';
 import { h } from './dom.js';
 
 type NiivueModule = typeof import('@niivue/niivue');
 type NV = InstanceType<NiivueModule['Niivue']>;
 
-export interface CtFindings { imaging?: { ct?: Record<string, unknown>; calcification?: Record<string, unknown> } }
+export type { CtFindings } from './ct-merge.js';
+
+/** What the form did with a measurement: the fields it filled, how many entries differ. */
+export interface MeasureOutcome { filled: string[]; differences: number }
 
 export interface CtPanel {
   render(lang: Lang): void;
 }
+
+type Vec3 = [number, number, number];
+const toLps = (ras: ArrayLike<number>): Vec3 => [-ras[0]!, -ras[1]!, ras[2]!];
+const toRas = toLps;
 
 /** distinct colours for the component labels (Okabe–Ito and a few more) */
 const PALETTE: Array<[number, number, number]> = [
@@ -26,20 +40,57 @@ const WINDOWS = { soft: { w: 400, l: 40 }, bone: { w: 2000, l: 500 } } as const;
 
 const round1 = (x: number): string => (Math.round(x * 10) / 10).toString();
 
-export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings: (f: CtFindings) => void, labelOf: (path: string) => string = (p) => p): CtPanel {
+export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings: (f: CtFindings) => MeasureOutcome): CtPanel {
   let nv: NV | undefined;
   let mod: NiivueModule | undefined;
   let files: File[] = [];
   let volumeName = '';
   let windowPreset: keyof typeof WINDOWS = 'soft';
   let boxMode = false;
+  let radiological = true;
   let status = '';
   let statusKind: 'info' | 'error' = 'info';
+  let statusDetail = '';
   /** counts the volumes chosen: a slower load of an earlier choice must not replace a later one */
   let loadSeq = 0;
 
   const canvas = h('canvas', { id: 'ct-canvas', tabindex: 0, role: 'img' });
   const viewer = h('div', { class: 'ct-viewer', hidden: true }, canvas);
+  // progress: one bar and one line (stage, percentage when known, elapsed seconds)
+  const progressBar = h('progress', { id: 'ct-progress-bar', max: 1 });
+  const progressText = h('span', { id: 'ct-progress-text' });
+  const progress = h('div', { id: 'ct-progress', class: 'ct-progress', hidden: true, role: 'status', 'aria-live': 'polite' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), progressBar, progressText);
+  let progressTimer: ReturnType<typeof setInterval> | undefined;
+  let progressStart = 0;
+  let progressStage = { key: '', frac: undefined as number | undefined };
+
+  function showProgress(key: string, frac?: number): void {
+    if (progress.hidden) {
+      progressStart = performance.now();
+      progress.hidden = false;
+      root.dataset.stages = '';
+      progressTimer = setInterval(drawProgress, 250);
+    }
+    if (progressStage.key !== key) root.dataset.stages = [root.dataset.stages, key].filter(Boolean).join(',');
+    progressStage = { key, frac };
+    root.dataset.stage = key;
+    drawProgress();
+  }
+  function drawProgress(): void {
+    const lang = getLang();
+    const secs = Math.round((performance.now() - progressStart) / 1000);
+    const { key, frac } = progressStage;
+    if (frac === undefined) progressBar.removeAttribute('value'); else progressBar.value = frac;
+    progressText.textContent = t(lang, 'web.ct.progress', {
+      stage: t(lang, `web.ct.stage.${key}`), pct: frac === undefined ? '' : ` ${Math.round(frac * 100)} %`, s: secs,
+    });
+  }
+  function hideProgress(): void {
+    if (progressTimer) clearInterval(progressTimer);
+    progressTimer = undefined;
+    progress.hidden = true;
+    delete root.dataset.stage;
+  }
 
   async function ensureViewer(): Promise<NV> {
     if (nv) return nv;
@@ -47,37 +98,44 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     nv = new mod.Niivue({
       backColor: [0, 0, 0, 1], show3Dcrosshair: false, crosshairColor: [1, 0.2, 0.2, 1],
       multiplanarShowRender: mod.SHOW_RENDER.NEVER, isColorbar: false, dragMode: mod.DRAG_MODE.none,
+      isRadiologicalConvention: radiological, isOrientationTextVisible: true, showAllOrientationMarkers: true,
+      multiplanarLayout: mod.MULTIPLANAR_TYPE.GRID,
     });
     await nv.attachToCanvas(canvas);
     nv.setSliceType(nv.sliceTypeMultiplanar);
-    nv.onDragRelease = (p) => { if (boxMode) setBox(p); };
+    nv.setDrawOpacity(0.35);
+    nv.opts.dragModePrimary = boxMode ? mod.DRAG_MODE.callbackOnly : mod.DRAG_MODE.crosshair;
+    nv.onDragRelease = (p) => { exposeTiles(); if (boxMode) setBox(p); };
     nv.onLocationChange = (loc: unknown) => {
+      exposeTiles();
       const mm = (loc as { mm?: ArrayLike<number> }).mm;
-      if (!mm) return;
-      setCentre([mm[0]!, mm[1]!, mm[2]!]);
+      if (!mm || boxMode) return;
+      setCentre(toLps(mm));
     };
     return nv;
   }
 
   function input(id: string): HTMLInputElement { return root.querySelector<HTMLInputElement>(`#${id}`)!; }
 
-  function setCentre(mm: [number, number, number]): void {
-    input('ct-x').value = round1(mm[0]);
-    input('ct-y').value = round1(mm[1]);
-    input('ct-z').value = round1(mm[2]);
+  /** The centre fields (LPS mm), from a click in the viewer. */
+  function setCentre(lps: Vec3): void {
+    input('ct-x').value = round1(lps[0]);
+    input('ct-y').value = round1(lps[1]);
+    input('ct-z').value = round1(lps[2]);
     updateRoi();
   }
 
-  /** sphere-mm takes patient LPS mm; NiiVue shows RAS mm: x and y change sign. */
+  /** The sphere ROI from the centre fields and the radius (all LPS mm, as `calcdx ct` takes them). */
   function updateRoi(): void {
     const [x, y, z, r] = ['ct-x', 'ct-y', 'ct-z', 'ct-r'].map((id) => input(id).value.trim());
     if ([x, y, z, r].some((v) => v === '' || !Number.isFinite(Number(v)))) return;
-    input('ct-roi').value = `sphere-mm:${round1(-Number(x))},${round1(-Number(y))},${round1(Number(z))},${round1(Number(r))}`;
-    moveCrosshair([Number(x), Number(y), Number(z)]);
+    input('ct-roi').value = `sphere-mm:${round1(Number(x))},${round1(Number(y))},${round1(Number(z))},${round1(Number(r))}`;
+    moveCrosshair(toRas([Number(x), Number(y), Number(z)]));
+    drawRoi();
   }
 
   /**
-   * A box dragged in one view: the two in-plane axes from the drag, the third (through the
+   * A box dragged in any view: the two in-plane axes from the drag, the third (through the
    * slice) centred on the slice with the larger in-plane side as its depth; RAS → LPS for box-mm.
    */
   function setBox(p: { mmStart: ArrayLike<number>; mmEnd: ArrayLike<number>; axCorSag: number }): void {
@@ -93,9 +151,66 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     // LPS: x and y change sign (so their ends swap)
     const lps0 = [-hi[0]!, -hi[1]!, lo[2]!], lps1 = [-lo[0]!, -lo[1]!, hi[2]!];
     input('ct-roi').value = `box-mm:${[...lps0, ...lps1].map(round1).join(',')}`;
+    drawRoi();
   }
 
-  function moveCrosshair(mm: [number, number, number]): void {
+  /**
+   * The ROI (sphere-mm or box-mm, LPS) painted into NiiVue's drawing layer, so that it shows in
+   * all three views. Other ROI kinds (voxel boxes, masks) are measured but not drawn.
+   */
+  function drawRoi(): void {
+    if (!nv || !nv.volumes.length || !nv.back) return;
+    const spec = input('ct-roi').value.trim();
+    const m = /^(sphere-mm|box-mm):(.*)$/.exec(spec);
+    const nums = m ? m[2]!.split(',').map(Number) : [];
+    const ok = m && nums.every(Number.isFinite) && nums.length === (m[1] === 'sphere-mm' ? 4 : 6);
+    const dims = nv.back.dims!;
+    const [dx, dy, dz] = [dims[1]!, dims[2]!, dims[3]!];
+    if (!nv.drawBitmap || nv.drawBitmap.length !== dx * dy * dz) nv.createEmptyDrawing();
+    const bitmap = nv.drawBitmap!;
+    bitmap.fill(0);
+    let count = 0;
+    if (ok) {
+      // voxel (RAS-ordered, as NiiVue stores it) → RAS mm: an affine, taken from four voxels
+      const mmOf = (v: Vec3): Vec3 => { const q = nv!.frac2mm(nv!.vox2frac(v)); return [q[0]!, q[1]!, q[2]!]; };
+      const o = mmOf([0, 0, 0]);
+      const ax = [mmOf([1, 0, 0]), mmOf([0, 1, 0]), mmOf([0, 0, 1])].map((q) => [q[0] - o[0], q[1] - o[1], q[2] - o[2]]);
+      let inside: (x: number, y: number, z: number) => boolean;
+      let lo: number[], hi: number[];
+      if (m![1] === 'sphere-mm') {
+        const c = toRas(nums as Vec3); const r = nums[3]!; const r2 = r ** 2;
+        inside = (x, y, z) => (x - c[0]) ** 2 + (y - c[1]) ** 2 + (z - c[2]) ** 2 <= r2;
+        lo = c.map((v) => v - r); hi = c.map((v) => v + r);
+      } else {
+        const p0 = toRas(nums.slice(0, 3) as Vec3), p1 = toRas(nums.slice(3, 6) as Vec3);
+        lo = [0, 1, 2].map((i) => Math.min(p0[i]!, p1[i]!)); hi = [0, 1, 2].map((i) => Math.max(p0[i]!, p1[i]!));
+        const l = lo, u = hi;
+        inside = (x, y, z) => x >= l[0]! && x <= u[0]! && y >= l[1]! && y <= u[1]! && z >= l[2]! && z <= u[2]!;
+      }
+      // NiiVue's display grid is axis-aligned: only the voxels of the ROI's bounding box are visited
+      const range = (axis: number, n: number): [number, number] => {
+        const step = ax[axis]![axis]!;
+        const offAxis = ax[axis]!.some((v, i) => i !== axis && Math.abs(v) > 1e-6);
+        if (offAxis || !step) return [0, n - 1];
+        const a0 = (lo[axis]! - o[axis]!) / step, a1 = (hi[axis]! - o[axis]!) / step;
+        return [Math.max(0, Math.floor(Math.min(a0, a1))), Math.min(n - 1, Math.ceil(Math.max(a0, a1)))];
+      };
+      const [i0, i1] = range(0, dx), [j0, j1] = range(1, dy), [k0, k1] = range(2, dz);
+      for (let k = k0; k <= k1; k++) {
+        for (let j = j0; j <= j1; j++) {
+          const bx = o[0] + ax[1]![0]! * j + ax[2]![0]! * k, by = o[1] + ax[1]![1]! * j + ax[2]![1]! * k, bz = o[2] + ax[1]![2]! * j + ax[2]![2]! * k;
+          const row = (k * dy + j) * dx;
+          for (let i = i0; i <= i1; i++) {
+            if (inside(bx + ax[0]![0]! * i, by + ax[0]![1]! * i, bz + ax[0]![2]! * i)) { bitmap[row + i] = 1; count++; }
+          }
+        }
+      }
+    }
+    nv.refreshDrawing(true);
+    root.dataset.roiVoxels = String(count);
+  }
+
+  function moveCrosshair(mm: Vec3): void {
     if (!nv || !nv.volumes.length) return;
     const frac = nv.mm2frac(mm);
     const cur = nv.scene.crosshairPos;
@@ -113,20 +228,30 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     nv.updateGLVolume();
   }
 
-  function setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
-    status = text; statusKind = kind;
+  function setStatus(text: string, kind: 'info' | 'error' = 'info', detail = ''): void {
+    status = text; statusKind = kind; statusDetail = detail;
     const el = root.querySelector('#ct-status');
-    if (el) { el.textContent = text; el.className = kind === 'error' ? 'alert alert-warning' : 'muted'; }
+    if (el) el.replaceWith(statusElement());
+  }
+
+  function statusElement(): HTMLElement {
+    const lang = getLang();
+    const text = status || (volumeName ? t(lang, 'web.ct.loaded', { name: volumeName }) : t(lang, 'web.ct.none'));
+    return h('div', { id: 'ct-status', class: statusKind === 'error' ? 'alert alert-warning' : 'muted', role: 'status', 'aria-live': 'polite' },
+      h('span', { id: 'ct-status-text', text }),
+      statusDetail ? h('details', { class: 'ct-detail' }, h('summary', { text: t(lang, 'web.ct.technical') }), h('code', { text: statusDetail })) : null);
   }
 
   /** Clears the viewer and what was measured on the previous volume. */
   function clearVolume(): void {
     if (nv) while (nv.volumes.length) nv.removeVolume(nv.volumes[0]!);
-    delete root.dataset.loaded; delete root.dataset.dims; delete root.dataset.overlay; delete root.dataset.measured;
+    if (nv?.drawBitmap) nv.closeDrawing();
+    delete root.dataset.loaded; delete root.dataset.dims; delete root.dataset.overlay; delete root.dataset.measured; delete root.dataset.roiVoxels;
   }
 
   /** Shows a NIfTI file (bytes) in the viewer; false when a later choice has replaced it meanwhile. */
   async function showVolume(bytes: ArrayBuffer, name: string, seq: number): Promise<boolean> {
+    showProgress('decode');
     const v = await ensureViewer();
     if (seq !== loadSeq) return false;
     viewer.hidden = false;
@@ -137,7 +262,23 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const dims = v.volumes[0]?.dims;
     if (dims) root.dataset.dims = dims.slice(1, 4).join('x');
     root.dataset.loaded = '1';
+    // the viewer was hidden until now: size the canvas to its box before the first drawing
+    v.resizeListener();
+    v.createEmptyDrawing();
+    drawRoi();
+    v.drawScene();
+    exposeTiles();
     return true;
+  }
+
+  /** Where the views are on the canvas (CSS px; view 0 axial, 1 coronal, 2 sagittal), for tests and tools. */
+  function exposeTiles(): void {
+    if (!nv || !canvas.width) return;
+    const dpr = canvas.width / Math.max(1, canvas.clientWidth);
+    root.dataset.tiles = JSON.stringify(nv.screenSlices.map((s) => {
+      const [left, top, width, height] = (s.leftTopWidthHeight as ArrayLike<number>) as number[];
+      return { view: s.axCorSag, left: left! / dpr, top: top! / dpr, width: width! / dpr, height: height! / dpr };
+    }));
   }
 
   async function openNifti(file: File): Promise<void> {
@@ -147,10 +288,14 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     try {
       files = [file];
       volumeName = file.name;
-      if (!await showVolume(await file.arrayBuffer(), file.name, seq)) return;
+      showProgress('read');
+      const bytes = await file.arrayBuffer();
+      if (!await showVolume(bytes, file.name, seq)) return;
       setStatus(t(lang, 'web.ct.loaded', { name: file.name }));
     } catch (e) {
-      if (seq === loadSeq) setStatus(t(lang, 'web.ct.failed', { detail: (e as Error).message }), 'error');
+      if (seq === loadSeq) setStatus(t(lang, 'web.ct.failed', { detail: t(lang, 'web.ct.error.unreadableVolume') }), 'error', (e as Error).message);
+    } finally {
+      if (seq === loadSeq) hideProgress();
     }
   }
 
@@ -164,32 +309,32 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     files = fs;
     volumeName = '';
     const folder = fs[0]?.webkitRelativePath.split('/')[0] || 'DICOM';
-    setStatus(t(getLang(), 'web.ct.converting', { n: fs.length }));
+    setStatus(t(getLang(), 'web.ct.converting', { count: fs.length }));
     try {
       const body = new FormData();
       for (const f of fs) body.append('file', f, f.webkitRelativePath || f.name);
-      const res = await fetch(`api/volume?lang=${getLang()}`, { method: 'POST', body });
-      if (!res.ok) {
-        const json = await res.json().catch(() => ({})) as Record<string, unknown>;
-        throw new Error(errorText(json) ?? `HTTP ${res.status}`);
-      }
-      const warnings = parseWarnings(res.headers.get('x-calcdx-warnings'));
-      const bytes = await res.arrayBuffer();
+      const res = await send(`api/volume?lang=${getLang()}`, body, (stage, frac) => { if (seq === loadSeq) showProgress(stage === 'server' ? 'convert' : stage, frac); });
+      if (res.status !== 200) throw problemError(res, getLang());
+      const warnings = parseWarnings(res.header('x-calcdx-warnings'));
       if (seq !== loadSeq) return;
-      if (!await showVolume(bytes, `${folder.replace(/[^\w.-]+/g, '_')}.nii.gz`, seq)) return;
+      if (!await showVolume(res.body, `${folder.replace(/[^\w.-]+/g, '_')}.nii.gz`, seq)) return;
       volumeName = folder;
       const lang = getLang();
       const dims = root.dataset.dims?.replace(/x/g, '×') ?? '?';
-      setStatus([t(lang, 'web.ct.dicomLoaded', { n: fs.length, dims }), ...(warnings.length ? [t(lang, 'web.ct.warnings', { list: warnings.join('; ') })] : [])].join('. '));
+      setStatus([t(lang, 'web.ct.dicomLoaded', { count: fs.length, dims }), ...(warnings.length ? [t(lang, 'web.ct.warnings', { list: warnings.join('; ') })] : [])].join(lang === 'zh' ? '。' : '. '));
     } catch (e) {
-      if (seq === loadSeq) setStatus(t(getLang(), 'web.ct.convertFailed', { detail: (e as Error).message }), 'error');
+      const pe = e as Error & { detail?: string };
+      if (seq === loadSeq) setStatus(t(getLang(), 'web.ct.convertFailed', { detail: messageOf(pe, getLang()) }), 'error', pe.detail ?? '');
+    } finally {
+      if (seq === loadSeq) hideProgress();
     }
   }
 
   async function measure(): Promise<void> {
     const lang = getLang();
     const roi = input('ct-roi').value.trim();
-    if (!files.length || !roi) return;
+    if (!files.length) { setStatus(t(lang, 'web.ct.needVolume'), 'error'); return; }
+    if (!roi) { setStatus(t(lang, 'web.ct.needRoi'), 'error'); return; }
     const btn = root.querySelector<HTMLButtonElement>('#ct-measure')!;
     btn.disabled = true;
     setStatus(t(lang, 'web.ct.measuring'));
@@ -197,26 +342,31 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       const body = new FormData();
       body.append('roi', roi);
       for (const f of files) body.append('file', f, f.webkitRelativePath || f.name);
-      const res = await fetch(`api/ct?lang=${lang}`, { method: 'POST', body });
-      const json = await res.json().catch(() => ({})) as Record<string, unknown>;
-      if (!res.ok) throw new Error(errorText(json) ?? `HTTP ${res.status}`);
+      const res = await send(`api/ct?lang=${lang}`, body, (stage, frac) => showProgress(stage === 'server' ? 'measure' : stage, frac));
+      if (res.status !== 200) throw problemError(res, lang);
+      const json = res.json();
       const m = (json.measurement ?? {}) as Record<string, unknown>;
       const lesion = (m.lesion ?? (m.measurements as Record<string, unknown> | undefined)?.lesion ?? {}) as Record<string, number>;
+      const count = typeof lesion.componentCount === 'number' ? lesion.componentCount : undefined;
       const summary = t(lang, 'web.ct.result', {
-        count: lesion.componentCount ?? '?',
+        count: count ?? 0, n: count ?? '?',
         volume: typeof lesion.calcifiedVolumeMm3 === 'number' ? lesion.calcifiedVolumeMm3.toFixed(0) : '?',
-        fraction: typeof lesion.calcifiedFraction === 'number' ? `${(lesion.calcifiedFraction * 100).toFixed(1)}%` : '?',
+        fraction: typeof lesion.calcifiedFraction === 'number' ? `${(lesion.calcifiedFraction * 100).toFixed(1)} %` : '?',
         max: typeof lesion.maxHU === 'number' ? lesion.maxHU.toFixed(0) : '?',
       });
-      if (typeof json.labels === 'string' && nv && nv.volumes.length) await showLabels(json.labels, typeof lesion.componentCount === 'number' ? lesion.componentCount : 1);
-      const findings = (json.findings ?? {}) as CtFindings;
-      onFindings(findings);
-      const fields = Object.entries(findings.imaging ?? {}).flatMap(([s, o]) => Object.keys(o ?? {}).map((k) => labelOf(`imaging.${s}.${k}`)));
-      setStatus(`${summary}. ${t(lang, 'web.ct.filled', { fields: fields.join(lang === 'zh' ? '、' : ', ') })}`);
+      showProgress('overlay');
+      if (typeof json.labels === 'string' && nv && nv.volumes.length) await showLabels(json.labels, count ?? 1);
+      const outcome = onFindings((json.findings ?? {}) as CtFindings);
+      const sep = lang === 'zh' ? '、' : ', ';
+      const end = lang === 'zh' ? '。' : '. ';
+      setStatus([summary, outcome.filled.length ? t(lang, 'web.ct.filled', { fields: outcome.filled.join(sep) }) : t(lang, 'web.ct.filledNone'),
+        ...(outcome.differences ? [t(lang, 'web.ct.differ', { count: outcome.differences })] : [])].join(end));
       root.dataset.measured = '1';
     } catch (e) {
-      setStatus(t(lang, 'web.ct.failed', { detail: (e as Error).message }), 'error');
+      const pe = e as Error & { detail?: string };
+      setStatus(t(lang, 'web.ct.failed', { detail: messageOf(pe, lang) }), 'error', pe.detail ?? '');
     } finally {
+      hideProgress();
       btn.disabled = false;
     }
   }
@@ -252,40 +402,99 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       h('option', { value: 'soft', text: t(lang, 'web.ct.soft'), selected: windowPreset === 'soft' }),
       h('option', { value: 'bone', text: t(lang, 'web.ct.bone'), selected: windowPreset === 'bone' }));
     sel.addEventListener('change', () => { windowPreset = sel.value === 'bone' ? 'bone' : 'soft'; applyWindow(); });
+    const radio = h('input', { type: 'checkbox', id: 'ct-radiological', checked: radiological });
+    radio.addEventListener('change', () => { radiological = radio.checked; nv?.setRadiologicalConvention(radiological); root.dataset.convention = radiological ? 'radiological' : 'neurological'; });
+    root.dataset.convention = radiological ? 'radiological' : 'neurological';
     const num = (id: string, label: string, value = ''): HTMLElement =>
       h('span', { class: 'ct-num' }, h('label', { for: id, text: label }), h('input', { type: 'number', id, step: 'any', value }));
     const old = (id: string): string => root.querySelector<HTMLInputElement>(`#${id}`)?.value ?? '';
     const keep = { x: old('ct-x'), y: old('ct-y'), z: old('ct-z'), r: old('ct-r') || '30', roi: old('ct-roi') };
-    const boxToggle = h('input', { type: 'checkbox', id: 'ct-box', checked: boxMode });
-    boxToggle.addEventListener('change', () => {
-      boxMode = boxToggle.checked;
+    const modeSphere = h('input', { type: 'radio', name: 'ct-mode', id: 'ct-mode-sphere', value: 'sphere', checked: !boxMode });
+    const modeBox = h('input', { type: 'radio', name: 'ct-mode', id: 'ct-box', value: 'box', checked: boxMode });
+    const onMode = (): void => {
+      boxMode = modeBox.checked;
       if (nv && mod) nv.opts.dragModePrimary = boxMode ? mod.DRAG_MODE.callbackOnly : mod.DRAG_MODE.crosshair;
-    });
+    };
+    modeSphere.addEventListener('change', onMode);
+    modeBox.addEventListener('change', onMode);
     const measureBtn = h('button', { type: 'button', id: 'ct-measure', text: t(lang, 'web.ct.measure') });
     measureBtn.addEventListener('click', () => void measure());
     canvas.setAttribute('aria-label', t(lang, 'web.ct.viewerLabel'));
+    const roiInput = h('input', { type: 'text', id: 'ct-roi', value: keep.roi, 'aria-describedby': 'ct-roi-hint', spellcheck: 'false' });
+    roiInput.addEventListener('change', drawRoi);
     const body = h('div', { class: 'ct-body' },
       h('div', { class: 'ct-open' },
         h('span', {}, h('label', { for: 'ct-file', text: t(lang, 'web.ct.open') }), fileInput),
         h('span', {}, h('label', { for: 'ct-dir', text: t(lang, 'web.ct.openDicom') }), dirInput)),
-      h('div', { class: 'ct-window' }, h('label', { for: 'ct-window', text: t(lang, 'web.ct.window') }), sel),
+      h('div', { class: 'ct-window' }, h('label', { for: 'ct-window', text: t(lang, 'web.ct.window') }), sel,
+        h('span', { class: 'check' }, radio, h('label', { for: 'ct-radiological', text: t(lang, 'web.ct.radiological') }))),
+      progress,
       viewer,
-      h('span', { class: 'check' }, boxToggle, h('label', { for: 'ct-box', text: t(lang, 'web.ct.box') })),
+      h('fieldset', { class: 'ct-mode' }, h('legend', { text: t(lang, 'web.ct.mode') }),
+        h('span', { class: 'check' }, modeSphere, h('label', { for: 'ct-mode-sphere', text: t(lang, 'web.ct.modeSphere') })),
+        h('span', { class: 'check' }, modeBox, h('label', { for: 'ct-box', text: t(lang, 'web.ct.box') }))),
       h('fieldset', { class: 'ct-roi' },
         h('legend', { text: t(lang, 'web.ct.centre') }),
         num('ct-x', t(lang, 'web.ct.centreX'), keep.x), num('ct-y', t(lang, 'web.ct.centreY'), keep.y), num('ct-z', t(lang, 'web.ct.centreZ'), keep.z),
         num('ct-r', t(lang, 'web.ct.radius'), keep.r),
-        h('span', { class: 'ct-roi-spec' }, h('label', { for: 'ct-roi', text: t(lang, 'web.ct.roi') }), h('input', { type: 'text', id: 'ct-roi', value: keep.roi, 'aria-describedby': 'ct-roi-hint', spellcheck: 'false' })),
+        h('span', { class: 'ct-roi-spec' }, h('label', { for: 'ct-roi', text: t(lang, 'web.ct.roi') }), roiInput),
         h('p', { id: 'ct-roi-hint', class: 'hint', text: t(lang, 'web.ct.roiHint') })),
       h('p', {}, measureBtn),
-      h('p', { id: 'ct-status', class: statusKind === 'error' ? 'alert alert-warning' : 'muted', role: 'status', 'aria-live': 'polite', text: status || (volumeName ? t(lang, 'web.ct.loaded', { name: volumeName }) : t(lang, 'web.ct.none')) }));
+      statusElement());
     const details = root.querySelector('details');
     const wasOpen = details?.open ?? false;
     root.replaceChildren(h('details', { open: wasOpen }, h('summary', { text: t(lang, 'web.ct.heading') }), body));
     for (const id of ['ct-x', 'ct-y', 'ct-z', 'ct-r']) input(id).addEventListener('change', updateRoi);
+    if (progressStage.key && !progress.hidden) drawProgress();
   }
 
   return { render };
+}
+
+interface Sent { status: number; body: ArrayBuffer; header(name: string): string | null; json(): Record<string, unknown> }
+
+/**
+ * POST a form with XMLHttpRequest (fetch has no upload progress): reports 'upload' with the
+ * fraction sent, 'server' while the server works, 'download' with the fraction received.
+ */
+function send(url: string, body: FormData, onStage: (stage: 'upload' | 'server' | 'download', frac?: number) => void): Promise<Sent> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.responseType = 'arraybuffer';
+    xhr.upload.onprogress = (e) => onStage('upload', e.lengthComputable && e.total ? e.loaded / e.total : undefined);
+    xhr.upload.onload = () => onStage('server');
+    xhr.onprogress = (e) => { if (e.loaded > 0) onStage('download', e.lengthComputable && e.total ? e.loaded / e.total : undefined); };
+    xhr.onerror = () => reject(Object.assign(new Error('network'), { code: 'network' }));
+    xhr.onload = () => {
+      const buf = xhr.response as ArrayBuffer;
+      resolve({
+        status: xhr.status, body: buf, header: (n) => xhr.getResponseHeader(n),
+        json: () => { try { return JSON.parse(new TextDecoder().decode(buf)) as Record<string, unknown>; } catch { return {}; } },
+      });
+    };
+    onStage('upload', 0);
+    xhr.send(body);
+  });
+}
+
+/**
+ * An error answer in plain words: the problem's finer reason (an imaging or ROI code) or its
+ * code mapped to a sentence of the page's catalogue; the server's own detail kept as the
+ * technical detail (it may name files or ROI syntax).
+ */
+function problemError(res: Sent, lang: Lang): Error & { detail: string } {
+  const json = res.json();
+  const detail = errorText(json) ?? `HTTP ${res.status}`;
+  const keys = [json.reason, json.code].filter((x): x is string => typeof x === 'string').map((c) => `web.ct.error.${c}`);
+  if (res.status === 413) keys.push('web.ct.error.payload_too_large');
+  const key = keys.find((k) => t(lang, k) !== k);
+  return Object.assign(new Error(key ? t(lang, key) : t(lang, 'web.ct.error.unknown', { status: res.status })), { detail });
+}
+
+/** The sentence of an error: a network failure in words, else the error's own (already plain) message. */
+function messageOf(e: Error & { code?: string }, lang: Lang): string {
+  return e.code === 'network' ? t(lang, 'web.ct.error.network') : e.message;
 }
 
 /** X-Calcdx-Warnings: a JSON array of strings (anything else is ignored). */

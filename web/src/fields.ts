@@ -8,7 +8,7 @@ import {
   EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, SETTINGS, T1_SIGNALS, T2_SIGNALS, VASCULARITY,
 } from '../../src/core/case-format/schema.js';
 
-export type FieldKind = 'bool' | 'enum' | 'int-enum' | 'number' | 'multi' | 'date' | 'text';
+export type FieldKind = 'bool' | 'enum' | 'int-enum' | 'number' | 'pattern' | 'pattern-absent' | 'date' | 'text';
 
 export interface FieldDef {
   /** case path, dot separated (e.g. imaging.ct.maxHU) */
@@ -21,54 +21,54 @@ export interface FieldDef {
   unit?: string;
 }
 
-export interface GroupDef { id: string; fields: FieldDef[] }
+/** A group of the form; `key` is the key-findings block (always open), the others collapse. */
+export interface GroupDef { id: string; key?: boolean; fields: FieldDef[] }
 
 const b = (path: string): FieldDef => ({ path, kind: 'bool' });
 const e = (path: string, values: readonly string[]): FieldDef => ({ path, kind: 'enum', values });
 const n = (path: string, min: number, max: number, unit?: string, step = 0.01): FieldDef => ({ path, kind: 'number', min, max, step, ...(unit ? { unit } : {}) });
 const ie = (path: string, values: readonly number[]): FieldDef => ({ path, kind: 'int-enum', values });
 
+/** The seen / excluded pair of the calcification patterns: one control per pattern writes both lists. */
+export const MORPHOLOGY = 'imaging.calcification.morphology';
+export const MORPHOLOGY_ABSENT = 'imaging.calcification.morphologyAbsent';
+
+/**
+ * The key findings first (enough for a usable answer: site, depth, size, pattern, growth, pain,
+ * age, and the trauma history that decides myositis ossificans), then the rest in the
+ * radiologist's order (lesion, calcification, imaging), then history, patient, labs, pathology.
+ */
 export const GROUPS: GroupDef[] = [
-  { id: 'case', fields: [{ path: 'id', kind: 'text' }, e('setting', SETTINGS)] },
-  { id: 'patient', fields: [n('patient.age', 0, 120, 'y', 1), e('patient.sex', ['male', 'female'])] },
   {
-    id: 'history', fields: [
-      b('history.trauma.present'), n('history.trauma.weeksAgo', 0, 6000, 'wk', 1), e('history.knownPrimaryCancer', PRIMARY_CANCERS),
-      b('history.chronicKidneyDisease'), b('history.dialysis'), b('history.hyperparathyroidism'), b('history.vitaminDExcess'),
-      e('history.connectiveTissueDisease', CONNECTIVE_TISSUE_DISEASES), b('history.gout'), b('history.neurologicInjuryOrBurns'),
-      b('history.surgeryAtSite'), b('history.recurrenceAfterExcision'), b('history.parasiteExposure'),
-    ],
-  },
-  {
-    id: 'symptoms', fields: [
-      b('symptoms.pain'), b('symptoms.restrictedMotion'), b('symptoms.palpableMass'), e('symptoms.growth', GROWTH),
-      n('symptoms.durationWeeks', 0, 6000, 'wk', 1), b('symptoms.weightLoss'), b('symptoms.fever'),
+    id: 'key', key: true, fields: [
+      e('lesion.region', REGIONS), e('lesion.depth', ['superficial', 'deep']), n('lesion.sizeCm', 0, 100, 'cm', 0.1),
+      e('symptoms.growth', GROWTH), b('symptoms.pain'), n('patient.age', 0, 120, 'y', 1),
+      b('history.trauma.present'), n('history.trauma.weeksAgo', 0, 6000, 'wk', 1),
+      { path: MORPHOLOGY, kind: 'pattern', values: MORPHOLOGIES },
+      { path: MORPHOLOGY_ABSENT, kind: 'pattern-absent', values: MORPHOLOGIES },
     ],
   },
   {
     id: 'lesion', fields: [
-      e('lesion.region', REGIONS), e('lesion.compartment', COMPARTMENTS), e('lesion.depth', ['superficial', 'deep']),
-      n('lesion.sizeCm', 0, 100, 'cm', 0.1), e('lesion.count', ['single', 'multiple']), e('lesion.distribution', LESION_DISTRIBUTION),
+      e('lesion.compartment', COMPARTMENTS), e('lesion.count', ['single', 'multiple']), e('lesion.distribution', LESION_DISTRIBUTION),
     ],
   },
   {
     id: 'calcification', fields: [
-      { path: 'imaging.calcification.morphology', kind: 'multi', values: MORPHOLOGIES },
-      { path: 'imaging.calcification.morphologyAbsent', kind: 'multi', values: MORPHOLOGIES },
       e('imaging.calcification.distribution', CALC_DISTRIBUTIONS), b('imaging.calcification.zonal'),
       e('imaging.calcification.extent', EXTENTS), e('imaging.calcification.margin', MARGINS),
-    ],
-  },
-  {
-    id: 'xray', fields: [
-      e('imaging.xray.boneInvolvement', BONE_INVOLVEMENT), b('imaging.xray.periostealReaction'),
-      b('imaging.xray.cleftFromBone'), b('imaging.xray.attachedToBone'),
     ],
   },
   {
     id: 'ct', fields: [
       n('imaging.ct.maxHU', -1024, 30000, 'HU', 1), n('imaging.ct.meanHU', -1024, 30000, 'HU', 1),
       b('imaging.ct.fluidCalciumLevels'), b('imaging.ct.fatInLesion'), b('imaging.ct.softTissueMass'),
+    ],
+  },
+  {
+    id: 'xray', fields: [
+      e('imaging.xray.boneInvolvement', BONE_INVOLVEMENT), b('imaging.xray.periostealReaction'),
+      b('imaging.xray.cleftFromBone'), b('imaging.xray.attachedToBone'),
     ],
   },
   {
@@ -79,6 +79,21 @@ export const GROUPS: GroupDef[] = [
   },
   { id: 'ultrasound', fields: [b('imaging.ultrasound.shadowing'), e('imaging.ultrasound.vascularity', VASCULARITY)] },
   { id: 'evolution', fields: [e('imaging.evolution', EVOLUTION)] },
+  {
+    id: 'history', fields: [
+      e('history.knownPrimaryCancer', PRIMARY_CANCERS),
+      b('history.chronicKidneyDisease'), b('history.dialysis'), b('history.hyperparathyroidism'), b('history.vitaminDExcess'),
+      e('history.connectiveTissueDisease', CONNECTIVE_TISSUE_DISEASES), b('history.gout'), b('history.neurologicInjuryOrBurns'),
+      b('history.surgeryAtSite'), b('history.recurrenceAfterExcision'), b('history.parasiteExposure'),
+    ],
+  },
+  {
+    id: 'symptoms', fields: [
+      b('symptoms.restrictedMotion'), b('symptoms.palpableMass'),
+      n('symptoms.durationWeeks', 0, 6000, 'wk', 1), b('symptoms.weightLoss'), b('symptoms.fever'),
+    ],
+  },
+  { id: 'patient', fields: [e('patient.sex', ['male', 'female']), e('setting', SETTINGS), { path: 'id', kind: 'text' }] },
   {
     id: 'labs', fields: [
       n('labs.calciumMmolL', 0, 10, 'mmol/L'), n('labs.phosphateMmolL', 0, 15, 'mmol/L'), n('labs.pthPgMl', 0, 10000, 'pg/mL'),
@@ -134,7 +149,7 @@ export function valuesFromCase(c: unknown): Map<string, FieldValue> {
   for (const f of FIELDS) {
     const v = getPath(c, f.path);
     if (v === undefined || v === null) continue;
-    if (f.kind === 'multi') { if (Array.isArray(v)) m.set(f.path, v.map(String)); continue; }
+    if (f.kind === 'pattern' || f.kind === 'pattern-absent') { if (Array.isArray(v)) m.set(f.path, v.map(String)); continue; }
     if (f.kind === 'text') { m.set(f.path, String(v)); continue; }
     if (typeof v === 'boolean' || typeof v === 'string' || typeof v === 'number') m.set(f.path, v);
   }

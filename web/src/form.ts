@@ -1,15 +1,23 @@
 /**
  * The case form in the DOM: built from GROUPS, read into and written from form values.
  * Booleans are tri-state radio groups (unknown / absent / present), enums selects with an
- * "unknown" option, numbers number inputs (empty = unknown), morphology checkboxes.
+ * "unknown" option, numbers number inputs (empty = unknown), and each calcification pattern a
+ * tri-state group of its own (unknown / seen / excluded) that writes `morphology` (seen) and
+ * `morphologyAbsent` (excluded). The key findings come first; the other groups collapse.
  */
 import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
 import { t, type Lang } from '../../src/i18n/index.js';
 import { entityName } from '../../src/report/describe.js';
 import { h } from './dom.js';
-import { FIELDS, GROUPS, type FieldDef, type FieldValue } from './fields.js';
+import { FIELDS, GROUPS, MORPHOLOGY, type FieldDef, type FieldValue } from './fields.js';
+import { patternIcon } from './patterns.js';
 
 export const fieldId = (path: string): string => `f-${path.replace(/\./g, '-')}`;
+
+/** The three states of a calcification pattern; the radio ids are `${fieldId(MORPHOLOGY)}-${pattern}-${state}`. */
+export const PATTERN_STATES = ['unknown', 'seen', 'excluded'] as const;
+export type PatternState = (typeof PATTERN_STATES)[number];
+const patternName = (m: string): string => `${fieldId(MORPHOLOGY)}-${m}`;
 
 function translated(lang: Lang, key: string): string | undefined {
   const s = t(lang, key);
@@ -53,17 +61,31 @@ function controlFor(kb: KnowledgeBase, f: FieldDef, lang: Lang): HTMLElement {
       wrap.append(fs);
       break;
     }
-    case 'multi': {
-      const fs = h('fieldset', { class: 'multi', id });
-      fs.append(h('legend', {}, label, badge));
-      for (const v of f.values ?? []) {
-        const cid = `${id}-${v}`;
-        fs.append(h('span', { class: 'check' }, h('input', { type: 'checkbox', id: cid, value: String(v) }), h('label', { for: cid, text: valueLabel(kb, f.path, v, lang) })));
+    case 'pattern': {
+      const fs = h('fieldset', { class: 'patterns', id });
+      fs.append(h('legend', {}, t(lang, 'web.patterns'), badge));
+      fs.append(h('p', { class: 'hint', id: `${id}-hint`, text: t(lang, 'web.patternsHint') }));
+      const grid = h('div', { class: 'pattern-grid' });
+      for (const m of f.values ?? []) {
+        const name = patternName(String(m));
+        const group = h('div', { class: 'pattern', role: 'radiogroup', 'aria-labelledby': `${name}-label`, 'aria-describedby': `${id}-hint`, 'data-member': String(m) },
+          patternIcon(String(m)), h('span', { class: 'pattern-label', id: `${name}-label`, text: valueLabel(kb, f.path, m, lang) }));
+        const seg = h('span', { class: 'seg' });
+        for (const st of PATTERN_STATES) {
+          const rid = `${name}-${st}`;
+          seg.append(h('input', { type: 'radio', name, id: rid, value: st, checked: st === 'unknown' }), h('label', { for: rid, class: `st-${st}`, text: t(lang, `web.pattern.${st}`) }));
+        }
+        group.append(seg);
+        grid.append(group);
       }
-      fs.append(h('p', { class: 'hint', text: t(lang, f.path.endsWith('Absent') ? 'web.morphologyAbsentHint' : 'web.morphologyHint') }));
+      fs.append(grid);
+      wrap.classList.add('field-multi');
       wrap.append(fs);
       break;
     }
+    case 'pattern-absent':
+      // written by the pattern control of `morphology`
+      return wrap;
     case 'enum':
     case 'int-enum': {
       const sel = h('select', { id });
@@ -87,16 +109,52 @@ function controlFor(kb: KnowledgeBase, f: FieldDef, lang: Lang): HTMLElement {
   return wrap;
 }
 
-export function buildForm(root: HTMLElement, kb: KnowledgeBase, lang: Lang): void {
-  root.replaceChildren();
+/** Builds the key findings into `keyRoot` and the other groups, collapsed, into `restRoot` (open ones stay open). */
+export function buildForm(keyRoot: HTMLElement, restRoot: HTMLElement, kb: KnowledgeBase, lang: Lang): void {
+  const open = new Set([...restRoot.querySelectorAll<HTMLDetailsElement>('details.group-details[open]')].map((d) => d.dataset.group));
+  keyRoot.replaceChildren();
+  restRoot.replaceChildren();
   for (const g of GROUPS) {
-    const fs = h('fieldset', { class: `group group-${g.id}`, id: `g-${g.id}` });
-    fs.append(h('legend', { text: t(lang, `web.group.${g.id}`) }));
     const body = h('div', { class: 'group-body' });
-    for (const f of g.fields) body.append(controlFor(kb, f, lang));
-    fs.append(body);
-    root.append(fs);
+    for (const f of g.fields) if (f.kind !== 'pattern-absent') body.append(controlFor(kb, f, lang));
+    if (g.key) {
+      keyRoot.append(h('fieldset', { class: `group group-${g.id}`, id: `g-${g.id}` },
+        h('legend', { text: t(lang, `web.group.${g.id}`) }), h('p', { class: 'hint group-hint', text: t(lang, 'web.keyHint') }), body));
+      continue;
+    }
+    const label = t(lang, `web.group.${g.id}`);
+    restRoot.append(h('details', { class: 'group-details', id: `g-${g.id}`, 'data-group': g.id, open: open.has(g.id) },
+      h('summary', {}, h('span', { class: 'group-name', text: label }), h('span', { class: 'group-count', 'data-count': '0' })),
+      h('fieldset', { class: `group group-${g.id}` }, h('legend', { class: 'sr-only', text: label }), body)));
   }
+}
+
+/** Shows, on each collapsed group, how many of its fields are given. */
+export function updateGroupCounts(root: HTMLElement, values: ReadonlyMap<string, FieldValue>, lang: Lang): void {
+  for (const g of GROUPS) {
+    if (g.key) continue;
+    const el = root.querySelector<HTMLElement>(`#g-${g.id} .group-count`);
+    if (!el) continue;
+    const n = g.fields.filter((f) => values.has(f.path)).length;
+    el.dataset.count = String(n);
+    el.textContent = n ? t(lang, 'web.given', { count: n }) : '';
+  }
+}
+
+/** Opens or closes every collapsed group. */
+export function setGroupsOpen(root: HTMLElement, open: boolean): void {
+  for (const d of root.querySelectorAll<HTMLDetailsElement>('details.group-details')) d.open = open;
+}
+
+/** The state of one calcification pattern in the form. */
+export function patternState(root: HTMLElement, member: string): PatternState {
+  const r = root.querySelector<HTMLInputElement>(`input[name="${patternName(member)}"]:checked`);
+  return (r?.value as PatternState | undefined) ?? 'unknown';
+}
+
+export function setPatternState(root: HTMLElement, member: string, st: PatternState): void {
+  const r = root.querySelector<HTMLInputElement>(`#${patternName(member)}-${st}`);
+  if (r) r.checked = true;
 }
 
 export function readValue(root: HTMLElement, f: FieldDef): FieldValue {
@@ -106,8 +164,10 @@ export function readValue(root: HTMLElement, f: FieldDef): FieldValue {
       const r = root.querySelector<HTMLInputElement>(`input[name="${id}"]:checked`);
       return !r || r.value === '' ? undefined : r.value === 'true';
     }
-    case 'multi': {
-      const vs = [...root.querySelectorAll<HTMLInputElement>(`#${id} input[type=checkbox]:checked`)].map((c) => c.value);
+    case 'pattern':
+    case 'pattern-absent': {
+      const want: PatternState = f.kind === 'pattern' ? 'seen' : 'excluded';
+      const vs = (f.values ?? []).map(String).filter((m) => patternState(root, m) === want);
       return vs.length ? vs : undefined;
     }
     case 'number': {
@@ -145,9 +205,15 @@ export function writeValue(root: HTMLElement, f: FieldDef, v: FieldValue): void 
       if (r) r.checked = true;
       break;
     }
-    case 'multi': {
+    case 'pattern':
+    case 'pattern-absent': {
+      // each list sets its own state; a pattern it does not list leaves that state for unknown
+      const st: PatternState = f.kind === 'pattern' ? 'seen' : 'excluded';
       const set = new Set(Array.isArray(v) ? v : []);
-      for (const c of root.querySelectorAll<HTMLInputElement>(`#${id} input[type=checkbox]`)) c.checked = set.has(c.value);
+      for (const m of (f.values ?? []).map(String)) {
+        if (set.has(m)) setPatternState(root, m, st);
+        else if (patternState(root, m) === st) setPatternState(root, m, 'unknown');
+      }
       break;
     }
     default: {
@@ -165,13 +231,13 @@ export function setMeasured(root: HTMLElement, path: string, on: boolean): void 
   root.querySelector(`.field[data-path="${path}"]`)?.classList.toggle('measured', on);
 }
 
-/** Moves focus to the control of a case path (for a morphology member, its checkbox). */
+/** Moves focus to the control of a case path (for a morphology member, its state). */
 export function focusField(root: HTMLElement, path: string, member?: string): boolean {
   const wrap = root.querySelector<HTMLElement>(`.field[data-path="${path}"]`);
   if (!wrap) return false;
-  const group = wrap.closest('fieldset.group');
-  if (group instanceof HTMLElement) group.querySelector('details')?.setAttribute('open', '');
-  const target = (member ? wrap.querySelector<HTMLElement>(`input[value="${member}"]`) : null)
+  const details = wrap.closest('details');
+  if (details) details.open = true;
+  const target = (member ? wrap.querySelector<HTMLElement>(`input[name="${patternName(member)}"]:checked`) : null)
     ?? wrap.querySelector<HTMLElement>('input:checked, select, input');
   wrap.scrollIntoView({ block: 'center', behavior: 'smooth' });
   wrap.classList.add('flash');

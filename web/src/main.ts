@@ -1,23 +1,31 @@
 /**
  * calcdx in the browser: the case form, the live assessment (the engine of src/core runs in the
- * page on the knowledge base embedded at build time), the CT panel, import/export and printing.
+ * page on the knowledge base embedded at build time), the CT panel and how its measurement meets
+ * the reader's entries, the draft kept in this browser, import/export and printing.
  */
 import raw from 'virtual:calcdx-kb';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { assess, type Assessment } from '../../src/core/engine/assess.js';
-import { validateCase } from '../../src/core/case-format/validate.js';
+import { validateCase, type CaseIssue } from '../../src/core/case-format/validate.js';
 import { compileKnowledgeBase, type KnowledgeBase } from '../../src/core/knowledge/compile.js';
 import { formatIssue, isLang, t, type Lang } from '../../src/i18n/index.js';
 import { buildReport, type Audience } from '../../src/report/build.js';
 import { followUpIcs } from '../../src/report/ics.js';
+import { entityName } from '../../src/report/describe.js';
 import { renderHtml } from '../../src/report/render-html.js';
-import { createCtPanel, type CtFindings } from './ct.js';
+import { boundedPct, decisionOf, isEmptyCase, summaryParagraph } from './assessment-view.js';
+import { createCtPanel, type MeasureOutcome } from './ct.js';
+import { planMerge, type CtFindings, type MergeDifference } from './ct-merge.js';
 import { byId, download, h } from './dom.js';
-import { FIELD_BY_PATH, caseFromValues, uncoveredPaths, valuesFromCase, type FieldValue } from './fields.js';
-import { buildForm, fieldLabel, focusField, readValues, setMeasured, writeValue, writeValues } from './form.js';
-import { renderResults } from './results.js';
+import { FIELD_BY_PATH, MORPHOLOGY, caseFromValues, uncoveredPaths, valuesFromCase, type FieldValue } from './fields.js';
+import {
+  buildForm, fieldLabel, focusField, readValues, setGroupsOpen, setMeasured, setPatternState, updateGroupCounts, valueLabel, writeValue, writeValues,
+} from './form.js';
+import { renderEmpty, renderResults } from './results.js';
 
 const LANG_KEY = 'calcdx.lang';
+/** the form as a case document, kept across reloads until "New case" */
+const DRAFT_KEY = 'calcdx.draft';
 
 function initialLang(): Lang {
   try {
@@ -33,8 +41,16 @@ let last: { assessment: Assessment; caseDoc: Record<string, unknown> } | undefin
 const measured = new Set<string>();
 let notice: { key: string; params: Record<string, unknown>; kind: 'info' | 'error' } | undefined;
 
+/** what a measurement changed, to undo it, and the differences still to decide */
+let ctUndo: { values: Map<string, FieldValue>; measured: Set<string> } | undefined;
+let ctDiffs: MergeDifference[] = [];
+let ctFilled: string[] = [];
+/** the control that jumped to a form field (the "back to results" link returns to it) */
+let jumpedFrom: HTMLElement | undefined;
+
 const form = (): HTMLFormElement => byId<HTMLFormElement>('case-form');
-const fieldsRoot = (): HTMLElement => byId('fields');
+/** the whole form: the key findings and the collapsed groups */
+const fieldsRoot = (): HTMLElement => form();
 
 function applyStaticTexts(): void {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -56,12 +72,16 @@ function scheduleUpdate(): void {
 }
 
 function update(): void {
-  const caseDoc = currentCase();
+  const values = readValues(fieldsRoot());
+  const caseDoc = caseFromValues(values);
+  saveDraft(caseDoc);
+  updateGroupCounts(fieldsRoot(), values, lang);
   const v = validateCase(caseDoc);
   const issues = byId('issues');
   if (!v.ok) {
+    // field labels, not case paths, in the page's messages
     issues.replaceChildren(h('div', { class: 'alert alert-warning', role: 'alert' }, h('p', { text: t(lang, 'web.invalid') }),
-      h('ul', {}, ...v.issues.map((i) => h('li', { text: formatIssue(lang, i) })))));
+      h('ul', {}, ...v.issues.map((i) => h('li', { text: issueText(i) })))));
     byId('results').classList.add('stale');
     return;
   }
@@ -69,12 +89,97 @@ function update(): void {
   const assessment = assess(kb, v.value);
   last = { assessment, caseDoc };
   byId('results').classList.remove('stale');
-  renderResults(byId('results'), kb, assessment, lang, {
-    onQuestion: (path, member) => { focusField(fieldsRoot(), path, member); },
+  const handlers = {
+    onQuestion: (path: string, member?: string, from?: HTMLElement) => { if (focusField(fieldsRoot(), path, member)) showBackLink(from); },
     onIcs: downloadIcs,
-  });
+    onCopy: () => void copyResult(),
+  };
+  const empty = isEmptyCase(caseDoc, assessment);
+  document.body.dataset.empty = String(empty);
+  if (empty) renderEmpty(byId('results'), kb, lang, handlers);
+  else renderResults(byId('results'), kb, assessment, lang, handlers);
+  renderSticky(empty);
   renderNotice();
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
+}
+
+/** A validation issue in the page's words: fields by their labels. */
+function issueText(i: CaseIssue): string {
+  const conflictsWith = i.allowed.conflictsWith;
+  return formatIssue(lang, { ...i, path: issuePathLabel(i.path), allowed: { ...i.allowed, ...(conflictsWith ? { conflictsWith: issuePathLabel(conflictsWith) } : {}) } });
+}
+
+/** "Age" for patient.age; a list member (imaging.calcification.morphology.0) by its list's label. */
+function issuePathLabel(path: string): string {
+  const parts = path.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const p = parts.slice(0, n).join('.');
+    if (FIELD_BY_PATH.has(p)) return fieldLabel(kb, p, lang);
+  }
+  return path;
+}
+
+/** The one-line result kept in view at narrow widths. */
+function renderSticky(empty: boolean): void {
+  const el = byId('sticky-summary');
+  if (empty || !last) {
+    el.replaceChildren(h('a', { href: '#results-panel', text: t(lang, 'web.empty.short') }));
+    el.dataset.urgent = 'false';
+    return;
+  }
+  const a = last.assessment;
+  const lead = a.differential[0]!;
+  const d = decisionOf(kb, a, lang);
+  el.dataset.urgent = String(d.urgent);
+  el.replaceChildren(h('a', { href: '#results-panel' },
+    h('strong', { text: `${entityName(kb, lead.id, lang)} ${boundedPct(lead.probability)}` }), ' · ',
+    t(lang, 'web.malignancy', { p: boundedPct(a.malignancy.probability) }), ' · ',
+    h('span', { class: d.urgent ? 'urgent-text' : '', text: d.headline })));
+}
+
+function showBackLink(from?: HTMLElement): void {
+  jumpedFrom = from;
+  const el = byId<HTMLButtonElement>('back-to-results');
+  el.hidden = false;
+}
+
+function backToResults(): void {
+  byId('back-to-results').hidden = true;
+  const target = jumpedFrom && jumpedFrom.isConnected ? jumpedFrom : byId('results-panel');
+  target.scrollIntoView({ block: 'center' });
+  target.focus({ preventScroll: true });
+  jumpedFrom = undefined;
+}
+
+async function copyResult(): Promise<void> {
+  if (!last) return;
+  const text = summaryParagraph(kb, last.assessment, lang);
+  let ok = false;
+  try { await navigator.clipboard.writeText(text); ok = true; } catch {
+    // no clipboard permission: copy through a selected text area
+    const ta = h('textarea', { class: 'sr-only', 'aria-hidden': 'true' });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+  }
+  const st = document.getElementById('copy-status');
+  if (st) st.textContent = ` ${t(lang, ok ? 'web.copy.done' : 'web.copy.failed')}`;
+}
+
+function saveDraft(caseDoc: Record<string, unknown>): void {
+  try {
+    if (Object.keys(caseDoc).length <= 1) localStorage.removeItem(DRAFT_KEY);
+    else localStorage.setItem(DRAFT_KEY, JSON.stringify(caseDoc));
+  } catch { /* storage unavailable or full: the draft is not kept */ }
+}
+
+function loadDraft(): unknown {
+  try {
+    const s = localStorage.getItem(DRAFT_KEY);
+    return s ? JSON.parse(s) as unknown : undefined;
+  } catch { return undefined; }
 }
 
 function renderNotice(): void {
@@ -86,22 +191,128 @@ function renderNotice(): void {
 function loadCase(doc: unknown): void {
   measured.clear();
   for (const el of fieldsRoot().querySelectorAll('.field.measured')) el.classList.remove('measured');
+  clearCtMerge();
   writeValues(fieldsRoot(), valuesFromCase(doc));
   update();
 }
 
-function applyCtFindings(f: CtFindings): void {
-  for (const [section, values] of Object.entries(f.imaging ?? {})) {
-    for (const [k, v] of Object.entries(values ?? {})) {
-      const path = `imaging.${section}.${k}`;
-      const def = FIELD_BY_PATH.get(path);
-      if (!def || v === undefined || v === null) continue;
-      writeValue(fieldsRoot(), def, v as FieldValue);
-      measured.add(path);
-      setMeasured(fieldsRoot(), path, true);
-    }
+function newCase(): void {
+  const hasValues = readValues(fieldsRoot()).size > 0;
+  if (hasValues && !confirm(t(lang, 'web.clearConfirm'))) return;
+  notice = undefined;
+  loadCase({ formatVersion: 1 });
+  try { localStorage.removeItem(DRAFT_KEY); } catch { /* storage unavailable */ }
+  byId('results-panel').scrollTop = 0;
+}
+
+const fieldDef = (path: string) => FIELD_BY_PATH.get(path)!;
+
+/**
+ * A measurement meets the form: unknown fields are filled, the reader's entries are kept and
+ * each difference is listed with "use measured" / "keep mine"; "undo" restores the form.
+ */
+function applyCtFindings(f: CtFindings): MeasureOutcome {
+  const before = readValues(fieldsRoot());
+  ctUndo = { values: before, measured: new Set(measured) };
+  const plan = planMerge(before, f);
+  for (const [path, v] of plan.fill) {
+    writeValue(fieldsRoot(), fieldDef(path), v);
+    measured.add(path);
+    setMeasured(fieldsRoot(), path, true);
   }
+  for (const m of plan.patternsSeen) setPatternState(fieldsRoot(), m, 'seen');
+  for (const path of plan.confirmed) { measured.add(path); setMeasured(fieldsRoot(), path, true); }
+  ctFilled = [...plan.fill.keys(), ...(plan.patternsSeen.length ? [MORPHOLOGY] : [])];
+  ctDiffs = plan.differences;
+  // the groups the measurement changed or questions are opened, so that it is seen
+  for (const path of [...ctFilled, ...plan.confirmed, ...ctDiffs.map((d) => d.path)]) {
+    const details = fieldsRoot().querySelector(`.field[data-path="${path}"]`)?.closest('details');
+    if (details) details.open = true;
+  }
+  renderCtMerge();
   update();
+  return { filled: ctFilled.map(filledLabel), differences: ctDiffs.length };
+}
+
+/** A filled field by its label; the patterns by the pattern control's name. */
+function filledLabel(path: string): string {
+  return path === MORPHOLOGY ? t(lang, 'web.patterns') : fieldLabel(kb, path, lang);
+}
+
+function shown(path: string, v: FieldValue): string {
+  if (v === undefined) return t(lang, 'web.unknown');
+  if (typeof v === 'boolean') return t(lang, v ? 'web.present' : 'web.absent');
+  if (Array.isArray(v)) return v.map((x) => valueLabel(kb, path, x, lang)).join(', ');
+  const def = FIELD_BY_PATH.get(path);
+  if (def?.kind === 'number') return `${v}${def.unit ? ` ${def.unit}` : ''}`;
+  return valueLabel(kb, path, v, lang);
+}
+
+function diffLabel(d: MergeDifference): string {
+  if (d.member) return `${t(lang, 'web.patterns')}: ${valueLabel(kb, MORPHOLOGY, d.member, lang)}`;
+  return fieldLabel(kb, d.path, lang);
+}
+
+function diffValue(d: MergeDifference, v: FieldValue): string {
+  if (d.member) return t(lang, `web.pattern.${String(v)}`);
+  return shown(d.path, v);
+}
+
+function resolveDiff(d: MergeDifference, useMeasured: boolean): void {
+  ctDiffs = ctDiffs.filter((x) => x !== d);
+  if (useMeasured) {
+    if (d.member) setPatternState(fieldsRoot(), d.member, 'seen');
+    else writeValue(fieldsRoot(), fieldDef(d.path), d.measured);
+    measured.add(d.path);
+    setMeasured(fieldsRoot(), d.path, true);
+  }
+  renderCtMerge();
+  update();
+  byId('ct-merge').querySelector<HTMLElement>('button')?.focus();
+}
+
+function undoMeasurement(): void {
+  if (!ctUndo) return;
+  const { values, measured: before } = ctUndo;
+  for (const el of fieldsRoot().querySelectorAll('.field.measured')) el.classList.remove('measured');
+  writeValues(fieldsRoot(), values);
+  measured.clear();
+  for (const p of before) { measured.add(p); setMeasured(fieldsRoot(), p, true); }
+  clearCtMerge();
+  const el = byId('ct-merge');
+  el.replaceChildren(h('p', { class: 'alert alert-info', role: 'status', text: t(lang, 'web.merge.undone') }));
+  update();
+}
+
+function clearCtMerge(): void {
+  ctUndo = undefined;
+  ctDiffs = [];
+  ctFilled = [];
+  byId('ct-merge').replaceChildren();
+}
+
+function renderCtMerge(): void {
+  const el = byId('ct-merge');
+  if (!ctUndo) { el.replaceChildren(); return; }
+  const undo = h('button', { type: 'button', id: 'ct-undo', class: 'secondary', text: t(lang, 'web.merge.undo') });
+  undo.addEventListener('click', undoMeasurement);
+  const rows = ctDiffs.map((d) => {
+    const use = h('button', { type: 'button', class: 'small use-measured', text: t(lang, 'web.merge.useMeasured') });
+    use.addEventListener('click', () => resolveDiff(d, true));
+    const keep = h('button', { type: 'button', class: 'small secondary keep-mine', text: t(lang, 'web.merge.keepMine') });
+    keep.addEventListener('click', () => resolveDiff(d, false));
+    return h('li', { class: 'merge-diff', 'data-path': d.path, 'data-member': d.member },
+      h('span', { class: 'merge-what' }, h('strong', { text: diffLabel(d) }), ' ',
+        t(lang, 'web.merge.values', { mine: diffValue(d, d.mine), measured: diffValue(d, d.measured) })),
+      h('span', { class: 'merge-actions' }, use, ' ', keep));
+  });
+  const sepList = lang === 'zh' ? '、' : ', ';
+  el.replaceChildren(h('div', { class: 'merge-panel', role: 'region', 'aria-label': t(lang, 'web.merge.heading') },
+    h('p', {}, h('strong', { text: t(lang, 'web.merge.heading') }), ' ',
+      ctFilled.length ? t(lang, 'web.merge.filled', { fields: ctFilled.map(filledLabel).join(sepList) }) : t(lang, 'web.merge.nothingFilled')),
+    rows.length ? h('p', { text: t(lang, 'web.merge.differ', { count: rows.length }) }) : h('p', { class: 'muted', text: t(lang, 'web.merge.noDifferences') }),
+    rows.length ? h('ul', { class: 'merge-list' }, ...rows) : null,
+    h('p', {}, undo)));
 }
 
 function downloadIcs(): void {
@@ -117,7 +328,7 @@ async function importFile(file: File): Promise<void> {
     const extra = uncoveredPaths(doc);
     loadCase(doc);
     const v = validateCase(doc);
-    if (!v.ok) notice = { key: 'web.importFailed', params: { file: file.name, detail: v.issues.map((i) => formatIssue(lang, i)).join('; ') }, kind: 'error' };
+    if (!v.ok) notice = { key: 'web.importFailed', params: { file: file.name, detail: v.issues.map(issueText).join('; ') }, kind: 'error' };
     else if (extra.length) notice = { key: 'web.importFailed', params: { file: file.name, detail: extra.join(', ') }, kind: 'error' };
     else notice = { key: 'web.imported', params: { file: file.name }, kind: 'info' };
   } catch (e) {
@@ -185,10 +396,11 @@ function setLang(l: Lang): void {
   lang = l;
   try { localStorage.setItem(LANG_KEY, l); } catch { /* storage unavailable */ }
   applyStaticTexts();
-  buildForm(fieldsRoot(), kb, lang);
+  buildForm(byId('key-fields'), byId('fields'), kb, lang);
   writeValues(fieldsRoot(), values);
   for (const p of measured) setMeasured(fieldsRoot(), p, true);
   ct.render(lang);
+  renderCtMerge();
   update();
 }
 
@@ -202,19 +414,21 @@ function start(): void {
   }
   kb = compiled.kb;
   applyStaticTexts();
-  buildForm(fieldsRoot(), kb, lang);
-  ct = createCtPanel(byId('ct-panel'), () => lang, applyCtFindings, (path) => fieldLabel(kb, path, lang));
+  buildForm(byId('key-fields'), byId('fields'), kb, lang);
+  ct = createCtPanel(byId('ct-panel'), () => lang, applyCtFindings);
   ct.render(lang);
 
   form().addEventListener('submit', (e) => e.preventDefault());
   const onEdit = (e: Event): void => {
-    const wrap = (e.target as HTMLElement).closest<HTMLElement>('.field');
+    const target = e.target as HTMLElement;
+    if (target.closest('#ct-panel, #ct-merge')) return;
+    const wrap = target.closest<HTMLElement>('.field');
     const path = wrap?.dataset.path;
     if (path && measured.delete(path)) setMeasured(fieldsRoot(), path, false);
     scheduleUpdate();
   };
-  fieldsRoot().addEventListener('input', onEdit);
-  fieldsRoot().addEventListener('change', onEdit);
+  form().addEventListener('input', onEdit);
+  form().addEventListener('change', onEdit);
   byId<HTMLSelectElement>('lang').addEventListener('change', (e) => {
     const v = (e.target as HTMLSelectElement).value;
     if (isLang(v)) setLang(v);
@@ -223,9 +437,21 @@ function start(): void {
   fileInput.addEventListener('change', () => { const f = fileInput.files?.[0]; if (f) void importFile(f); fileInput.value = ''; });
   byId('export-yaml').addEventListener('click', () => exportCase('yaml'));
   byId('export-json').addEventListener('click', () => exportCase('json'));
-  byId('clear').addEventListener('click', () => { if (confirm(t(lang, 'web.clearConfirm'))) { notice = undefined; loadCase({ formatVersion: 1 }); } });
+  byId('clear').addEventListener('click', newCase);
+  byId('expand-all').addEventListener('click', () => setGroupsOpen(fieldsRoot(), true));
+  byId('collapse-all').addEventListener('click', () => setGroupsOpen(fieldsRoot(), false));
+  byId('back-to-results').addEventListener('click', backToResults);
+  // Escape returns from a field reached from the results (the button is far from it in the tab order)
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !byId('back-to-results').hidden && !document.querySelector('dialog[open]')) backToResults();
+  });
   byId('print-clinician').addEventListener('click', () => void openReport('clinician'));
   byId('print-patient').addEventListener('click', () => void openReport('patient'));
+  const draft = loadDraft();
+  if (draft !== undefined && uncoveredPaths(draft).length === 0) {
+    writeValues(fieldsRoot(), valuesFromCase(draft));
+    notice = { key: 'web.draftRestored', params: {}, kind: 'info' };
+  }
   update();
   document.body.dataset.ready = '1';
   performance.mark('calcdx-ready');

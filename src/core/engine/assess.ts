@@ -6,7 +6,7 @@ import type { CaseFile } from '../case-format/schema.js';
 import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
 import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
 import { holds, type ConditionContext } from './conditions.js';
-import { computeDifferential, evidenceFor, type EvidenceTerm } from './differential.js';
+import { computeDifferential, evidenceFor, referralThreshold, urgentRedFlags, type EvidenceTerm } from './differential.js';
 import { knownFindingCount, observe, type Observation } from './findings.js';
 import { schedule, type SchemeId, type Visit } from './follow-up.js';
 import { nextQuestions, type NextQuestion } from './next-questions.js';
@@ -150,11 +150,12 @@ export function assess(kb: KnowledgeBase, c: CaseFile): Assessment {
     mechanism: mechProb, redFlagCount: undefined, urgentReferral: undefined,
   };
   const redFlags = rules.redFlags.filter((f) => holds(f.when, ctx)).map((f) => ({ id: f.id, text: f.text }));
-  const threshold = rules.thresholds.urgentReferral.value;
+  const threshold = referralThreshold(kb, c);
   const malignantP = groups.malignant;
   const reasons: string[] = [];
   if (malignantP >= threshold) reasons.push('probability');
-  for (const f of redFlags) if (rules.urgentRedFlags.includes(f.id)) reasons.push(f.id);
+  const urgentFlags = urgentRedFlags(kb, c);
+  for (const f of redFlags) if (urgentFlags.includes(f.id)) reasons.push(f.id);
   const urgentReferral = reasons.length > 0;
 
   ctx.redFlagCount = redFlags.length;

@@ -18,6 +18,8 @@ export interface EvidenceTerm {
   direction: 'for' | 'against';
   /** demographic terms (age, sex, region) form the prior; the rest are evidence */
   role: 'prior' | 'evidence' | 'pathology';
+  /** a finding counted given another (a dependence of the knowledge base): the other's id and value */
+  given?: { finding: string; value: string };
 }
 
 export interface DifferentialState {
@@ -38,15 +40,47 @@ export function softmax(log: Float64Array, out = new Float64Array(log.length)): 
   return out;
 }
 
+/** The prior of the case's care setting (rules.yaml `settings`); without a setting, the entities' own priors. */
+export function basePrior(kb: KnowledgeBase, c: CaseFile): Float64Array {
+  return (c.setting !== undefined ? kb.settings[c.setting]?.logPrior : undefined) ?? kb.logPrior;
+}
+
+/** The malignancy probability at or above which the case goes to a sarcoma team now, in the case's care setting. */
+export function referralThreshold(kb: KnowledgeBase, c: CaseFile): number {
+  return (c.setting !== undefined ? kb.settings[c.setting]?.urgentReferral : undefined) ?? kb.rules.thresholds.urgentReferral.value;
+}
+
+/** The red flags that send the case to a sarcoma team on their own, in the case's care setting. */
+export function urgentRedFlags(kb: KnowledgeBase, c: CaseFile): readonly string[] {
+  return (c.setting !== undefined ? kb.settings[c.setting]?.urgentRedFlags : undefined) ?? kb.rules.urgentRedFlags;
+}
+
+/**
+ * Where one observation's log likelihood ratios are: entity e's is table[e * stride + offset]. A finding
+ * that depends on another (findings.yaml `dependsOn`) counts given the other's value when that is known.
+ */
+function termOf(kb: KnowledgeBase, obs: readonly Observation[], o: Observation): { table: Float64Array; stride: number; offset: number; given?: Observation } {
+  const f = kb.findings[o.finding]!;
+  const k = f.values.length;
+  if (f.parent !== undefined) {
+    const given = obs.find((x) => x.finding === f.parent);
+    if (given) {
+      const kp = kb.findings[f.parent]!.values.length;
+      return { table: f.condLogLr!, stride: kp * k, offset: given.value * k + o.value, given };
+    }
+  }
+  return { table: f.logLr, stride: k, offset: o.value };
+}
+
 export function computeDifferential(kb: KnowledgeBase, c: CaseFile, obs: readonly Observation[]): DifferentialState {
   const nE = kb.entities.length;
-  const demo = new Float64Array(kb.logPrior);
+  const demo = new Float64Array(basePrior(kb, c));
   const logScore = new Float64Array(nE);
   for (const o of obs) {
     const f = kb.findings[o.finding]!;
-    const k = f.values.length;
+    const { table, stride, offset } = termOf(kb, obs, o);
     const target = f.def.role === 'demographic' ? demo : logScore;
-    for (let e = 0; e < nE; e++) target[e] = target[e]! + f.logLr[e * k + o.value]!;
+    for (let e = 0; e < nE; e++) target[e] = target[e]! + table[e * stride + offset]!;
   }
   for (let e = 0; e < nE; e++) logScore[e] = logScore[e]! + demo[e]!;
   const diag = c.pathology?.diagnosis;
@@ -66,11 +100,14 @@ export function evidenceFor(kb: KnowledgeBase, c: CaseFile, obs: readonly Observ
   const out: EvidenceTerm[] = [];
   for (const o of obs) {
     const f = kb.findings[o.finding]!;
-    const logLr = f.logLr[entity * f.values.length + o.value]!;
+    const { table, stride, offset, given } = termOf(kb, obs, o);
+    const logLr = table[entity * stride + offset]!;
     if (Math.abs(logLr) < minAbsLogLr) continue;
+    const g = given ? kb.findings[given.finding]! : undefined;
     out.push({
       finding: f.def.id, value: f.values[o.value]!, lr: Math.exp(logLr), logLr,
       direction: logLr > 0 ? 'for' : 'against', role: f.def.role === 'demographic' ? 'prior' : 'evidence',
+      ...(g && given ? { given: { finding: g.def.id, value: g.values[given.value]! } } : {}),
     });
   }
   const diag = c.pathology?.diagnosis;

@@ -4,7 +4,7 @@
  * Pure: no I/O. Every problem is collected, none is thrown on its own.
  */
 import { z } from 'zod';
-import { ENTITY_IDS, caseSchema } from '../case-format/schema.js';
+import { ENTITY_IDS, SETTINGS, caseSchema, type Setting } from '../case-format/schema.js';
 import {
   GROUPS, MECHANISMS, entity as entitySchema, findingsFile, plansFile, rulesFile, seedMapFile, sourceEntry,
   type Condition, type Entity, type FindingDef, type Group, type PlansFile, type RulesFile, type SourceEntry, type Src,
@@ -49,6 +49,43 @@ export interface CompiledFinding {
   logLr: Float64Array;
   /** entropy (bits) of the finding given each entity, under tlik: for expected information gain */
   condEntropy: Float64Array;
+  /** the finding this one depends on within each entity (findings.yaml `dependsOn`) */
+  parent?: number;
+  /**
+   * with a parent: log(tempered P(value | parent value, entity) / reference P(value | parent value)),
+   * condLogLr[entity * (parentValues * values) + parentValue * values + value]
+   */
+  condLogLr?: Float64Array;
+  /** the findings that depend on this one (findings.yaml dependsOn) */
+  children?: number[];
+  /** with a parent: the tempered P(value | parent value, entity) itself, same layout as condLogLr */
+  condTlik?: Float64Array;
+  /** with a parent: entropy (bits) of the finding given each entity and parent value, condEntropyGiven[entity * parentValues + parentValue] */
+  condEntropyGiven?: Float64Array;
+}
+
+/**
+ * The joint distribution of two findings with the given margins and a linear-by-linear association
+ * (log odds ratio `association` between adjacent values), by iterative proportional fitting:
+ * joint[a * pb.length + b]. With association 0 it is the product of the margins.
+ */
+export function associatedJoint(pa: ArrayLike<number>, pb: ArrayLike<number>, association: number, iterations = 200): Float64Array {
+  const na = pa.length, nb = pb.length;
+  const j = new Float64Array(na * nb);
+  for (let a = 0; a < na; a++) for (let b = 0; b < nb; b++) j[a * nb + b] = Math.exp(association * a * b);
+  for (let it = 0; it < iterations; it++) {
+    for (let a = 0; a < na; a++) {
+      let s = 0;
+      for (let b = 0; b < nb; b++) s += j[a * nb + b]!;
+      for (let b = 0; b < nb; b++) j[a * nb + b] = j[a * nb + b]! * pa[a]! / s;
+    }
+    for (let b = 0; b < nb; b++) {
+      let s = 0;
+      for (let a = 0; a < na; a++) s += j[a * nb + b]!;
+      for (let a = 0; a < na; a++) j[a * nb + b] = j[a * nb + b]! * pb[b]! / s;
+    }
+  }
+  return j;
 }
 
 /** A knowledge-base text ready for an assessment: a stable id, the text in both languages, its sources. */
@@ -62,14 +99,41 @@ export interface TextViews {
   groupTreatment: Record<Group, TextItem[]>;
 }
 
+export interface CompiledSetting {
+  logPrior: Float64Array;
+  /** malignancy probability at or above which the case goes to a sarcoma team now */
+  urgentReferral: number;
+  /** red flags that send the case on their own in this setting (the global ones and the setting's) */
+  urgentRedFlags: readonly string[];
+}
+
+/**
+ * The prior of a care setting: the entities' weights times the setting's multipliers, then the
+ * malignant entities scaled together so that their share is the setting's malignancy base rate.
+ */
+export function settingLogPrior(entities: readonly Entity[], multipliers: Readonly<Record<string, number>>, malignantShare?: number): Float64Array {
+  const w = entities.map((e) => e.prior.weight * (multipliers[e.id] ?? 1));
+  if (malignantShare !== undefined) {
+    let mal = 0, rest = 0;
+    entities.forEach((e, i) => { if (e.group === 'malignant') mal += w[i]!; else rest += w[i]!; });
+    if (mal > 0 && rest > 0) {
+      entities.forEach((e, i) => { w[i] = e.group === 'malignant' ? w[i]! * malignantShare / mal : w[i]! * (1 - malignantShare) / rest; });
+    }
+  }
+  const sum = w.reduce((a, b) => a + b, 0);
+  return Float64Array.from(w, (x) => Math.log(x / sum));
+}
+
 export interface KnowledgeBase {
   entities: Entity[];
   entityIndex: ReadonlyMap<string, number>;
   groups: Group[];
   findings: CompiledFinding[];
   findingIndex: ReadonlyMap<string, number>;
-  /** log of normalised base prior weights */
+  /** log of normalised base prior weights (a case without `setting`) */
   logPrior: Float64Array;
+  /** per care setting given in rules.yaml: log of its normalised prior and its referral threshold */
+  settings: Partial<Record<Setting, CompiledSetting>>;
   /** mechanism weights, mechanismWeights[entity * MECHANISMS.length + m] */
   mechanismWeights: Float64Array;
   /** findings grouped by the case object that holds them (one lookup of the parent per group) */
@@ -286,6 +350,8 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     for (const id of s) if (!local.has(id) && !sources.has(id)) problems.push({ file, path, message: `unknown source id "${id}"` });
   };
 
+  for (const f of findings) if (f.def.evidenceWeight) checkSrc('findings.yaml', `findings.${f.def.id}.evidenceWeight.src`, f.def.evidenceWeight.src, new Set());
+
   entities.forEach((e, ei) => {
     const file = `entities/${e.id}.yaml`;
     const local = new Set(e.sources.map((s) => s.id));
@@ -346,7 +412,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       for (let i = 0; i < k; i++) {
         const v = p[i]! / sum;
         f.lik[ei * k + i] = v;
-        const tv = Math.pow(v, weight);
+        const tv = Math.pow(v, f.def.evidenceWeight?.value ?? weight);
         f.tlik[ei * k + i] = tv;
         tsum += tv;
       }
@@ -380,6 +446,48 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     }
   });
 
+  // dependences (tree-augmented naive Bayes): P(child | parent, entity) from each entity's two margins
+  for (const f of findings) {
+    const dep = f.def.dependsOn;
+    if (!dep) continue;
+    const where = `findings.${f.def.id}.dependsOn`;
+    checkSrc('findings.yaml', `${where}.association.src`, dep.association.src, new Set());
+    const pi = findingIndex.get(dep.finding);
+    const parent = pi === undefined ? undefined : findings[pi]!;
+    if (!parent || parent === f || parent.def.kind === 'member' || f.def.kind === 'member' || parent.def.dependsOn) {
+      problems.push({ file: 'findings.yaml', path: `${where}.finding`, message: `"${dep.finding}" must be another finding (not a morphology member, not itself dependent)` });
+      continue;
+    }
+    const kp = parent.values.length, kc = f.values.length;
+    const w = f.def.evidenceWeight?.value ?? weight;
+    const refJoint = associatedJoint(parent.reference, f.reference, dep.association.value);
+    const cond = new Float64Array(nE * kp * kc);
+    const condT = new Float64Array(nE * kp * kc);
+    const condH = new Float64Array(nE * kp);
+    for (let e = 0; e < nE; e++) {
+      const joint = associatedJoint(parent.lik.subarray(e * kp, (e + 1) * kp), f.lik.subarray(e * kc, (e + 1) * kc), dep.association.value);
+      for (let v = 0; v < kp; v++) {
+        let tsum = 0;
+        for (let b = 0; b < kc; b++) tsum += Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w);
+        let refRow = 0;
+        for (let b = 0; b < kc; b++) refRow += refJoint[v * kc + b]!;
+        let h = 0;
+        for (let b = 0; b < kc; b++) {
+          const t = Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w) / tsum;
+          cond[e * kp * kc + v * kc + b] = Math.log(t / (refJoint[v * kc + b]! / refRow));
+          condT[e * kp * kc + v * kc + b] = t;
+          h -= t * Math.log2(t);
+        }
+        condH[e * kp + v] = h;
+      }
+    }
+    f.parent = pi;
+    (parent.children ??= []).push(f.index);
+    f.condLogLr = cond;
+    f.condTlik = condT;
+    f.condEntropyGiven = condH;
+  }
+
   const mechanismWeights = new Float64Array(nE * MECHANISMS.length);
   entities.forEach((e, i) => MECHANISMS.forEach((m, j) => { mechanismWeights[i * MECHANISMS.length + j] = e.mechanisms.weights[m] ?? 0; }));
   const planByParent = new Map<string, KnowledgeBase['readPlan'][number]>();
@@ -396,6 +504,36 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
   const logPrior = new Float64Array(nE);
   const wSum = entities.reduce((a, e) => a + e.prior.weight, 0);
   entities.forEach((e, i) => { logPrior[i] = Math.log(e.prior.weight / wSum); });
+
+  // care settings: their priors and referral thresholds
+  const settings: KnowledgeBase['settings'] = {};
+  if (rParsed.success) {
+    const local = new Set(rParsed.data.sources.map((s) => s.id));
+    for (const id of SETTINGS) {
+      const st = rParsed.data.settings[id];
+      if (!st) continue;
+      const where = `settings.${id}`;
+      checkSrc('rules.yaml', `${where}.urgentReferral.src`, st.urgentReferral.src, local);
+      if (st.malignantShare) checkSrc('rules.yaml', `${where}.malignantShare.src`, st.malignantShare.src, local);
+      if (st.priorMultipliers) {
+        checkSrc('rules.yaml', `${where}.priorMultipliers.src`, st.priorMultipliers.src, local);
+        for (const e of Object.keys(st.priorMultipliers.value)) {
+          if (!entityIndex.has(e)) problems.push({ file: 'rules.yaml', path: `${where}.priorMultipliers.value.${e}`, message: `unknown entity "${e}"` });
+        }
+      }
+      if (st.urgentRedFlags) {
+        checkSrc('rules.yaml', `${where}.urgentRedFlags.src`, st.urgentRedFlags.src, local);
+        for (const f of st.urgentRedFlags.value) {
+          if (!rParsed.data.redFlags.some((x) => x.id === f)) problems.push({ file: 'rules.yaml', path: `${where}.urgentRedFlags`, message: `unknown red flag "${f}"` });
+        }
+      }
+      settings[id] = {
+        logPrior: settingLogPrior(entities, st.priorMultipliers?.value ?? {}, st.malignantShare?.value),
+        urgentReferral: st.urgentReferral.value,
+        urgentRedFlags: [...new Set([...rParsed.data.urgentRedFlags, ...(st.urgentRedFlags?.value ?? [])])],
+      };
+    }
+  }
 
   // rule and plan references
   if (rParsed.success) {
@@ -444,7 +582,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     ok: true,
     problems,
     kb: {
-      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior, mechanismWeights, readPlan,
+      entities, entityIndex, groups: entities.map((e) => e.group), findings, findingIndex, logPrior, settings, mechanismWeights, readPlan,
       rules: rParsed.data, plans: pParsed.data, sources, ...(seedMap ? { seedMap } : {}),
       views: textViews(entities, pParsed.data),
     },

@@ -3,6 +3,7 @@
  * Types come from the same schemas.
  */
 import { z } from 'zod';
+import { SETTINGS } from '../case-format/schema.js';
 
 export const text = z.strictObject({ en: z.string().min(1), zh: z.string().min(1) });
 export type Text = z.infer<typeof text>;
@@ -28,6 +29,9 @@ export type SourceEntry = z.infer<typeof sourceEntry>;
 const probability = z.number().min(0).max(1);
 const openProbability = z.number().gt(0).lt(1);
 
+/** A number with its source and the reasoning behind it. */
+const sourcedValue = <T extends z.ZodTypeAny>(value: T) => z.strictObject({ value, src, note: text });
+
 // ---------------------------------------------------------------- findings
 const bin = z.strictObject({
   value: z.string().min(1),
@@ -44,6 +48,19 @@ const findingBase = {
   test: z.enum(TESTS),
   label: text,
   question: text,
+  /**
+   * the exponent of this finding's likelihoods when it differs from thresholds.evidenceWeight: a fact that
+   * is not a feature of the lesion (e.g. the patient's cancer history) is not correlated with the lesion's
+   * other findings given the entity, so the tempering for their dependence need not apply
+   */
+  evidenceWeight: sourcedValue(z.number().gt(0).max(1)).optional(),
+  /**
+   * a dependence on another finding within each entity (tree-augmented naive Bayes, structure fixed here):
+   * when both are known, this finding counts as P(value | parent value, entity), built from the two
+   * marginals of each entity with a linear-by-linear association: `association` is the log odds ratio
+   * between adjacent values of the two findings (value order as listed; 0 = independent)
+   */
+  dependsOn: z.strictObject({ finding: z.string().min(1), association: sourcedValue(z.number()) }).optional(),
 };
 
 export const findingDef = z.discriminatedUnion('kind', [
@@ -190,6 +207,29 @@ export const mechanismReason = z.strictObject({
   src,
 });
 
+/**
+ * A care setting (the case's `setting`): where the patient is seen changes how common each entity is
+ * (the prior) and the action a positive answer triggers (the referral threshold).
+ */
+export const careSetting = z.strictObject({
+  label: text,
+  /**
+   * prior weight multipliers by entity id (unlisted: 1), applied to the entities' own prior weights
+   * before the malignant share is set: the mix of the non-malignant entities in this setting
+   */
+  priorMultipliers: sourcedValue(z.record(z.string(), z.number().positive())).optional(),
+  /**
+   * malignancy base rate of the setting: the share of the malignant entities in its prior (before age,
+   * sex and site); the malignant entities keep their proportions among themselves, the others theirs
+   */
+  malignantShare: sourcedValue(openProbability).optional(),
+  /** malignancy probability at or above which the case goes to a sarcoma team now, in this setting */
+  urgentReferral: sourcedValue(probability),
+  /** red flags that in this setting also send the case on their own (added to the global urgentRedFlags) */
+  urgentRedFlags: sourcedValue(z.array(z.string().min(1)).min(1)).optional(),
+});
+export type CareSetting = z.infer<typeof careSetting>;
+
 export const rulesFile = z.strictObject({
   thresholds: z.strictObject({
     /** malignancy probability at or above which the case goes to a sarcoma team now */
@@ -204,6 +244,8 @@ export const rulesFile = z.strictObject({
     fewFindings: z.strictObject({ value: z.number().int().min(0).max(20), src, note: text }),
   }),
   redFlags: z.array(redFlag).min(1),
+  /** per care setting: prior and referral threshold; a case without `setting` uses the entity priors and thresholds.urgentReferral */
+  settings: z.partialRecord(z.enum(SETTINGS), careSetting).default({}),
   /** red flags that on their own send the case to the sarcoma team */
   urgentRedFlags: z.array(z.string()),
   safetyRules: z.array(rule).min(1),
