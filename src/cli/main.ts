@@ -265,6 +265,9 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
     let kb: ReturnType<typeof loadKnowledgeBase> | undefined;
     if (e.issues.length) { try { kb = loadKnowledgeBase(); } catch { kb = undefined; } }
     const lines = e.issues.map((i) => `  - ${formatIssue(lang, i, fieldLabel(kb, i.path, lang), true)}`);
+    // a case_invalid error lists its first issues and counts them all
+    const more = typeof e.params.count === 'number' ? e.params.count - e.issues.length : 0;
+    if (e.code === 'case_invalid' && more > 0) lines.push(`  ${t(lang, 'error.more_issues', { count: more })}`);
     return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
   }
   if (e instanceof ImagingError) {

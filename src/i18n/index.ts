@@ -48,6 +48,11 @@ function describeAllowed(lang: Lang, a: CaseIssue['allowed']): string {
   if (a.values) return t(lang, 'allowed.values', { list: a.values.join(sep) });
   if (a.keys) return a.keys.length ? t(lang, 'allowed.keys', { list: a.keys.join(sep) }) : t(lang, 'allowed.none');
   if (a.format) return a.format;
+  if (a.unit === 'characters' || a.unit === 'items') {
+    const unit = a.unit === 'characters' ? 'Length' : 'Items';
+    if (a.min !== undefined) return t(lang, `allowed.min${unit}`, { min: a.inclusive === false ? a.min + 1 : a.min });
+    if (a.max !== undefined) return t(lang, `allowed.max${unit}`, { max: a.inclusive === false ? a.max - 1 : a.max });
+  }
   if (a.min !== undefined) return t(lang, a.inclusive === false ? 'allowed.minExclusive' : 'allowed.min', { min: a.min });
   if (a.max !== undefined) return t(lang, a.inclusive === false ? 'allowed.maxExclusive' : 'allowed.max', { max: a.max });
   if (a.type) return t(lang, 'allowed.type', { type: a.type });

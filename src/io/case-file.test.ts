@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, ftruncateSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_CASE_BYTES, readCaseFile } from './case-file.js';
+import { MAX_CASE_BYTES, parseCaseText, readCaseFile } from './case-file.js';
+import { CASE_LIMITS, MAX_CASE_DEPTH, MAX_CASE_KEYS, MAX_CASE_NODES, MAX_REPORTED_ISSUES } from './case-limits.js';
 import { CalcdxError } from './errors.js';
+import { formatIssue } from '../i18n/index.js';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'calcdx-case-')); });
@@ -73,5 +75,65 @@ describe('reading case files', () => {
     const sub = join(dir, 'sub');
     mkdirSync(sub);
     expect(codeOf(() => readCaseFile(sub))).toBe('not_a_file');
+  });
+});
+
+describe('resource limits (issue 13: D4-D6)', () => {
+  const laughs = (levels: number) => {
+    let s = 'a0: &a0 [x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < levels; i++) s += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+    return s;
+  };
+
+  it('an unresolved alias and a "billion laughs" expansion are "not valid YAML", not internal errors', () => {
+    expect(codeOf(() => readCaseFile(write('alias.yaml', 'formatVersion: 1\npatient: *nowhere\n')))).toBe('parse_yaml');
+    expect(codeOf(() => readCaseFile(write('laughs.yaml', laughs(10))))).toBe('parse_yaml');
+  });
+
+  it('JSON and YAML nested 10,000 levels are refused by the depth limit', () => {
+    expect(codeOf(() => readCaseFile(write('deep.json', `${'['.repeat(10_000)}${']'.repeat(10_000)}`)))).toBe('case_too_deep');
+    expect(codeOf(() => readCaseFile(write('deep-obj.json', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`)))).toBe('case_too_deep');
+    expect(codeOf(() => readCaseFile(write('deep.yaml', `${'['.repeat(10_000)}${']'.repeat(10_000)}`)))).toBe('case_too_deep');
+    const block = Array.from({ length: MAX_CASE_DEPTH + 2 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
+    expect(codeOf(() => readCaseFile(write('deep-block.yaml', `${block} 1\n`)))).toBe('case_too_deep');
+    // the limit, exactly: MAX_CASE_DEPTH levels are read (and refused as a case, with issues)
+    expect(codeOf(() => readCaseFile(write('at-limit.json', `${'['.repeat(MAX_CASE_DEPTH)}${']'.repeat(MAX_CASE_DEPTH)}`)))).toBe('case_invalid');
+  });
+
+  it('60,000 top-level keys are refused quickly; many keys in one mapping and many values too', () => {
+    const keys = Array.from({ length: 60_000 }, (_, i) => `k${i}: ${i}\n`).join('');
+    // refused by the count of values while lexing, long before the 60,000th key (quadratic before)
+    expect(codeOf(() => parseCaseText(Buffer.from(keys), 'keys.yaml', { ...CASE_LIMITS, budgetMs: 60_000 }))).toBe('case_too_many_nodes');
+    const wide = Array.from({ length: MAX_CASE_KEYS + 1 }, (_, i) => `k${i}: 1\n`).join('');
+    expect(codeOf(() => readCaseFile(write('wide.yaml', wide)))).toBe('case_too_many_keys');
+    expect(codeOf(() => readCaseFile(write('wide.json', JSON.stringify(Object.fromEntries(Array.from({ length: MAX_CASE_KEYS + 1 }, (_, i) => [`k${i}`, 1]))))))).toBe('case_too_many_keys');
+    expect(codeOf(() => readCaseFile(write('long.json', JSON.stringify(Array(MAX_CASE_NODES + 1).fill(0)))))).toBe('case_too_many_nodes');
+  });
+
+  it('a case with many issues counts them all and lists the first MAX_REPORTED_ISSUES', () => {
+    const text = `formatVersion: 1\n${Array.from({ length: 900 }, (_, i) => `unknown${i}: 1\n`).join('')}`;
+    try { readCaseFile(write('many.yaml', text)); expect.unreachable(); } catch (e) {
+      const err = e as CalcdxError;
+      expect(err.code).toBe('case_invalid');
+      expect(err.params.count).toBe(900);
+      expect(err.issues).toHaveLength(MAX_REPORTED_ISSUES);
+    }
+  });
+
+  it('a length bound reads "at most N characters", in both languages', () => {
+    try { readCaseFile(write('long-id.yaml', `formatVersion: 1\nid: ${'x'.repeat(201)}\n`)); expect.unreachable(); } catch (e) {
+      const issue = (e as CalcdxError).issues[0]!;
+      expect(issue.allowed).toMatchObject({ max: 200, unit: 'characters' });
+      expect(formatIssue('en', issue)).toMatch(/allowed: at most 200 characters$/);
+      expect(formatIssue('zh', issue)).toMatch(/最多 200 个字符$/);
+      expect(formatIssue('en', issue)).not.toMatch(/a number/);
+    }
+  });
+
+  it('the parse budget stops a parse that runs too long', () => {
+    const text = Array.from({ length: 3000 }, (_, i) => `# comment ${i}\nk${i % 10}x: 1\n`).join('');
+    try { parseCaseText(Buffer.from(text), 'slow.yaml', { ...CASE_LIMITS, budgetMs: -1 }); expect.unreachable(); } catch (e) {
+      expect((e as CalcdxError).code).toBe('parse_timeout');
+    }
   });
 });

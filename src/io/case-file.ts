@@ -3,9 +3,10 @@
  * rejects binary content, parses and validates it. Every failure is a CalcdxError.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { Composer } from 'yaml';
 import type { CaseFile } from '../core/case-format/schema.js';
 import { validateCase } from '../core/case-format/validate.js';
+import { CASE_LIMITS, checkDataLimits, checkYamlTree, lexAndParseYaml, MAX_REPORTED_ISSUES, ParseBudget, type CaseLimits } from './case-limits.js';
 import { CalcdxError } from './errors.js';
 
 /** Case files are a few kilobytes; 1 MiB leaves room for comments and still refuses junk. */
@@ -53,8 +54,13 @@ export function readCaseBytes(path: string, limit = MAX_CASE_BYTES): Buffer {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Text → plain data (JSON or YAML, one document). */
-export function parseCaseText(bytes: Buffer, name: string): unknown {
+/**
+ * Text → plain data (JSON or YAML, one document), within the limits of case-limits.ts: the
+ * nesting depth, the number of values, the keys of one mapping and a time budget are checked
+ * while and right after parsing, before anything recursive (alias expansion, validation) runs.
+ */
+export function parseCaseText(bytes: Buffer, name: string, limits: CaseLimits = CASE_LIMITS): unknown {
+  const budget = new ParseBudget(name, limits.budgetMs);
   if (bytes.length === 0) throw new CalcdxError('file_empty', { file: name });
   if (bytes.includes(0)) throw new CalcdxError('file_binary', { file: name });
   let text: string;
@@ -63,12 +69,17 @@ export function parseCaseText(bytes: Buffer, name: string): unknown {
   if (text.trim() === '') throw new CalcdxError('file_empty', { file: name });
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
-    try { return JSON.parse(text); } catch (e) {
+    let data: unknown;
+    // V8's JSON.parse is not recursive: deep nesting is refused by the check that follows
+    try { data = JSON.parse(text); } catch (e) {
       throw new CalcdxError('parse_json', { file: name, detail: (e as Error).message });
     }
+    checkDataLimits(data, name, limits, budget);
+    return data;
   }
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
-  if (!Array.isArray(docs)) throw new CalcdxError('parse_yaml', { file: name, detail: 'empty document stream' });
+  const tokens = lexAndParseYaml(text, name, limits, budget);
+  checkYamlTree(tokens, name, limits, budget);
+  const docs = [...new Composer({ prettyErrors: true, uniqueKeys: true }).compose(tokens)];
   if (docs.length === 0) throw new CalcdxError('file_empty', { file: name });
   if (docs.length > 1) throw new CalcdxError('multiple_documents', { file: name, count: docs.length });
   const doc = docs[0]!;
@@ -76,14 +87,20 @@ export function parseCaseText(bytes: Buffer, name: string): unknown {
     const err = doc.errors[0]!;
     throw new CalcdxError('parse_yaml', { file: name, detail: err.message.split('\n')[0] ?? err.code });
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  // an alias to an anchor that is not there, or an expansion past the alias limit ("billion laughs")
+  try { data = doc.toJS({ maxAliasCount: 100 }); } catch (e) {
+    throw new CalcdxError('parse_yaml', { file: name, detail: (e as Error).message.split('\n')[0] ?? 'alias' });
+  }
   if (data === null || data === undefined) throw new CalcdxError('file_empty', { file: name });
+  checkDataLimits(data, name, limits, budget);
   return data;
 }
 
 export function toCase(data: unknown, name: string): CaseFile {
   const v = validateCase(data);
-  if (!v.ok) throw new CalcdxError('case_invalid', { file: name, count: v.issues.length }, v.issues);
+  // every issue is counted; the first MAX_REPORTED_ISSUES are listed
+  if (!v.ok) throw new CalcdxError('case_invalid', { file: name, count: v.issues.length }, v.issues.slice(0, MAX_REPORTED_ISSUES));
   return v.value;
 }
 

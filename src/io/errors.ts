@@ -6,7 +6,8 @@ import type { CaseIssue } from '../core/case-format/validate.js';
 
 export const ERROR_CODES = [
   'file_not_found', 'not_a_file', 'file_unreadable', 'file_too_large', 'file_empty', 'file_binary',
-  'parse_json', 'parse_yaml', 'multiple_documents', 'case_invalid', 'unknown_entity', 'output_exists',
+  'parse_json', 'parse_yaml', 'multiple_documents', 'case_too_deep', 'case_too_many_nodes', 'case_too_many_keys',
+  'parse_timeout', 'case_invalid', 'unknown_entity', 'output_exists',
   'kb_invalid', 'eval_file_invalid', 'usage', 'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,13 +10,14 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 interface DestinationStream { write(msg: string): void }
 import type { CaseFile } from '../core/case-format/schema.js';
-import { validateCase } from '../core/case-format/validate.js';
 import { assess } from '../core/engine/assess.js';
 import { isIsoDate } from '../core/engine/dates.js';
 import type { KnowledgeBase } from '../core/knowledge/compile.js';
@@ -35,7 +36,7 @@ import { VERSION } from '../report/version.js';
 import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from './ct.js';
 import { CtJobAborted, ctWorkerAvailable, runCtJob } from './ct-jobs.js';
 import { openApiDocument } from './openapi.js';
-import { badParameter, HttpProblem, issueErrors, RenderedProblem, toProblem } from './problem.js';
+import { badParameter, HttpProblem, RenderedProblem, toProblem } from './problem.js';
 
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
 
@@ -52,6 +53,8 @@ export const DEFAULTS = {
   retryAfterSeconds: 5,
   /** a request other than a CT upload */
   requestTimeoutMs: 30_000,
+  /** the request line and headers of any request, from their first byte (slow-loris clients) */
+  headersTimeoutMs: 10_000,
   /** a CT upload, from its headers to the answer */
   ctTimeoutMs: 600_000,
   /** serialised assessments kept for identical requests (0: none) */
@@ -68,6 +71,7 @@ export interface ServerOptions {
   maxCtJobs?: number;
   retryAfterSeconds?: number;
   requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
   ctTimeoutMs?: number;
   assessCacheBytes?: number;
   /** where the browser app is (index.html); default dist/web of this package */
@@ -166,6 +170,28 @@ export class ResponseCache {
   get size(): number { return this.map.size; }
 }
 
+/**
+ * An error of node's HTTP parser, before there is a request: a malformed request (400), headers
+ * larger than node accepts (431), headers that did not arrive in time (408). Answered on the
+ * socket as a problem in English (no Accept-Language was read), then the connection is closed.
+ */
+function clientProblem(err: Error & { code?: string }, socket: Socket, headersTimeoutMs: number): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new HttpProblem(408, 'request_timeout', (l) => t(l, 'server.header_timeout', { seconds: Math.round(headersTimeoutMs / 1000) }))
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? new HttpProblem(431, 'header_too_large', (l) => t(l, 'server.header_too_large'))
+      : new HttpProblem(400, 'bad_request', (l) => t(l, 'server.bad_request'), err.code?.startsWith('HPE_') ? { reason: err.code } : {});
+  const { problem } = toProblem(e, 'en', '');
+  const body = Buffer.from(JSON.stringify(problem));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Type: application/problem+json; charset=utf-8\r\n`
+      + `Content-Length: ${body.length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n`);
+    socket.write(body);
+  }
+  socket.destroy();
+}
+
 function caseOf(body: unknown): CaseFile {
   if (body === undefined || body === null || body === '') throw new CalcdxError('file_empty', { file: 'body' });
   return toCase(body, 'body');
@@ -197,8 +223,17 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     // fastify's own request lines carry the URL with its query: one line of ours instead
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit,
-    // our own timers answer with a problem; node's would close with a bare 408
+    // our own timers answer a request whose headers arrived with a problem (408 or 503); node's
+    // checker, every second, answers headers that do not arrive in time with a 408 problem
     requestTimeout: 0,
+    http: { headersTimeout: o.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs) },
+    // errors of the HTTP parser (malformed request, headers too large, headers too slow) and of the
+    // router (a malformed URL) as problems too
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => clientProblem(err, socket, o.headersTimeoutMs),
+    frameworkErrors: (err, req, reply) => {
+      const { problem } = toProblem(err, safeLang(req as FastifyRequest), pathOf(req as FastifyRequest));
+      void (reply as FastifyReply).code(problem.status).type('application/problem+json; charset=utf-8').send(problem);
+    },
     return503OnClosing: true,
   });
 
@@ -266,11 +301,38 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     if (!received.has(req) && req.method === 'POST') reply.header('connection', 'close');
     void reply.code(problem.status).headers(headers).type('application/problem+json; charset=utf-8').send(problem);
   });
+  // a path that exists with other methods → 405 with Allow; else 404 (the app's catch-all GET is left out)
+  const routes: Array<{ method: string; re: RegExp }> = [];
+  app.addHook('onRoute', (r) => {
+    if (r.url.includes('*')) return;
+    const re = new RegExp(`^${r.url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
+    for (const m of [r.method].flat()) routes.push({ method: m, re });
+  });
   app.setNotFoundHandler((req, reply) => {
     const lang = safeLang(req);
-    const { problem } = toProblem(new HttpProblem(404, 'not_found', (l) => t(l, 'server.not_found', { method: req.method })), lang, pathOf(req));
-    void reply.code(404).type('application/problem+json; charset=utf-8').send(problem);
+    const path = pathOf(req);
+    const allow = [...new Set(routes.filter((r) => r.re.test(path)).map((r) => r.method))];
+    const e = allow.length
+      ? new HttpProblem(405, 'method_not_allowed', (l) => t(l, 'server.method_not_allowed', { method: req.method, allowed: allow.join(', ') }), { headers: { allow: allow.join(', ') } })
+      : new HttpProblem(404, 'not_found', (l) => t(l, 'server.not_found', { method: req.method }));
+    const { problem, headers } = toProblem(e, lang, path);
+    if (req.method !== 'GET' && req.method !== 'HEAD') reply.header('connection', 'close');
+    void reply.code(problem.status).headers(headers).type('application/problem+json; charset=utf-8').send(problem);
   });
+
+  // what each POST route reads: a case (JSON/YAML/text) or a multipart upload; anything else is a 415
+  // problem at once, before a byte of the body is parsed
+  const multipartType = (req: FastifyRequest) => /^\s*multipart\//i.test(String(req.headers['content-type'] ?? ''));
+  const caseBody = {
+    onRequest: async (req: FastifyRequest) => {
+      if (multipartType(req)) throw new HttpProblem(415, 'unsupported_media_type', (l) => t(l, 'server.case_multipart'));
+    },
+  };
+  const uploadBody = {
+    onRequest: async (req: FastifyRequest) => {
+      if (!multipartType(req)) throw new HttpProblem(415, 'unsupported_media_type', (l) => t(l, 'server.ct_multipart'));
+    },
+  };
 
   // ---- case bodies: JSON, YAML or plain text (either), read as the CLI reads a case file. JSON.parse
   // makes "__proto__" an own key, which validation then refuses as an unknown field.
@@ -302,7 +364,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
 
   // an assessment is a pure function of the case bytes and the language: identical requests (the
   // browser app re-sends the case it shows) are answered from a small cache of serialised answers
-  app.post('/api/assess', async (req, reply) => {
+  app.post('/api/assess', caseBody, async (req, reply) => {
     const lang = langOf(req);
     // ?format=fhir: an R4 Bundle (src/server/fhir.ts, loaded when first asked for)
     if (choice(req, 'format', ['json', 'fhir'], 'json') === 'fhir') return (await import('./fhir.js')).fhirAssessmentReply(kb, caseOf(req.body), lang, reply);
@@ -319,20 +381,14 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     return bytes;
   });
 
-  app.post('/api/validate', async (req) => {
-    const lang = langOf(req);
-    if (req.body === undefined || req.body === null || req.body === '') throw new CalcdxError('file_empty', { file: 'body' });
-    const v = validateCase(req.body);
-    if (!v.ok) {
-      throw new HttpProblem(422, 'case_invalid', (l) => t(l, 'error.case_invalid', { file: l === 'zh' ? '请求正文' : 'request body', count: v.issues.length }), {
-        reason: 'case_invalid', errors: (l) => issueErrors(l, v.issues, labelOf),
-      });
-    }
-    void lang;
+  app.post('/api/validate', caseBody, async (req) => {
+    langOf(req);
+    // toCase lists the first issues (MAX_REPORTED_ISSUES) and counts them all
+    caseOf(req.body);
     return { valid: true };
   });
 
-  app.post('/api/report', async (req, reply) => {
+  app.post('/api/report', caseBody, async (req, reply) => {
     const format = choice(req, 'format', FORMATS, 'html');
     const audience = choice<Audience>(req, 'audience', ['clinician', 'patient'], 'clinician');
     const lang = langOf(req, audience === 'patient' ? 'zh' : 'en');
@@ -346,7 +402,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     return format === 'md' ? renderMarkdown(doc) : renderText(doc);
   });
 
-  app.post('/api/followup.ics', async (req, reply) => {
+  app.post('/api/followup.ics', caseBody, async (req, reply) => {
     const lang = langOf(req);
     const c = caseOf(req.body);
     const r = followUpIcs(kb, assess(kb, c), lang);
@@ -388,14 +444,14 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     }
   }
 
-  app.post('/api/ct', async (req, reply) => {
+  app.post('/api/ct', uploadBody, async (req, reply) => {
     const result = await ctUpload(req, CT_FORM, measure(req));
     if (reply.sent) return reply;
     return result;
   });
 
   // the HU volume of an upload (a DICOM series, typically) as a gzip NIfTI-1 file, for the viewer
-  app.post('/api/volume', async (req, reply) => {
+  app.post('/api/volume', uploadBody, async (req, reply) => {
     const v = await ctUpload(req, VOLUME_FORM, volumeOf(req));
     if (reply.sent) return reply;
     return reply.type('application/gzip')

@@ -33,4 +33,19 @@ describe('problems (RFC 9457)', () => {
     const h = toProblem(new HttpProblem(429, 'too_many_requests', () => 'busy', { headers: { 'retry-after': '3' } }), 'en', '/');
     expect(h.headers).toEqual({ 'retry-after': '3' });
   });
+
+  it('framework statuses get their own codes (403 forbidden, not bad_request), and case limits are 413 with the limit as reason', () => {
+    const st = (statusCode: number) => toProblem(Object.assign(new Error('x'), { statusCode }), 'en', '/').problem;
+    expect(st(403)).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(st(404)).toMatchObject({ status: 404, code: 'not_found' });
+    expect(st(405)).toMatchObject({ status: 405, code: 'method_not_allowed' });
+    expect(st(408)).toMatchObject({ status: 408, code: 'request_timeout' });
+    expect(st(431)).toMatchObject({ status: 431, code: 'header_too_large' });
+    expect(st(400)).toMatchObject({ status: 400, code: 'bad_request' });
+    for (const code of ['case_too_deep', 'case_too_many_nodes', 'case_too_many_keys', 'parse_timeout'] as const) {
+      const p = toProblem(new CalcdxError(code, { file: 'x', limit: 1, path: 'a' }), 'zh', '/').problem;
+      expect(p).toMatchObject({ status: 413, code: 'payload_too_large', reason: code });
+      expect(p.detail).not.toMatch(/error\./);
+    }
+  });
 });

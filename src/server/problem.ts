@@ -23,7 +23,7 @@ export const PROBLEM_BASE = 'https://calcdx.invalid/problems/';
 /** Every problem code of the API; each has a title in both catalogues (server.problem.<code>). */
 export const PROBLEM_CODES = [
   'bad_request', 'bad_parameter', 'invalid_body', 'case_invalid', 'unknown_entity', 'not_found',
-  'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'request_timeout', 'timeout',
+  'method_not_allowed', 'forbidden', 'header_too_large', 'payload_too_large', 'unsupported_media_type', 'request_timeout', 'timeout',
   'too_many_requests', 'web_not_built', 'no_surgery_date', 'no_visits', 'imaging', 'roi', 'upload_invalid',
   'internal',
 ] as const;
@@ -112,6 +112,8 @@ export function badParameter(path: string, found: string | undefined, allowed: s
 
 const BODY = { en: 'request body', zh: '请求正文' } as const;
 
+const MULTIPART_ERRORS = /^(?:Unexpected end of multipart data|\w+ terminated early due to unexpected end of multipart data|Multipart: Boundary not found)$/;
+
 interface FastifyLikeError { statusCode?: number; code?: string; validation?: unknown }
 
 /**
@@ -138,7 +140,8 @@ export function toProblem(e: unknown, lang: Lang, instance: string, label?: Fiel
     switch (e.code) {
       case 'case_invalid': return P(422, 'case_invalid', detail, { reason: e.code, errors: issueErrors(lang, e.issues, label) });
       case 'unknown_entity': return P(404, 'unknown_entity', detail, { reason: e.code });
-      case 'file_too_large': return P(413, 'payload_too_large', detail, { reason: e.code });
+      case 'file_too_large': case 'case_too_deep': case 'case_too_many_nodes': case 'case_too_many_keys': case 'parse_timeout':
+        return P(413, 'payload_too_large', detail, { reason: e.code });
       case 'parse_json': case 'parse_yaml': case 'file_empty': case 'file_binary': case 'multiple_documents':
         return P(400, 'invalid_body', detail, { reason: e.code });
       case 'usage': return P(400, 'bad_request', detail, { reason: e.code });
@@ -157,6 +160,10 @@ export function toProblem(e: unknown, lang: Lang, instance: string, label?: Fiel
     const status = e.code === 'roi_required' || e.code === 'roi_syntax' ? 400 : 422;
     return P(status, 'roi', detail, { reason: e.code, errors: [{ path: 'form.roi', code: e.code, ...(e.params.spec !== undefined ? { found: String(e.params.spec) } : {}), allowed: String(e.params.allowed ?? ''), message: detail }] });
   }
+  // busboy's errors for a multipart body that is malformed or cut short (plain Errors, no code)
+  if (e instanceof Error && MULTIPART_ERRORS.test(e.message)) {
+    return P(400, 'upload_invalid', t(lang, 'server.multipart_unreadable'), { reason: 'multipart_invalid' });
+  }
   const fe = (e ?? {}) as FastifyLikeError;
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   const code = fe.code ?? '';
@@ -166,6 +173,12 @@ export function toProblem(e: unknown, lang: Lang, instance: string, label?: Fiel
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (status === 400 && e instanceof SyntaxError)) {
     return P(400, 'invalid_body', t(lang, 'error.parse_json', { file: BODY[lang], detail: (e as Error).message }), { reason: 'parse_json' });
   }
-  if (status >= 400 && status < 500) return P(status, status === 404 ? 'not_found' : 'bad_request', t(lang, 'server.bad_request'), { reason: code || undefined });
+  const reason = code ? { reason: code } : {};
+  if (status === 404) return P(404, 'not_found', t(lang, 'server.not_found_any'), reason);
+  if (status === 403) return P(403, 'forbidden', t(lang, 'server.forbidden'), reason);
+  if (status === 405) return P(405, 'method_not_allowed', t(lang, 'server.method_not_allowed_any'), reason);
+  if (status === 408) return P(408, 'request_timeout', t(lang, 'server.request_timeout_any'), reason);
+  if (status === 431) return P(431, 'header_too_large', t(lang, 'server.header_too_large'), reason);
+  if (status >= 400 && status < 500) return P(status, 'bad_request', t(lang, 'server.bad_request'), reason);
   return { ...P(status >= 500 ? status : 500, 'internal', t(lang, 'server.internal')), internal: true };
 }

@@ -7,6 +7,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
@@ -24,6 +25,7 @@ import { ROOT } from '../../src/test-support/cases.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { writeCtSeries } from '../../src/imaging/write-dicom.js';
 import type { Volume } from '../../src/imaging/volume.js';
+import { billionLaughs, deepJsonArrays, deepJsonObjects, deepYamlBlock, deepYamlFlow, hostileCases, manyIssuesYaml, manyKeysYaml, unresolvedAlias } from '../../src/test-support/hostile-cases.js';
 
 // ---- multipart bodies, a small stored (uncompressed) zip writer, the phantom as NIfTI and DICOM
 
@@ -319,10 +321,15 @@ describe('POST /api/followup.ics', () => {
 });
 
 describe('routes, static app, headers', () => {
-  it('unknown routes and methods → 404 problem with security headers', async () => {
+  it('unknown routes → 404 problem; another method on a known path → 405 problem with Allow; with security headers', async () => {
     const a = expectProblem(await app.inject('/api/nothing?secret=1'), 404, 'not_found');
     expect(a.instance).toBe('/api/nothing');
-    expectProblem(await app.inject({ method: 'DELETE', url: '/api/health' }), 404, 'not_found');
+    const d = await app.inject({ method: 'DELETE', url: '/api/health' });
+    expectProblem(d, 405, 'method_not_allowed');
+    expect(String(d.headers.allow).split(', ').sort()).toEqual(['GET', 'HEAD']);
+    expect(expectProblem(await app.inject({ method: 'GET', url: '/api/assess' }), 405, 'method_not_allowed').detail).toMatch(/allowed: POST/);
+    expectProblem(await app.inject({ method: 'PUT', url: '/api/kb/calcific_tendinitis' }), 405, 'method_not_allowed');
+    expectProblem(await app.inject({ method: 'POST', url: '/api/nothing', payload: '{}', headers: { 'content-type': 'application/json' } }), 404, 'not_found');
     const r = await app.inject('/no/such/file.js');
     expectProblem(r, 404, 'not_found');
     expectSecurityHeaders(r.headers);
@@ -1111,6 +1118,140 @@ describe('labels round trip', () => {
     expect(bytes[0]).toBe(0x1f);
     expect(gunzipSync(bytes).readInt32LE(0)).toBe(348);
     expect(r.json().findings.imaging.calcification).toMatchObject({ morphology: ['rim'] });
+  });
+});
+
+// ---- issue 13: hostile case bodies, media types, framework errors, slow clients
+const CASE_ROUTES = ['/api/assess', '/api/validate', '/api/report', '/api/followup.ics'];
+
+describe('hostile case bodies (issue 13 D4-D6): 4xx problems, never a 500', () => {
+  it('an unresolved alias and a "billion laughs" are invalid_body (parse_yaml) on every case route', async () => {
+    for (const url of CASE_ROUTES) {
+      for (const text of [unresolvedAlias(), billionLaughs()]) {
+        const r = await app.inject({ method: 'POST', url, payload: text, headers: { 'content-type': 'application/yaml' } });
+        expect(expectProblem(r, 400, 'invalid_body').reason).toBe('parse_yaml');
+      }
+    }
+  });
+
+  it('JSON and YAML nested 10,000 levels → 413 case_too_deep; 60,000 keys → 413 case_too_many_nodes, a short answer', async () => {
+    for (const url of CASE_ROUTES) {
+      for (const [text, type] of [[deepJsonArrays(), 'application/json'], [deepJsonObjects(), 'application/json'], [deepYamlFlow(), 'application/yaml'], [deepYamlBlock(), 'text/plain']] as const) {
+        const r = await app.inject({ method: 'POST', url, payload: text, headers: { 'content-type': type } });
+        expect(expectProblem(r, 413, 'payload_too_large').reason).toBe('case_too_deep');
+      }
+      const keys = manyKeysYaml();
+      expect(keys.length).toBeGreaterThan(800_000);
+      const r = await app.inject({ method: 'POST', url, payload: keys, headers: { 'content-type': 'application/yaml' } });
+      // refused by the count of values while lexing (or, on a machine too busy for that, by the parse time budget)
+      expect(['case_too_many_nodes', 'parse_timeout']).toContain(expectProblem(r, 413, 'payload_too_large').reason);
+      expect(r.body.length).toBeLessThan(2000);
+    }
+  });
+
+  it('a case with 900 issues: 422 counting all of them, listing the first 50', async () => {
+    for (const url of CASE_ROUTES) {
+      const r = await app.inject({ method: 'POST', url, payload: manyIssuesYaml(900), headers: { 'content-type': 'application/yaml' } });
+      const p = expectProblem(r, 422, 'case_invalid');
+      expect(p.detail).toMatch(/900 problem/);
+      expect(p.errors).toHaveLength(50);
+    }
+  });
+});
+
+describe('media types and framework errors as problems (issue 13 D7, D8)', () => {
+  it('a multipart body to a case route → 415; a case body to a CT route → 415', async () => {
+    const up = multipart([{ name: 'file', filename: 'case.yaml', data: 'formatVersion: 1\n' }]);
+    for (const url of CASE_ROUTES) {
+      const r = await app.inject({ method: 'POST', url, payload: up.payload, headers: up.headers });
+      expect(expectProblem(r, 415, 'unsupported_media_type').detail).toMatch(/multipart/);
+    }
+    for (const url of ['/api/ct', '/api/volume']) expectProblem(await postJson(url, { formatVersion: 1 }), 415, 'unsupported_media_type');
+  });
+
+  it('a malformed URL → 400 problem; a path the static files refuse → 403 forbidden (not bad_request)', async () => {
+    expectProblem(await app.inject('/api/kb/%E0%A4%A'), 400, 'bad_request');
+    expectProblem(await app.inject('/%00'), 400, 'bad_request');
+    const f = expectProblem(await app.inject('/a%5c..%5c..%5cpackage.json'), 403, 'forbidden');
+    expect(f.detail).toMatch(/not allowed/);
+  });
+
+  describe('over a real socket', () => {
+    let live: App;
+    let port: number;
+    beforeAll(async () => {
+      live = await buildServer({ webRoot, headersTimeoutMs: 1000 });
+      await live.listen({ port: 0, host: '127.0.0.1' });
+      port = (live.server.address() as { port: number }).port;
+    });
+    afterAll(async () => { await live.close(); });
+
+    /** Writes `chunks` to a fresh connection, `gapMs` apart, and returns what the server sent until it closed (or `giveUpMs`). */
+    const rawExchange = (chunks: string[], gapMs = 0, giveUpMs = 8000) => new Promise<{ text: string; closedByServer: boolean; ms: number }>((done) => {
+      const t0 = Date.now();
+      const s = connect(port, '127.0.0.1');
+      let text = '';
+      let closedByServer = true;
+      let i = 0;
+      const timer = setInterval(() => { if (i < chunks.length && !s.destroyed) s.write(chunks[i++]!); }, gapMs);
+      const stop = setTimeout(() => { closedByServer = false; s.destroy(); }, giveUpMs);
+      s.on('data', (d) => { text += d.toString('utf8'); });
+      s.on('error', () => undefined);
+      s.on('close', () => { clearInterval(timer); clearTimeout(stop); done({ text, closedByServer, ms: Date.now() - t0 }); });
+    });
+    const problemOf = (text: string) => {
+      const [head, body] = text.split('\r\n\r\n');
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      return JSON.parse(body!) as { status: number; code: string; detail: string };
+    };
+
+    it('slow-loris headers (a byte every 100 ms) → 408 problem and the connection closed by the server', async () => {
+      const r = await rawExchange([...'GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: '.split(''), ...'a'.repeat(200).split('')], 100);
+      expect(r.closedByServer).toBe(true);
+      expect(r.text).toMatch(/^HTTP\/1.1 408/);
+      expect(problemOf(r.text)).toMatchObject({ status: 408, code: 'request_timeout' });
+    });
+
+    it('headers larger than node accepts → 431 problem; a malformed request → 400 problem', async () => {
+      const big = await rawExchange([`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`]);
+      expect(problemOf(big.text)).toMatchObject({ status: 431, code: 'header_too_large' });
+      const bad = await rawExchange(['HELLO\r\n\r\n']);
+      expect(problemOf(bad.text)).toMatchObject({ status: 400, code: 'bad_request' });
+      const cl = await rawExchange(['POST /api/assess HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}']);
+      expect(problemOf(cl.text)).toMatchObject({ status: 400, code: 'bad_request' });
+    });
+
+    it('/api/health answers in < 1 s while hostile case requests are being processed', async () => {
+      const base = `http://127.0.0.1:${port}`;
+      const hostile = [...hostileCases(), { name: 'many-issues.yaml', text: manyIssuesYaml(900) }];
+      let busy = true;
+      let worst = 0;
+      let answered = 0;
+      const poll = (async () => {
+        while (busy) {
+          const t0 = performance.now();
+          const h = await fetch(`${base}/api/health`);
+          expect(h.status).toBe(200);
+          await h.arrayBuffer();
+          worst = Math.max(worst, performance.now() - t0);
+          answered++;
+        }
+      })();
+      // one hostile request at a time (the goal is about any single request), over every case route
+      const statuses: number[] = [];
+      for (const c of hostile) {
+        for (const url of CASE_ROUTES) {
+          const r = await fetch(`${base}${url}`, { method: 'POST', body: c.text, headers: { 'content-type': c.name.endsWith('.json') ? 'application/json' : 'application/yaml' } });
+          statuses.push(r.status);
+          await r.arrayBuffer();
+        }
+      }
+      busy = false;
+      await poll;
+      expect(statuses.every((s) => s >= 400 && s < 500)).toBe(true);
+      expect(answered).toBeGreaterThan(0);
+      expect(worst).toBeLessThan(1000);
+    }, 60_000);
   });
 });
 

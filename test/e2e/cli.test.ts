@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../src/test-support/cases.js';
+import { hostileCases, manyIssuesYaml } from '../../src/test-support/hostile-cases.js';
 
 const BIN = join(ROOT, 'bin', 'calcdx.js');
 const EX = join(ROOT, 'examples', 'cases');
@@ -418,5 +419,45 @@ describe('issue 14: every red flag ends in a dated plan, through the CLI', () =>
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/specialist team to look at this soon/);
     expect(r.out).not.toMatch(/benign|synovial|liposarcoma|osteosarcoma|chondrosarcoma|pleomorphic|metastasis|Try not to worry/i);
+  });
+});
+
+describe('hostile case files (issue 13 D4-D6): exit 1 with a clear message, never 70', () => {
+  it('unresolved alias, billion laughs, 10,000 levels of nesting, 60,000 keys', () => {
+    const want: Record<string, RegExp> = {
+      'unresolved-alias.yaml': /not valid YAML: Unresolved alias/,
+      'billion-laughs.yaml': /not valid YAML: .*alias/i,
+      'deep-arrays.json': /nested more than 32 levels deep/,
+      'deep-objects.json': /nested more than 32 levels deep/,
+      'deep-flow.yaml': /nested more than 32 levels deep/,
+      'deep-block.yaml': /nested more than 32 levels deep/,
+      'many-keys.yaml': /more than 5000 values|took longer than/,
+    };
+    for (const c of hostileCases()) {
+      const file = join(dir, c.name);
+      writeFileSync(file, c.text);
+      // every case through validate; the alias cases (D4, reported on every command) through assess and followup too
+      const commands = [['validate', file], ...(c.name.includes('alias') || c.name.includes('laughs') ? [['assess', file, '--format', 'json'], ['followup', file, '--ics', join(dir, 'out.ics')]] : [])];
+      for (const args of commands) {
+        const r = cli(args);
+        expect(r.code, `${args[0]} ${c.name}: ${r.err}`).toBe(1);
+        expect(r.err).toMatch(want[c.name]!);
+        expect(r.err).not.toMatch(/internal error|\n\s+at /);
+        expect(r.err.length).toBeLessThan(1000);
+      }
+    }
+    expect(existsSync(join(dir, 'out.ics'))).toBe(false);
+  });
+
+  it('a case with 900 issues: the first 50 listed, the rest counted, in both languages', () => {
+    const file = join(dir, 'many-issues.yaml');
+    writeFileSync(file, manyIssuesYaml(900));
+    const en = cli(['validate', file, '--lang', 'en']);
+    expect(en.code).toBe(1);
+    expect(en.err).toMatch(/900 problem/);
+    expect(en.err.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(50);
+    expect(en.err).toMatch(/and 850 more problem/);
+    const zh = cli(['validate', file, '--lang', 'zh']);
+    expect(zh.err).toMatch(/另有 850 处问题未列出/);
   });
 });

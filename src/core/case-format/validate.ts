@@ -14,7 +14,7 @@ export interface CaseIssue {
   /** what was found, as short JSON text (undefined when nothing was there) */
   found?: string;
   /** what is allowed: a list of values, a type, or a bound */
-  allowed: { values?: string[]; type?: string; min?: number; max?: number; inclusive?: boolean; keys?: string[]; format?: string; conflictsWith?: string };
+  allowed: { values?: string[]; type?: string; min?: number; max?: number; inclusive?: boolean; keys?: string[]; format?: string; conflictsWith?: string; unit?: 'characters' | 'items' };
 }
 
 export type CaseValidation = { ok: true; value: CaseFile } | { ok: false; issues: CaseIssue[] };
@@ -66,6 +66,13 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return n;
 }
 
+/** A length bound counts characters (strings) or items (lists), not the value itself. */
+function unitOf(origin: string): { unit?: 'characters' | 'items' } {
+  if (origin === 'string') return { unit: 'characters' };
+  if (origin === 'array' || origin === 'set') return { unit: 'items' };
+  return {};
+}
+
 /** Converts a zod issue into calcdx issues (one per unknown key). */
 function convert(i: z.core.$ZodIssue, data: unknown): CaseIssue[] {
   const path = i.path.map(String).join('.');
@@ -84,9 +91,9 @@ function convert(i: z.core.$ZodIssue, data: unknown): CaseIssue[] {
     case 'invalid_value':
       return [{ code: 'not_allowed', path, found: show(input), allowed: { values: i.values.map((v) => String(v)) } }];
     case 'too_small':
-      return [{ code: 'too_small', path, found: show(input), allowed: { min: Number(i.minimum), inclusive: i.inclusive !== false } }];
+      return [{ code: 'too_small', path, found: show(input), allowed: { min: Number(i.minimum), inclusive: i.inclusive !== false, ...unitOf(i.origin) } }];
     case 'too_big':
-      return [{ code: 'too_big', path, found: show(input), allowed: { max: Number(i.maximum), inclusive: i.inclusive !== false } }];
+      return [{ code: 'too_big', path, found: show(input), allowed: { max: Number(i.maximum), inclusive: i.inclusive !== false, ...unitOf(i.origin) } }];
     case 'invalid_union': {
       // unions of literals (grade 1|2|3) and the id's string|number
       const values = new Set<string>();
