@@ -17,6 +17,6 @@ describe('archive error codes', () => {
   it('print as one line naming the archive and the study or series, exit code 1', () => {
     const e = new PacsError('not_ct', 'https://pacs.example.org/dicom-web', 'study 1.2, series 3.4', 'the series is MR, not CT');
     expect(errorText(e, 'en')).toEqual({ text: 'https://pacs.example.org/dicom-web (study 1.2, series 3.4): not a CT series: the series is MR, not CT', exitCode: 1 });
-    expect(errorText(e, 'zh').text).toBe('https://pacs.example.org/dicom-web(study 1.2, series 3.4):不是CT序列:the series is MR, not CT');
+    expect(errorText(e, 'zh').text).toBe('https://pacs.example.org/dicom-web(study 1.2, series 3.4):不是CT序列：the series is MR, not CT');
   });
 });

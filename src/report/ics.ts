@@ -14,7 +14,7 @@ export function followUpIcs(kb: KnowledgeBase, a: Assessment, lang: Lang): { ok:
   const events: EventAttributes[] = dated.map((v) => {
     const [y, m, d] = v.date!.split('-').map(Number) as [number, number, number];
     const end = new Date(Date.UTC(y, m - 1, d + 1));
-    const what = v.items.map((i) => kb.plans.followUpItems[i]?.[lang] ?? t(lang, `followItem.${i}`)).join(lang === 'zh' ? ';' : '; ');
+    const what = v.items.map((i) => kb.plans.followUpItems[i]?.[lang] ?? t(lang, `followItem.${i}`)).join(lang === 'zh' ? '；' : '; ');
     return {
       uid: `calcdx-followup-${v.date}-m${v.month}@calcdx`,
       start: [y, m, d],

@@ -20,7 +20,7 @@ describe('problems (RFC 9457)', () => {
     expect(toProblem(new ImagingError('unknown_format', '/tmp/x/f000001', 'not DICOM'), 'en', '/').problem).toMatchObject({ status: 422, code: 'imaging', reason: 'unknown_format' });
     expect(toProblem(new RoiError('roi_syntax', { spec: 'x', detail: 'd', allowed: 'a' }), 'en', '/').problem).toMatchObject({ status: 400, code: 'roi', errors: [{ path: 'form.roi', found: 'x' }] });
     expect(toProblem(new RoiError('roi_empty', { roi: 'r', detail: 'd' }), 'en', '/').problem.status).toBe(422);
-    expect(toProblem(badParameter('query.lang', 'fr', 'zh | en'), 'zh', '/').problem.errors?.[0]).toMatchObject({ path: 'query.lang', found: 'fr', message: 'query.lang:实际为 fr;允许:zh | en' });
+    expect(toProblem(badParameter('query.lang', 'fr', 'zh | en'), 'zh', '/').problem.errors?.[0]).toMatchObject({ path: 'query.lang', found: 'fr', message: 'query.lang：实际为 fr；允许：zh | en' });
   });
 
   it('fastify errors: body too large, media type, bad JSON; anything else is internal without its message', () => {

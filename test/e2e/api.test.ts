@@ -270,7 +270,7 @@ describe('POST /api/validate', () => {
     expect(sexEn).toMatchObject({ code: 'not_allowed', found: '"x"', allowed: { values: expect.arrayContaining(['male', 'female']) } });
     // the message names the field as people do ("Sex"); the path is in `path`
     expect(sexEn.message).toMatch(/^Sex: found "x"; allowed: one of/);
-    expect(sexZh.message).toMatch(/^性别:发现 "x";允许:/);
+    expect(sexZh.message).toMatch(/^性别：发现 "x"；允许：/);
     expect(en.title).toBe('Not a valid case');
     expect(zh.title).toBe('病例无效');
   });

@@ -98,7 +98,7 @@ describe('bad input: clear error, non-zero exit, no stack trace', () => {
     writeFileSync(p, 'formatVersion: 1\npatient: { sex: x }\n');
     const r = cli(['assess', p, '--lang', 'zh']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/性别（patient\.sex）:发现 "x";允许:以下之一:male、female/);
+    expect(r.err).toMatch(/性别（patient\.sex）：发现 "x"；允许：以下之一：male、female/);
   });
   it('rejects a 50 MB file by its size', () => {
     const p = join(dir, 'big.yaml');

@@ -300,7 +300,7 @@ describe('web app', () => {
       // the app reports the dims NiiVue loaded: those of the series
       expect(await page.getAttribute('#ct-panel', 'data-dims')).toBe(volume.dims.join('x'));
       const status = await page.textContent('#ct-status');
-      expect(status).toContain(lang === 'zh' ? `已载入DICOM序列(${dicomFiles.length} 个文件` : `DICOM series loaded for viewing (${dicomFiles.length} files`);
+      expect(status).toContain(lang === 'zh' ? `已载入DICOM序列（${dicomFiles.length} 个文件` : `DICOM series loaded for viewing (${dicomFiles.length} files`);
       // the canvas is drawn: the volume shows as more than a black screen
       await page.evaluate(() => document.querySelector('.ct-viewer')?.scrollIntoView({ block: 'center' }));
       await page.waitForTimeout(200);

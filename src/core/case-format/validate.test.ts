@@ -115,7 +115,7 @@ describe('case format v1 validation', () => {
     if (v.ok) return;
     const i = v.issues[0]!;
     expect(formatIssue('en', i)).toBe('patient.age: found -1; allowed: a number ≥ 0');
-    expect(formatIssue('zh', i)).toBe('patient.age:发现 -1;允许:≥ 0 的数字');
+    expect(formatIssue('zh', i)).toBe('patient.age：发现 -1；允许：≥ 0 的数字');
   });
 });
 
