@@ -837,10 +837,11 @@ describe('CT work in a worker thread', () => {
       expect(a.json()).toEqual(b.json());
       expect(a.body).toMatch(/notes\.nii/);
     } finally { await onThread.close(); }
-    // a small upload (a few kB, read in milliseconds) whose job takes seconds: 55,296 one-voxel
-    // components measured and reported, so the 1 s limit runs out during the job, not the upload
+    // a small upload (a few kB, read in milliseconds) whose job takes about a second (a worker thread
+    // started, 55,296 one-voxel components measured): the 250 ms limit runs out during the job, not
+    // the upload nor after it (with 1 s the job itself could end in time on a quiet machine)
     const up = multipart([{ name: 'file', filename: 'noise.nii.gz', data: checkerboardNifti(48) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
-    const slow = await buildServer({ webRoot, ctTimeoutMs: 1000, maxCtJobs: 1 });
+    const slow = await buildServer({ webRoot, ctTimeoutMs: 250, maxCtJobs: 1 });
     const events = ctEvents();
     try {
       const ended = events.next('job-end');
@@ -849,7 +850,7 @@ describe('CT work in a worker thread', () => {
       expect(r.json()).toMatchObject({ code: 'timeout' });
       expect(await ended).toMatchObject({ outcome: 'aborted' });
       // the stopped job gave its slot back (one slot): the next upload is not refused with 429 (it is
-      // read: 422 for this file, or 503 should the 1 s limit run out again on a very loaded machine)
+      // read: 422 for this file, or 503 should the short limit run out again on a loaded machine)
       const again = await slow.inject({ method: 'POST', url: '/api/ct', payload: bad.payload, headers: bad.headers });
       expect(again.statusCode).not.toBe(429);
       expect([422, 503]).toContain(again.statusCode);
