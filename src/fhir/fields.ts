@@ -4,6 +4,7 @@
  * and writes a field according to its kind, never by its name.
  */
 import { caseJsonSchema } from '../core/case-format/json-schema.js';
+import { getField } from '../core/engine/findings.js';
 
 export type FieldKind = 'boolean' | 'enum' | 'number' | 'integer' | 'list' | 'date' | 'text';
 
@@ -54,14 +55,9 @@ export function caseFields(): Map<string, CaseField> {
   return out;
 }
 
-/** The value at a dotted path of a plain object. */
+/** The value at a dotted path of a plain object (the engine's getField). */
 export function getPath(o: unknown, path: string): unknown {
-  let x: unknown = o;
-  for (const k of path.split('.')) {
-    if (x === null || typeof x !== 'object') return undefined;
-    x = (x as Record<string, unknown>)[k];
-  }
-  return x;
+  return getField(o, path.split('.'));
 }
 
 /** Sets a dotted path, creating the objects on the way. */

@@ -7,6 +7,7 @@ import {
   BONE_INVOLVEMENT, CALC_DISTRIBUTIONS, COMPARTMENTS, CONNECTIVE_TISSUE_DISEASES, EDEMA, ENHANCEMENT, ENTITY_IDS, EVOLUTION,
   EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, SETTINGS, T1_SIGNALS, T2_SIGNALS, VASCULARITY,
 } from '../../src/core/case-format/schema.js';
+import { getField } from '../../src/core/engine/findings.js';
 
 export type FieldKind = 'bool' | 'enum' | 'int-enum' | 'number' | 'pattern' | 'pattern-absent' | 'date' | 'text';
 
@@ -116,13 +117,9 @@ export const FIELD_BY_PATH: ReadonlyMap<string, FieldDef> = new Map(FIELDS.map((
 /** A form value: undefined = unknown. */
 export type FieldValue = boolean | string | number | string[] | undefined;
 
+/** The value at a dotted path of a case (the engine's getField). */
 export function getPath(o: unknown, path: string): unknown {
-  let cur: unknown = o;
-  for (const k of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
+  return getField(o, path.split('.'));
 }
 
 function setPath(o: Record<string, unknown>, path: string, v: unknown): void {
