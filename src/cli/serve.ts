@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { t, type Lang } from '../i18n/index.js';
 import { CalcdxError } from '../io/errors.js';
-import { buildServer, DEFAULTS } from '../server/app.js';
+import { DEFAULTS } from '../server/defaults.js';
 
 export interface ServeOptions {
   port: string;
@@ -47,6 +47,8 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const port = wholeNumber('port', o.port, 0, 65535);
   const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
   const cds = o.cdsConfig || o.cdsDevNoAuth ? (await import('./cds-config.js')).cdsOptions(o.cdsConfig, o.cdsDevNoAuth, o.host) : undefined;
+  // the server (fastify and its plugins) is loaded only when a server starts, not for every command
+  const { buildServer } = await import('../server/app.js');
   const app = await buildServer({
     ...(cds ? { cds } : {}),
     logger: o.quiet ? false : true,
