@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { CaseFile } from '../core/case-format/schema.js';
 import { fhirAssessment } from '../fhir/assessment-bundle.js';
 import { fhirToCase } from '../fhir/import.js';
-import { FhirInputError } from '../fhir/messages.js';
+import { parseFhirText } from '../fhir/parse.js';
 import type { Lang } from '../i18n/index.js';
 import { readCaseBytes } from '../io/case-file.js';
 import { loadFhirCodeMap } from '../io/fhir-map-file.js';
@@ -17,9 +17,7 @@ import type { FhirImportOptions } from './fhir.js';
 export const MAX_FHIR_BYTES = 8 * 1024 * 1024;
 
 export function parseFhirJson(bytes: Buffer): unknown {
-  try { return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')); } catch (e) {
-    throw new FhirInputError(400, [{ code: 'not_json', params: { detail: (e as Error).message.slice(0, 200) } }]);
-  }
+  return parseFhirText(bytes.toString('utf8'));
 }
 
 export function fhirImportCommand(file: string, o: FhirImportOptions, lang: Lang): void {

@@ -2,14 +2,15 @@
  * The input families of the fuzz harness and how one mutant of each is made from the project's
  * fixtures: DICOM (every transfer syntax of test/fixtures/dicom, single files and series), NIfTI
  * (.nii and .nii.gz of test/fixtures/nifti), case YAML/JSON (examples/cases, the full-case
- * fixture, ../shared/cases) and multipart/zip uploads to /api/ct and /api/volume.
+ * fixture, ../shared/cases), multipart/zip uploads to /api/ct and /api/volume, and FHIR R4 Bundles
+ * (test/fixtures/fhir) to `calcdx fhir import`, /api/fhir/case and /fhir/$assess.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { bytesMutation, caseMutation, dicomMutation, makeZip, mutantSeed, niftiGzMutation, niftiMutation, Rng, type ZipEntry } from './mutate.js';
 
-export const FAMILIES = ['case', 'dicom', 'nifti', 'upload'] as const;
+export const FAMILIES = ['case', 'dicom', 'nifti', 'upload', 'fhir'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export interface MutantFile { name: string; data: Buffer }
@@ -26,7 +27,8 @@ export interface Mutant {
   run:
     | { kind: 'case'; json: boolean }
     | { kind: 'ct'; inputs: string[] }
-    | { kind: 'upload'; route: '/api/ct' | '/api/volume' };
+    | { kind: 'upload'; route: '/api/ct' | '/api/volume' }
+    | { kind: 'fhir' };
 }
 
 function walk(dir: string): string[] {
@@ -43,6 +45,7 @@ export interface Fixtures {
   dicomSingles: Array<{ name: string; data: Buffer }>;
   dicomSeries: Array<{ name: string; files: MutantFile[] }>;
   nifti: Array<{ name: string; data: Buffer; gz: boolean }>;
+  fhir: Array<{ name: string; text: string }>;
 }
 
 /** The seeds of the mutants, read once from the repository (root) and ../shared/cases when present. */
@@ -63,7 +66,8 @@ export function loadFixtures(root: string): Fixtures {
     ? readdirSync(seriesRoot).sort().map((d) => ({ name: `series/${d}`, files: walk(join(seriesRoot, d)).map((p) => ({ name: basename(p), data: readFileSync(p) })) }))
     : [];
   const nifti = walk(join(root, 'test', 'fixtures', 'nifti')).filter((p) => /\.nii(\.gz)?$/.test(p)).map((p) => ({ name: basename(p), data: readFileSync(p), gz: p.endsWith('.gz') }));
-  return { root, cases, dicomSingles, dicomSeries, nifti };
+  const fhir = walk(join(root, 'test', 'fixtures', 'fhir')).filter((p) => p.endsWith('.json')).map((p) => ({ name: basename(p), text: readFileSync(p, 'utf8') }));
+  return { root, cases, dicomSingles, dicomSeries, nifti, fhir };
 }
 
 export const BOUNDARY = 'calcdxfuzzboundary7';
@@ -99,6 +103,11 @@ export function makeMutant(fx: Fixtures, family: Family, seed: number, index: nu
     const m = caseMutation(rng, c.text, c.json);
     const json = m.data.toString('utf8', 0, Math.min(64, m.data.length)).trimStart().startsWith('{') || m.data.toString('utf8', 0, 64).trimStart().startsWith('[');
     return { family, index, what: `${c.name}: ${m.what}`, files: [{ name: json ? 'mutant.json' : 'mutant.yaml', data: m.data }], run: { kind: 'case', json } };
+  }
+  if (family === 'fhir') {
+    const b = rng.pick(fx.fhir);
+    const m = caseMutation(rng, b.text, true);
+    return { family, index, what: `${b.name}: ${m.what}`, files: [{ name: 'mutant.json', data: m.data }], run: { kind: 'fhir' } };
   }
   if (family === 'dicom') {
     if (rng.chance(0.6) || !fx.dicomSeries.length) {
@@ -157,6 +166,7 @@ export function fixtureMutant(family: Family, name: string, data: Buffer): Mutan
     const json = name.endsWith('.json');
     return { family, index: 0, what, files: [{ name: json ? 'mutant.json' : 'mutant.yaml', data }], run: { kind: 'case', json } };
   }
+  if (family === 'fhir') return { family, index: 0, what, files: [{ name: 'mutant.json', data }], run: { kind: 'fhir' } };
   if (family === 'upload') {
     const route = name.startsWith('volume') ? '/api/volume' as const : '/api/ct' as const;
     return { family, index: 0, what, files: [{ name: 'body.multipart', data }], run: { kind: 'upload', route } };

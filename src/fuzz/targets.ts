@@ -73,11 +73,14 @@ function withoutSupplied(text: string, supplied: readonly string[] = []): string
   return t;
 }
 
+/** What an error answer must be: problem+json, or an OperationOutcome (application/fhir+json) on the FHIR routes. */
+const errorTypeOf = (url: string): string => (url.startsWith('/fhir/') || url.startsWith('/api/fhir/') ? 'application/fhir+json' : 'application/problem+json');
+
 async function http(ctx: TargetContext, url: string, payload: Buffer, contentType: string, supplied?: readonly string[]): Promise<Outcome> {
   const r = await ctx.app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
   if (r.statusCode >= 500) return { ok: false, reason: `HTTP ${r.statusCode} from ${url} (logged: ${loggedError(ctx.errorLogs)})` };
   const type = String(r.headers['content-type'] ?? '');
-  if (r.statusCode >= 400 && !type.startsWith('application/problem+json')) return { ok: false, reason: `HTTP ${r.statusCode} from ${url} is not problem+json (${type})` };
+  if (r.statusCode >= 400 && !type.startsWith(errorTypeOf(url))) return { ok: false, reason: `HTTP ${r.statusCode} from ${url} is not ${errorTypeOf(url)} (${type})` };
   let text = type.startsWith('application/gzip') ? '' : r.body;
   if (type.startsWith('application/json') && text.includes('"labels"')) {
     try { const j = JSON.parse(text) as Record<string, unknown>; delete j.labels; text = JSON.stringify(j); } catch { /* judged as it is */ }
@@ -114,6 +117,11 @@ export async function runMutant(m: Mutant, ctx: TargetContext): Promise<Outcome>
       const type = m.run.json ? 'application/json' : m.index % 2 ? 'application/yaml' : 'text/plain';
       outcomes.push(await http(ctx, '/api/assess?lang=en', m.files[0]!.data, type));
       outcomes.push(await http(ctx, `${CASE_ROUTES[1 + (m.index % 3)]}`, m.files[0]!.data, type));
+    } else if (m.run.kind === 'fhir') {
+      const name = m.files[0]!.name;
+      outcomes.push(judgeCli('calcdx fhir import', await cli(['fhir', 'import', name, '--json', '--reference-date', '2026-12-03']), ctx.folders));
+      outcomes.push(await http(ctx, '/api/fhir/case?lang=zh', m.files[0]!.data, 'application/fhir+json'));
+      outcomes.push(await http(ctx, '/fhir/$assess?lang=en', m.files[0]!.data, m.index % 2 ? 'application/json' : 'application/fhir+json'));
     } else if (m.run.kind === 'ct') {
       outcomes.push(judgeCli('calcdx ct', await cli(['ct', ...m.run.inputs, '--roi', 'whole', '--json']), ctx.folders));
     } else {

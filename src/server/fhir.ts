@@ -13,6 +13,7 @@ import { fhirAssessment } from '../fhir/assessment-bundle.js';
 import type { CodeMap } from '../fhir/code-map.js';
 import { fhirToCase } from '../fhir/import.js';
 import { FhirInputError, operationOutcome } from '../fhir/messages.js';
+import { parseFhirText } from '../fhir/parse.js';
 import { isLang, type Lang } from '../i18n/index.js';
 import { loadFhirCodeMap } from '../io/fhir-map-file.js';
 
@@ -46,11 +47,7 @@ function param(req: FastifyRequest, name: string, re: RegExp, allowed: string): 
 
 /** Parses a JSON body; anything else is a 400 OperationOutcome. */
 export function parseFhirBody(body: Buffer): unknown {
-  const text = body.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') throw new FhirInputError(400, [{ code: 'not_json', params: { detail: 'empty body' } }]);
-  try { return JSON.parse(text); } catch (e) {
-    throw new FhirInputError(400, [{ code: 'not_json', params: { detail: (e as Error).message.slice(0, 200) } }]);
-  }
+  return parseFhirText(body.toString('utf8'));
 }
 
 /** Errors of a FHIR route as OperationOutcome; what is not a client error goes on to the server's handler. */

@@ -52,11 +52,11 @@ describe('fuzz smoke run', () => {
   it('a few hundred seeded mutants of every family: no internal error, none over 10 s or 1 GiB, no stack or path', () => {
     const out = mkdtempSync(join(tmpdir(), 'calcdx-fuzz-smoke-'));
     try {
-      const counts = 'case=80,dicom=80,nifti=80,upload=30';
+      const counts = 'case=80,dicom=80,nifti=80,upload=30,fhir=60';
       const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'fuzz', 'main.js'), '--seed', '13', '--count', counts, '--out', out, '--json', join(out, 'summary.json')], { encoding: 'utf8', timeout: 170_000 });
       expect(existsSync(join(out, 'summary.json')), r.stderr).toBe(true);
       const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { summaries: Array<{ family: string; mutants: number }>; failures: Array<{ family: string; reason: string; index: number; what: string }> };
-      expect(s.summaries.map((x) => [x.family, x.mutants])).toEqual([['case', 80], ['dicom', 80], ['nifti', 80], ['upload', 30]]);
+      expect(s.summaries.map((x) => [x.family, x.mutants])).toEqual([['case', 80], ['dicom', 80], ['nifti', 80], ['upload', 30], ['fhir', 60]]);
       // seed 13 finds none of issue 13's D1-D3 in these counts; `npm run fuzz` (1,000 per family) does
       expect(s.failures.map((f) => `${f.family} #${f.index} ${f.what}: ${f.reason}`)).toEqual([]);
       expect(r.status).toBe(0);
