@@ -50,13 +50,14 @@ export const KEY_PATHS = ['lesion.region', 'lesion.depth', 'lesion.sizeCm', 'ima
 
 /**
  * True while the form holds no real finding: none of region, depth, size or pattern, no
- * pathology, and no red flag of the case itself (the "not characterised" flag is the empty
- * differential's, not a finding). The page then asks for them instead of raising an alarm.
+ * pathology, and no red flag of the case itself (the "not characterised" flags are the
+ * differential's, not findings). The page then asks for them instead of raising an alarm.
  */
+const DIFFERENTIAL_FLAGS: readonly string[] = ['indeterminate', 'uncharacterised_tumour'];
 export function isEmptyCase(caseDoc: Record<string, unknown>, a: Assessment): boolean {
   if (KEY_PATHS.some((p) => getPath(caseDoc, p) !== undefined)) return false;
   if (getPath(caseDoc, 'pathology.diagnosis') !== undefined) return false;
-  return !a.redFlags.some((r) => r.id !== 'indeterminate');
+  return !a.redFlags.some((r) => !DIFFERENTIAL_FLAGS.includes(r.id));
 }
 
 /** The one-paragraph summary for the record (the "copy result" button). */
