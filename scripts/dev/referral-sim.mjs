@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { loadKnowledgeBase } from '../../dist/io/kb-files.js';
 import { validateCase } from '../../dist/core/case-format/validate.js';
 import { assess } from '../../dist/core/engine/assess.js';
-const kb = loadKnowledgeBase();
+const kb = loadKnowledgeBase(process.env.KB); // KB=<folder>: a copy of data/kb to try a change on
 const split = parse(readFileSync('eval/split.yaml', 'utf8'));
 const dev = new Set(split.development);
 const t = process.argv[2] ? (await import(pathToFileURL(process.argv[2]).href)).default : (c) => c;

@@ -7,7 +7,7 @@ import { loadKnowledgeBase } from '../../dist/io/kb-files.js';
 import { validateCase } from '../../dist/core/case-format/validate.js';
 import { observe } from '../../dist/core/engine/findings.js';
 import { computeDifferential } from '../../dist/core/engine/differential.js';
-const kb = loadKnowledgeBase();
+const kb = loadKnowledgeBase(process.env.KB); // KB=<folder>: a copy of data/kb to try a change on
 const malig = kb.entities.map((_, i) => kb.groups[i] === 'malignant');
 const pm = (post) => post.reduce((s, p, i) => s + (malig[i] ? p : 0), 0);
 for (const f of process.argv.slice(2)) {
