@@ -34,6 +34,10 @@ describe('empty state', () => {
   it('holds until region, depth, size, a pattern, pathology or a red flag of the case is given', () => {
     expect(isEmptyCase({ formatVersion: 1 }, run({}))).toBe(true);
     expect(isEmptyCase({ formatVersion: 1, patient: { age: 50 } }, run({ patient: { age: 50 } }))).toBe(true);
+    // a child's prior is mostly tumours (haemangioma, pilomatricoma): the differential's own flags, not findings
+    const child = run({ patient: { age: 5 } });
+    expect(child.redFlags.map((r) => r.id)).toEqual(expect.arrayContaining(['indeterminate', 'uncharacterised_tumour']));
+    expect(isEmptyCase({ formatVersion: 1, patient: { age: 5 } }, child)).toBe(true);
     for (const doc of [{ lesion: { region: 'thigh' } }, { lesion: { sizeCm: 3 } }, { lesion: { depth: 'deep' } },
       { imaging: { calcification: { morphologyAbsent: ['rim'] } } }, { history: { recurrenceAfterExcision: true } }]) {
       expect(isEmptyCase({ formatVersion: 1, ...doc }, run(doc)), JSON.stringify(doc)).toBe(false);
