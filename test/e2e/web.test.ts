@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/test-support/cases.js';
-import { makePhantom } from '../../src/imaging/phantom.js';
+import { makePhantom } from '../../src/test-support/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { writeCtSeries } from '../../src/imaging/write-dicom.js';
 import { boundedPct } from '../../web/src/assessment-view.js';
