@@ -1,41 +1,50 @@
 /**
- * calcdx in the browser: the case form, the live assessment (the engine of src/core runs in the
- * page on the knowledge base embedded at build time), the CT panel and how its measurement meets
- * the reader's entries, the draft kept in this browser, import/export and printing.
+ * The assessment page's behaviour: the case form, the live assessment (the engine of src/core runs
+ * in the page on the knowledge base embedded at build time), the CT panel and how its measurement
+ * meets the reader's entries, the draft kept in this browser, import/export and printing.
+ * `mountAssessment` runs once the page component (page.tsx) has rendered its frame; the form,
+ * results and CT panel inside that frame are built here (src/report's document model and the
+ * form builder), the header buttons call the returned controller.
  */
 import raw from 'virtual:calcdx-kb';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { assess, type Assessment } from '../../src/core/engine/assess.js';
-import { validateCase, type CaseIssue } from '../../src/core/case-format/validate.js';
-import { compileKnowledgeBase, type KnowledgeBase } from '../../src/core/knowledge/compile.js';
-import { formatIssue, isLang, t, type Lang } from '../../src/i18n/index.js';
-import { buildReport, type Audience } from '../../src/report/build.js';
-import { followUpIcs } from '../../src/report/ics.js';
-import { entityName } from '../../src/report/describe.js';
-import { renderHtml } from '../../src/report/render-html.js';
+import { assess, type Assessment } from '../../../../src/core/engine/assess.js';
+import { validateCase, type CaseIssue } from '../../../../src/core/case-format/validate.js';
+import { compileKnowledgeBase, type KnowledgeBase } from '../../../../src/core/knowledge/compile.js';
+import { formatIssue, t, type Lang } from '../../../../src/i18n/index.js';
+import { buildReport, type Audience } from '../../../../src/report/build.js';
+import { followUpIcs } from '../../../../src/report/ics.js';
+import { entityName } from '../../../../src/report/describe.js';
+import { renderHtml } from '../../../../src/report/render-html.js';
 import { boundedPct, decisionOf, isEmptyCase, summaryParagraph } from './assessment-view.js';
-import { createCtPanel, type MeasureOutcome } from './ct.js';
+import { createCtPanel, type MeasureOutcome } from '../../panels/ct-viewer/ct.js';
 import { planMerge, type CtFindings, type MergeDifference } from './ct-merge.js';
-import { byId, download, h } from './dom.js';
+import { byId, download, h } from '../../dom.js';
 import { FIELD_BY_PATH, MORPHOLOGY, caseFromValues, uncoveredPaths, valuesFromCase, type FieldValue } from './fields.js';
 import {
   buildForm, fieldLabel, focusField, readValues, setGroupsOpen, setMeasured, setPatternState, updateGroupCounts, valueLabel, writeValue, writeValues,
 } from './form.js';
 import { renderEmpty, renderResults } from './results.js';
 
-const LANG_KEY = 'calcdx.lang';
 /** the form as a case document, kept across reloads until "New case" */
 const DRAFT_KEY = 'calcdx.draft';
 
-function initialLang(): Lang {
-  try {
-    const saved = localStorage.getItem(LANG_KEY);
-    if (isLang(saved)) return saved;
-  } catch { /* storage unavailable */ }
-  return navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+/** What the page component asks of its behaviour. */
+export interface AssessmentController {
+  setLang(l: Lang): void;
+  importFile(file: File): Promise<void>;
+  exportCase(format: 'yaml' | 'json'): void;
+  newCase(): void;
+  openReport(audience: Audience): Promise<void>;
+  setGroupsOpen(open: boolean): void;
+  backToResults(): void;
+  /** removes the document-level listeners (the page is left) */
+  destroy(): void;
 }
 
-let lang: Lang = initialLang();
+/** Starts the page inside its rendered frame (the ids of page.tsx), in language `initial`. */
+export function mountAssessment(initial: Lang): AssessmentController {
+let lang: Lang = initial;
 let kb: KnowledgeBase;
 let last: { assessment: Assessment; caseDoc: Record<string, unknown> } | undefined;
 const measured = new Set<string>();
@@ -51,14 +60,6 @@ let jumpedFrom: HTMLElement | undefined;
 const form = (): HTMLFormElement => byId<HTMLFormElement>('case-form');
 /** the whole form: the key findings and the collapsed groups */
 const fieldsRoot = (): HTMLElement => form();
-
-function applyStaticTexts(): void {
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-  document.title = t(lang, 'web.title');
-  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(lang, el.dataset.i18n!);
-  const sel = byId<HTMLSelectElement>('lang');
-  sel.value = lang;
-}
 
 function currentCase(): Record<string, unknown> {
   return caseFromValues(readValues(fieldsRoot()));
@@ -397,8 +398,6 @@ async function openReport(audience: Audience): Promise<void> {
 function setLang(l: Lang): void {
   const values = readValues(fieldsRoot());
   lang = l;
-  try { localStorage.setItem(LANG_KEY, l); } catch { /* storage unavailable */ }
-  applyStaticTexts();
   buildForm(byId('key-fields'), byId('fields'), kb, lang);
   writeValues(fieldsRoot(), values);
   for (const p of measured) setMeasured(fieldsRoot(), p, true);
@@ -420,14 +419,13 @@ function caseFromHash(): unknown {
   } catch { return undefined; }
 }
 
-function start(): void {
+function start(): boolean {
   const compiled = compileKnowledgeBase(raw);
   if (!compiled.ok) {
     byId('results').replaceChildren(h('div', { class: 'alert alert-critical', text: `knowledge base invalid: ${compiled.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('; ')}` }));
-    return;
+    return false;
   }
   kb = compiled.kb;
-  applyStaticTexts();
   buildForm(byId('key-fields'), byId('fields'), kb, lang);
   ct = createCtPanel(byId('ct-panel'), () => lang, applyCtFindings);
   ct.render(lang);
@@ -443,24 +441,8 @@ function start(): void {
   };
   form().addEventListener('input', onEdit);
   form().addEventListener('change', onEdit);
-  byId<HTMLSelectElement>('lang').addEventListener('change', (e) => {
-    const v = (e.target as HTMLSelectElement).value;
-    if (isLang(v)) setLang(v);
-  });
-  const fileInput = byId<HTMLInputElement>('import-file');
-  fileInput.addEventListener('change', () => { const f = fileInput.files?.[0]; if (f) void importFile(f); fileInput.value = ''; });
-  byId('export-yaml').addEventListener('click', () => exportCase('yaml'));
-  byId('export-json').addEventListener('click', () => exportCase('json'));
-  byId('clear').addEventListener('click', newCase);
-  byId('expand-all').addEventListener('click', () => setGroupsOpen(fieldsRoot(), true));
-  byId('collapse-all').addEventListener('click', () => setGroupsOpen(fieldsRoot(), false));
-  byId('back-to-results').addEventListener('click', backToResults);
   // Escape returns from a field reached from the results (the button is far from it in the tab order)
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !byId('back-to-results').hidden && !document.querySelector('dialog[open]')) backToResults();
-  });
-  byId('print-clinician').addEventListener('click', () => void openReport('clinician'));
-  byId('print-patient').addEventListener('click', () => void openReport('patient'));
+  document.addEventListener('keydown', onKey);
   const linked = caseFromHash();
   if (linked !== undefined && validateCase(linked).ok) {
     // a case handed over in the link (e.g. from a CDS Hooks card) wins over a kept draft
@@ -476,6 +458,28 @@ function start(): void {
   update();
   document.body.dataset.ready = '1';
   performance.mark('calcdx-ready');
+  return true;
 }
 
-start();
+function onKey(e: KeyboardEvent): void {
+  if (e.key === 'Escape' && !byId('back-to-results').hidden && !document.querySelector('dialog[open]')) backToResults();
+}
+
+const noop = (): void => undefined;
+if (!start()) {
+  return { setLang: noop, importFile: async () => undefined, exportCase: noop, newCase: noop, openReport: async () => undefined, setGroupsOpen: noop, backToResults: noop, destroy: noop };
+}
+return {
+  setLang,
+  importFile,
+  exportCase,
+  newCase,
+  openReport,
+  setGroupsOpen: (open) => setGroupsOpen(fieldsRoot(), open),
+  backToResults,
+  destroy: () => {
+    document.removeEventListener('keydown', onKey);
+    delete document.body.dataset.ready;
+  },
+};
+}
