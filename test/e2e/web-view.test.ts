@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { assess } from '../../src/core/engine/assess.js';
 import { validateCase } from '../../src/core/case-format/validate.js';
 import { loadKnowledgeBase } from '../../src/io/kb-files.js';
-import { boundedPct, cantMiss, decisionOf, isEmptyCase, summaryParagraph } from '../../web/src/assessment-view.js';
-import { planMerge } from '../../web/src/ct-merge.js';
-import { MORPHOLOGY, MORPHOLOGY_ABSENT, type FieldValue } from '../../web/src/fields.js';
-import { mergeQuestions } from '../../web/src/results.js';
+import { boundedPct, cantMiss, decisionOf, isEmptyCase, summaryParagraph } from '../../web/src/pages/assessment/assessment-view.js';
+import { planMerge } from '../../web/src/pages/assessment/ct-merge.js';
+import { MORPHOLOGY, MORPHOLOGY_ABSENT, type FieldValue } from '../../web/src/pages/assessment/fields.js';
+import { mergeQuestions } from '../../web/src/pages/assessment/results.js';
 
 const kb = loadKnowledgeBase();
 const run = (doc: Record<string, unknown>) => {

@@ -5,12 +5,12 @@
  * engine's (`malignancy.decision`), worded by the reports' code, so the page, the reports and the
  * JSON say the same thing.
  */
-import type { Assessment } from '../../src/core/engine/assess.js';
-import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
-import { t, type Lang } from '../../src/i18n/index.js';
-import { nextStepText } from '../../src/report/build.js';
-import { entityName, questionText } from '../../src/report/describe.js';
-import { boundedPercent } from '../../src/report/format.js';
+import type { Assessment } from '../../../../src/core/engine/assess.js';
+import type { KnowledgeBase } from '../../../../src/core/knowledge/compile.js';
+import { t, type Lang } from '../../../../src/i18n/index.js';
+import { nextStepText } from '../../../../src/report/build.js';
+import { entityName, questionText } from '../../../../src/report/describe.js';
+import { boundedPercent } from '../../../../src/report/format.js';
 import { getPath } from './fields.js';
 
 /** A probability for display, never "0 %" or "100 %": the reports' bounded format ("< 1%", "> 99%"). */
