@@ -951,8 +951,9 @@ describe('hostile CT uploads (issue 13)', () => {
     const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
     const tight = await buildServer({ webRoot, logger: stream, ctWorkerHeapMb: 32, maxCtJobs: 1 });
     try {
-      // 16,384 components: under the component limit, over a 32 MiB heap once measured and reported
-      const r = await send(tight, [{ name: 'file', filename: 'noise.nii.gz', data: checkerboardNifti(32) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
+      // 42,592 components: under the component limit, well over a 32 MiB heap once measured and
+      // reported (16,384 sat close enough to the limit that the garbage collector's timing decided)
+      const r = await send(tight, [{ name: 'file', filename: 'noise.nii.gz', data: checkerboardNifti(44) }, { name: 'roi', data: 'whole' }, { name: 'connectivity', data: '6' }]);
       const p = expectProblem(r, 422, 'imaging');
       expect(p.reason).toBe('too_large');
       expect(p.detail).toMatch(/needed more than its 32 MiB of memory/);
