@@ -80,15 +80,15 @@ export function cdsServices(map: CodeMap): Service[] {
 }
 
 const M = {
-  unauthorized: { en: 'The call is not authenticated ({reason}): send a JWT signed by a trusted issuer, with aud = this service\'s URL, a fresh jti and exp.', zh: '调用未通过认证({reason}):请发送由受信任签发方签名的 JWT,aud 为本服务 URL,jti 未使用过,并含 exp。' },
-  dev_no_auth_remote: { en: 'Authentication is switched off for local trials (--cds-dev-no-auth); calls from other machines are refused.', zh: '认证已为本地试用关闭(--cds-dev-no-auth);拒绝来自其他机器的调用。' },
-  unknown_service: { en: 'No CDS service {id}; GET /cds-services lists them.', zh: '没有 CDS 服务 {id};GET /cds-services 列出全部服务。' },
-  bad_request: { en: 'Not a CDS Hooks request: {detail}', zh: '不是 CDS Hooks 请求:{detail}' },
-  wrong_hook: { en: 'Service {id} answers hook {hook}, not {found}.', zh: '服务 {id} 响应 {hook} 钩子,而不是 {found}。' },
-  precondition: { en: 'The FHIR data the service needs is missing ({keys}) and cannot be fetched: {why}.', zh: '服务所需的 FHIR 数据缺失({keys})且无法获取:{why}。' },
-  fhir_fetch: { en: 'fetching {what} from fhirServer failed: {why}', zh: '从 fhirServer 获取 {what} 失败:{why}' },
+  unauthorized: { en: 'The call is not authenticated ({reason}): send a JWT signed by a trusted issuer, with aud = this service\'s URL, a fresh jti and exp.', zh: '调用未通过认证（{reason}）：请发送由受信任签发方签名的 JWT，aud 为本服务 URL，jti 未使用过，并含 exp。' },
+  dev_no_auth_remote: { en: 'Authentication is switched off for local trials (--cds-dev-no-auth); calls from other machines are refused.', zh: '认证已为本地试用关闭（--cds-dev-no-auth）；拒绝来自其他机器的调用。' },
+  unknown_service: { en: 'No CDS service {id}; GET /cds-services lists them.', zh: '没有 CDS 服务 {id}；GET /cds-services 列出全部服务。' },
+  bad_request: { en: 'Not a CDS Hooks request: {detail}', zh: '不是 CDS Hooks 请求：{detail}' },
+  wrong_hook: { en: 'Service {id} answers hook {hook}, not {found}.', zh: '服务 {id} 响应 {hook} 钩子，而不是 {found}。' },
+  precondition: { en: 'The FHIR data the service needs is missing ({keys}) and cannot be fetched: {why}.', zh: '服务所需的 FHIR 数据缺失（{keys}）且无法获取：{why}。' },
+  fhir_fetch: { en: 'fetching {what} from fhirServer failed: {why}', zh: '从 fhirServer 获取 {what} 失败：{why}' },
   too_large: { en: 'The body is larger than the limit of {limit} bytes.', zh: '正文超过 {limit} 字节的上限。' },
-  bad_feedback: { en: 'Not CDS Hooks feedback: {detail}', zh: '不是 CDS Hooks 反馈:{detail}' },
+  bad_feedback: { en: 'Not CDS Hooks feedback: {detail}', zh: '不是 CDS Hooks 反馈：{detail}' },
 } as const;
 type MsgCode = keyof typeof M;
 
@@ -101,7 +101,7 @@ class CdsProblem extends Error {
 
 const TITLES: Record<number, { en: string; zh: string }> = {
   400: { en: 'Bad request', zh: '请求错误' }, 401: { en: 'Not authenticated', zh: '未认证' }, 404: { en: 'Not found', zh: '未找到' },
-  412: { en: 'Precondition failed: FHIR data missing', zh: '前置条件不满足:缺少 FHIR 数据' }, 413: { en: 'Payload too large', zh: '请求体过大' },
+  412: { en: 'Precondition failed: FHIR data missing', zh: '前置条件不满足：缺少 FHIR 数据' }, 413: { en: 'Payload too large', zh: '请求体过大' },
   415: { en: 'Unsupported media type', zh: '不支持的媒体类型' }, 422: { en: 'Unprocessable FHIR data', zh: '无法处理的 FHIR 数据' },
 };
 
@@ -220,7 +220,7 @@ export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & 
       const lang = langOf(req);
       if (!body.fhirServer || !token) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? '没有 fhirServer 和 fhirAuthorization' : 'no fhirServer with fhirAuthorization' });
       if (issuer?.fhirServers && !issuer.fhirServers.some((s) => body.fhirServer!.startsWith(s))) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? 'fhirServer 不在该签发方的允许列表中' : 'fhirServer not allowed for this issuer' });
-      if (!issuer?.fhirServers && !o.devNoAuth && !body.fhirServer.startsWith('https://')) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: 'fhirServer must be https' });
+      if (!issuer?.fhirServers && !o.devNoAuth && !body.fhirServer.startsWith('https://')) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? 'fhirServer 必须使用 https' : 'fhirServer must be https' });
       const ctx: FetchContext = { fhirServer: body.fhirServer, token, ...(issuer ? { issuer } : {}) };
       const fetched = await Promise.all(missing.map((k) => fetchFhir(ctx, service.prefetch[k]!.replace(/\{\{context\.patientId\}\}/g, encodeURIComponent(patientId)), k)));
       missing.forEach((k, i) => { prefetch[k] = fetched[i]; });
