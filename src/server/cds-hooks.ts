@@ -4,7 +4,7 @@
  *                                      calcdx-order-select (hook order-select), with prefetch templates
  *   POST /cds-services/{id}            prefetch (or what is missing fetched from fhirServer with the
  *                                      fhirAuthorization bearer token; 412 when neither) → cards
- *   POST /cds-services/{id}/feedback   card outcomes, counted in memory (per process)
+ *   POST /cds-services/{id}/feedback   card outcomes, counted in memory (with --workers, by the cluster primary)
  * Calls are authenticated by the caller's signed JWT (src/server/cds-auth.ts); `devNoAuth` switches
  * that off for trials on the loopback interface only. Errors are problem+json. Nothing from a request
  * (token, body, patient) is logged.
@@ -22,6 +22,7 @@ import { isLang, type Lang } from '../i18n/index.js';
 import { loadFhirCodeMap } from '../io/fhir-map-file.js';
 import { CdsAuthError, CdsTokenVerifier, type AuthFailure, type CdsIssuer } from './cds-auth.js';
 import { feedbackSchema, hookRequestSchema } from './cds-hooks-schema.js';
+import { FeedbackStore, type FeedbackSink, type JtiRegistry } from './cds-state.js';
 import { FHIR_BODY_LIMIT } from './fhir.js';
 
 export interface CdsHooksOptions {
@@ -33,8 +34,10 @@ export interface CdsHooksOptions {
   issuers?: CdsIssuer[];
   /** no JWT check: local trials only, refused unless the request arrives on a loopback address */
   devNoAuth?: boolean;
-  /** card outcomes (default: a new in-memory store) */
-  feedback?: FeedbackStore;
+  /** card outcomes (default: a new in-memory store; with --workers the cluster primary's, src/server/cds-state.ts) */
+  feedback?: FeedbackSink;
+  /** the jti already accepted (default: this process's; with --workers the cluster primary's) */
+  replay?: JtiRegistry;
   /** HTTP client for fhirServer (tests) */
   fetch?: typeof fetch;
   fhirTimeoutMs?: number;
@@ -42,23 +45,7 @@ export interface CdsHooksOptions {
   today?: () => string;
 }
 
-/** Card outcomes received by POST /cds-services/{id}/feedback, kept in memory (lost on restart, per process). */
-export class FeedbackStore {
-  readonly counts = new Map<string, { accepted: number; overridden: number; acceptedSuggestions: number }>();
-  /** outcomes per card uuid (the last 10,000 cards) */
-  readonly byCard = new Map<string, { accepted: number; overridden: number }>();
-  record(service: string, card: string, outcome: 'accepted' | 'overridden', suggestions: number): void {
-    const c = this.counts.get(service) ?? { accepted: 0, overridden: 0, acceptedSuggestions: 0 };
-    c[outcome]++;
-    c.acceptedSuggestions += suggestions;
-    this.counts.set(service, c);
-    const k = this.byCard.get(card) ?? { accepted: 0, overridden: 0 };
-    k[outcome]++;
-    this.byCard.delete(card);
-    this.byCard.set(card, k);
-    if (this.byCard.size > 10_000) this.byCard.delete(this.byCard.keys().next().value!);
-  }
-}
+export { FeedbackStore } from './cds-state.js';
 
 interface Service { id: string; hook: 'patient-view' | 'order-select'; title: string; description: string; prefetch: Record<string, string> }
 
@@ -131,7 +118,7 @@ export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & 
   const map = o.codeMap ?? loadFhirCodeMap();
   const services = cdsServices(map);
   const byId = new Map(services.map((s) => [s.id, s]));
-  const verifier = new CdsTokenVerifier(o.issuers ?? []);
+  const verifier = new CdsTokenVerifier(o.issuers ?? [], o.replay);
   const feedback = o.feedback ?? new FeedbackStore();
   const httpFetch = o.fetch ?? fetch;
   const today = o.today ?? (() => new Date().toISOString().slice(0, 10));
