@@ -116,7 +116,9 @@ interface FetchContext { fhirServer?: string; token?: string; issuer?: CdsIssuer
 
 export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & { kb: KnowledgeBase }): Promise<void> {
   const map = o.codeMap ?? loadFhirCodeMap();
+  // built once per code map, not per call: the discovery document, the service index, the order-select codes
   const services = cdsServices(map);
+  const orderCodes = orderSelectCodes(map);
   const byId = new Map(services.map((s) => [s.id, s]));
   const verifier = new CdsTokenVerifier(o.issuers ?? [], o.replay);
   const feedback = o.feedback ?? new FeedbackStore();
@@ -197,14 +199,14 @@ export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & 
     if (typeof patientId !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(patientId)) throw new CdsProblem(400, 'bad_request', { detail: 'context.patientId: a FHIR id' });
 
     // order-select: only when a selected draft order is imaging, a biopsy or an excision
-    if (service.hook === 'order-select' && !orderIsRelevant(map, body.context)) return { cards: [] };
+    if (service.hook === 'order-select' && !orderIsRelevant(orderCodes, body.context)) return { cards: [] };
 
+    const lang = langOf(req);
     const prefetch: Record<string, unknown> = { ...(body.prefetch ?? {}) };
     // absent, null, or an OperationOutcome in its place (the record system could not fetch it): missing
     const missing = Object.keys(service.prefetch).filter((k) => prefetch[k] === undefined || prefetch[k] === null || (prefetch[k] as { resourceType?: unknown }).resourceType === 'OperationOutcome');
     if (missing.length) {
       const token = body.fhirAuthorization?.access_token;
-      const lang = langOf(req);
       if (!body.fhirServer || !token) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? '没有 fhirServer 和 fhirAuthorization' : 'no fhirServer with fhirAuthorization' });
       if (issuer?.fhirServers && !issuer.fhirServers.some((s) => body.fhirServer!.startsWith(s))) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? 'fhirServer 不在该签发方的允许列表中' : 'fhirServer not allowed for this issuer' });
       if (!issuer?.fhirServers && !o.devNoAuth && !body.fhirServer.startsWith('https://')) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? 'fhirServer 必须使用 https' : 'fhirServer must be https' });
@@ -212,7 +214,6 @@ export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & 
       const fetched = await Promise.all(missing.map((k) => fetchFhir(ctx, service.prefetch[k]!.replace(/\{\{context\.patientId\}\}/g, encodeURIComponent(patientId)), k)));
       missing.forEach((k, i) => { prefetch[k] = fetched[i]; });
     }
-    const lang = langOf(req);
     const r = fhirToCase(map, prefetch, { referenceDate: today(), lang });
     return { cards: cardsFor(o.kb, r.case, lang, patientId, o.appUrl?.replace(/\/+$/, '') ?? baseOf(req)) };
   });
@@ -233,10 +234,14 @@ function cardsFor(kb: KnowledgeBase, c: CaseFile, lang: Lang, patientId: string,
   return assessmentCards(kb, c, assess(kb, c), { lang, appUrl, patientId, now: new Date().toISOString(), uuid: randomUUID });
 }
 
-function orderIsRelevant(map: CodeMap, context: Record<string, unknown>): boolean {
+/** `system|code` of the orders that are a soft-tissue mass work-up (code-map.yaml orderSelect) */
+function orderSelectCodes(map: CodeMap): Set<string> {
+  return new Set(map.file.orderSelect.flatMap((c) => map.urisOf(c.system).map((uri) => `${uri}|${c.code}`)));
+}
+
+function orderIsRelevant(wanted: Set<string>, context: Record<string, unknown>): boolean {
   const selections = Array.isArray(context.selections) ? context.selections.filter((s): s is string => typeof s === 'string') : [];
   const draft = context.draftOrders as { entry?: Array<{ resource?: Record<string, unknown> }> } | undefined;
-  const wanted = new Set(map.file.orderSelect.map((c) => `${map.urisOf(c.system)[0]}|${c.code}`));
   for (const e of Array.isArray(draft?.entry) ? draft!.entry : []) {
     const r = e?.resource;
     if (!r || typeof r !== 'object' || r.resourceType !== 'ServiceRequest') continue;

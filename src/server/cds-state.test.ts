@@ -7,8 +7,8 @@ function pipe(): { toPrimary: Channel; toWorker: Channel } {
   const atPrimary = new EventEmitter();
   const atWorker = new EventEmitter();
   return {
-    toPrimary: { send: (m) => setImmediate(() => atPrimary.emit('message', structuredClone(m))), on: (e, l) => atWorker.on(e, l) },
-    toWorker: { send: (m) => setImmediate(() => atWorker.emit('message', structuredClone(m))), on: (e, l) => atPrimary.on(e, l) },
+    toPrimary: { send: (m, cb) => setImmediate(() => { atPrimary.emit('message', structuredClone(m)); cb(null); }), on: (e, l) => atWorker.on(e, l) },
+    toWorker: { send: (m, cb) => setImmediate(() => { atWorker.emit('message', structuredClone(m)); cb(null); }), on: (e, l) => atPrimary.on(e, l) },
   };
 }
 
@@ -42,13 +42,24 @@ describe('CDS Hooks state', () => {
     await expect(silent.claim('k', Date.now() + 1000, Date.now())).rejects.toThrow();
     const closed = new PrimaryCdsState({ send: () => { throw new Error('channel closed'); }, on: () => undefined });
     await expect(closed.claim('k', Date.now() + 1000, Date.now())).rejects.toThrow('channel closed');
+    const epipe = new PrimaryCdsState({ send: (_m, cb) => setImmediate(() => cb(new Error('write EPIPE'))), on: () => undefined });
+    await expect(epipe.claim('k', Date.now() + 1000, Date.now())).rejects.toThrow('EPIPE');
+  });
+
+  it('the host answering a worker that has gone away does not throw (the primary keeps serving the others)', () => {
+    const host = new CdsStateHost();
+    const worker = new EventEmitter();
+    let failed = 0;
+    host.attach({ send: (_m, cb) => { failed++; cb(new Error('write EPIPE')); }, on: (e, l) => worker.on(e, l) });
+    expect(() => worker.emit('message', { calcdx: 'cds-jti', id: 1, key: 'k', exp: Date.now() + 1000, now: Date.now() })).not.toThrow();
+    expect(failed).toBe(1);
   });
 
   it('the host ignores messages that are not its own', async () => {
     const host = new CdsStateHost();
     const sent: unknown[] = [];
     const worker = new EventEmitter();
-    host.attach({ send: (m) => sent.push(m), on: (e, l) => worker.on(e, l) });
+    host.attach({ send: (m, cb) => { sent.push(m); cb(null); }, on: (e, l) => worker.on(e, l) });
     worker.emit('message', { calcdx: 'listening', url: 'http://127.0.0.1:1' });
     worker.emit('message', { calcdx: 'cds-jti', id: 1, key: 7 });
     worker.emit('message', null);

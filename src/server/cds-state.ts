@@ -59,7 +59,8 @@ export class MemoryJtiRegistry implements JtiRegistry {
 
 /** one end of an IPC channel: a cluster worker's `process` (to the primary) or the primary's `Worker` */
 export interface Channel {
-  send(message: unknown): unknown;
+  /** errors (a closed channel: the other process is exiting) go to the callback, never to an 'error' event */
+  send(message: unknown, callback: (error: Error | null) => void): unknown;
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
@@ -77,7 +78,8 @@ export class CdsStateHost {
     worker.on('message', (m) => {
       if (!isState(m)) return;
       if (m.calcdx === 'cds-jti' && typeof m.key === 'string' && typeof m.exp === 'number' && typeof m.now === 'number') {
-        worker.send({ calcdx: 'cds-jti-answer', id: m.id, fresh: this.jti.claimNow(m.key, m.exp, m.now) } satisfies StateMessage);
+        // a worker that is exiting cannot be answered; its caller is gone with it
+        worker.send({ calcdx: 'cds-jti-answer', id: m.id, fresh: this.jti.claimNow(m.key, m.exp, m.now) } satisfies StateMessage, () => undefined);
       } else if (m.calcdx === 'cds-feedback' && (m.outcome === 'accepted' || m.outcome === 'overridden')) {
         this.feedback.record(String(m.service), String(m.card), m.outcome, Number(m.suggestions) || 0);
       }
@@ -101,10 +103,13 @@ export class PrimaryCdsState implements JtiRegistry, FeedbackSink {
       const timer = setTimeout(() => done(new Error('no answer from the primary')), this.timeoutMs);
       const done = (fresh: boolean | Error) => { clearTimeout(timer); this.waiting.delete(id); if (fresh instanceof Error) reject(fresh); else resolve(fresh); };
       this.waiting.set(id, done);
-      try { this.primary.send({ calcdx: 'cds-jti', id, key, exp: expiresAtMs, now } satisfies StateMessage); } catch (e) { done(e as Error); }
+      try {
+        this.primary.send({ calcdx: 'cds-jti', id, key, exp: expiresAtMs, now } satisfies StateMessage, (e) => { if (e) done(e); });
+      } catch (e) { done(e as Error); }
     });
   }
   record(service: string, card: string, outcome: 'accepted' | 'overridden', suggestions: number): void {
-    try { this.primary.send({ calcdx: 'cds-feedback', service, card, outcome, suggestions } satisfies StateMessage); } catch { /* primary gone: the worker is about to be stopped too */ }
+    // primary gone: the worker is about to be stopped too
+    try { this.primary.send({ calcdx: 'cds-feedback', service, card, outcome, suggestions } satisfies StateMessage, () => undefined); } catch { /* as above */ }
   }
 }
