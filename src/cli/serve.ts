@@ -4,7 +4,9 @@
  * --workers n runs n server processes (node:cluster) sharing the port: an assessment is pure CPU
  * work on one thread, so one process answers at most one request at a time; n processes use n
  * cores. The primary process only forks, prints the URL once every worker listens, restarts a
- * worker that dies, and stops them all on SIGINT/SIGTERM. The CT job limit is shared out among the
+ * worker that dies, stops them all on SIGINT/SIGTERM, and holds the CDS Hooks state every worker
+ * must share (the jti already accepted, so a replayed token is refused on any worker; the feedback
+ * counts), answering the workers over IPC (src/server/cds-state.ts). The CT job limit is shared out among the
  * workers (at least one each), as each measurement holds the volume in its process's memory.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -13,6 +15,7 @@ import { Option, type Command } from 'commander';
 import { t, type Lang } from '../i18n/index.js';
 import { CalcdxError } from '../io/errors.js';
 import { DEFAULTS } from '../server/defaults.js';
+import type { Channel } from '../server/cds-state.js';
 
 export interface ServeOptions {
   port: string;
@@ -47,6 +50,12 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const port = wholeNumber('port', o.port, 0, 65535);
   const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
   const cds = o.cdsConfig || o.cdsDevNoAuth ? (await import('./cds-config.js')).cdsOptions(o.cdsConfig, o.cdsDevNoAuth, o.host) : undefined;
+  if (cds && cluster.isWorker) {
+    // one jti set and one feedback count for all workers, held by the primary (a replayed token may reach any worker)
+    const state = new (await import('../server/cds-state.js')).PrimaryCdsState(process as unknown as Channel);
+    cds.replay = state;
+    cds.feedback = state;
+  }
   // the server (fastify and its plugins) is loaded only when a server starts, not for every command
   const { buildServer } = await import('../server/app.js');
   const app = await buildServer({
@@ -98,8 +107,11 @@ async function primary(n: number, lang: Lang): Promise<number> {
   let announced = false;
   const restarts: number[] = [];
   const ready = new Set<Worker>();
+  // the CDS Hooks jti set and feedback counts of all workers (src/server/cds-state.ts); small, loaded always
+  const cdsState = new (await import('../server/cds-state.js')).CdsStateHost();
   const fork = (): Worker => {
     const w = cluster.fork({ CALCDX_WORKER: '1' });
+    cdsState.attach(w);
     w.on('message', (m: { calcdx?: string; url?: string }) => {
       if (m?.calcdx !== 'listening' || ready.has(w)) return;
       ready.add(w);
