@@ -10,9 +10,10 @@ import type { CaseFile } from '../core/case-format/schema.js';
 import { validateCase } from '../core/case-format/validate.js';
 import { labelVolume } from '../imaging/label.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
-import { readVolume } from '../imaging/read-volume.js';
+import { readVolume, type ReadVolumeOptions } from '../imaging/read-volume.js';
+import type { VolumeGeometry } from '../imaging/read-dicom.js';
 import { renderMipPng, renderSlicePng } from '../imaging/render-png.js';
-import { parseRoiSpec, type RoiSpec } from '../imaging/roi.js';
+import { parseRoiSpec, resolveRoi, type RoiSpec } from '../imaging/roi.js';
 import type { Volume } from '../imaging/volume.js';
 import { writeNiftiMask } from '../imaging/write-nifti.js';
 import { CalcdxError } from '../io/errors.js';
@@ -35,13 +36,14 @@ function numberOption(name: string, raw: string | undefined, fallback: number, o
 }
 
 /** Reads the volume with a progress bar when standard error is a terminal. */
-export async function loadVolume(inputs: string[], series?: string): Promise<Volume> {
+export async function loadVolume(inputs: string[], series?: string, region?: ReadVolumeOptions['region']): Promise<Volume> {
   const tty = process.stderr.isTTY === true;
   const bar = tty ? new SingleBar({ format: 'reading {bar} {value}/{total}', hideCursor: true, clearOnComplete: true, stream: process.stderr }) : undefined;
   let started = false;
   try {
     return await readVolume(inputs.length === 1 ? inputs[0]! : inputs, {
       ...(series ? { seriesInstanceUid: series } : {}),
+      ...(region ? { region } : {}),
       onProgress: (done, total) => {
         if (!bar) return;
         if (!started) { bar.start(total, done); started = true; } else { bar.setTotal(total); bar.update(done); }
@@ -63,15 +65,21 @@ async function roiSpecOf(text: string | undefined): Promise<RoiSpec> {
   return { kind: 'mask', mask, path: parsed.path };
 }
 
-/** `load` replaces the reading of `inputs` (calcdx ct --dicomweb reads the series from an archive). */
-export async function measureCt(inputs: string[], o: CtOptions, load?: () => Promise<Volume>): Promise<{ volume: Volume; analysis: Analysis }> {
+/**
+ * `load` replaces the reading of `inputs` (calcdx ct --dicomweb reads the series from an archive).
+ * `whole`: read every voxel (the PNG images show the whole slice); otherwise a DICOM series is read
+ * only within the ROI's bounding box, the only part the measurement uses.
+ */
+export async function measureCt(inputs: string[], o: CtOptions, load?: () => Promise<Volume>, whole = false): Promise<{ volume: Volume; analysis: Analysis }> {
   // the ROI is checked before the (slow) read, so a missing or malformed one fails at once
   if (o.roi === undefined || !o.roi.startsWith('mask:')) parseRoiSpec(o.roi);
   const thresholdHU = numberOption('threshold', o.threshold, 100, () => true, 'a number of HU');
   const connectivity = numberOption('connectivity', o.connectivity, 26, (x) => x === 6 || x === 26, '6 or 26') as 6 | 26;
   const minVoxels = numberOption('min-voxels', o.minVoxels, 1, (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
-  const volume = load ? await load() : await loadVolume(inputs, o.series);
   const spec = await roiSpecOf(o.roi);
+  // the ROI's box, from the geometry the headers give (resolveRoi reads no voxel)
+  const region = whole ? undefined : (g: VolumeGeometry) => resolveRoi({ ...g, data: new Int16Array(0), warnings: [], source: { kind: 'dicom', files: 0 } }, spec).bbox;
+  const volume = load ? await load() : await loadVolume(inputs, o.series, region);
   return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels, source: inputs.length === 1 ? inputs[0]! : `${inputs.length} files` }) };
 }
 

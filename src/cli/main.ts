@@ -132,7 +132,7 @@ export function buildProgram(): Command {
       if (o.study !== undefined || o.store || o.timeout !== undefined) throw await usageError('--study, --store and --timeout need --dicomweb URL');
       if (inputs.length === 0) throw await usageError('give a DICOM folder, DICOM files or a NIfTI file, or --dicomweb URL --study UID');
       const { ctReportJson, ctReportText, measureCt, writeCtOutputs } = await import('./ct.js');
-      const { volume, analysis } = await measureCt(inputs, o);
+      const { volume, analysis } = await measureCt(inputs, o, undefined, o.png !== undefined);
       const written = await writeCtOutputs(volume, analysis, o);
       if (o.json) process.stdout.write(`${JSON.stringify(ctReportJson(volume, analysis), null, 2)}\n`);
       else process.stdout.write(ctReportText(volume, analysis));
