@@ -93,7 +93,7 @@ export function buildProgram(): Command {
       const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
       let c = await readCaseFile(file);
       if (o.ct) {
-        const { measureCt, mergeFindings } = await import('./ct.js');
+        const [{ measureCt }, { mergeFindings }] = await Promise.all([import('./ct.js'), import('./ct-merge.js')]);
         const { analysis } = await measureCt([o.ct], { roi: o.roi, threshold: o.threshold });
         const merged = mergeFindings(c, analysis.pattern.fragment);
         c = merged.case;
