@@ -272,8 +272,8 @@ export class KyselyRegistryStore implements RegistryStore {
     const day = today ?? this.#today();
     const [lesions, assessments, plans, visits, outcomes] = await Promise.all([
       this.#db.selectFrom('lesion').selectAll().where('patientId', '=', id).orderBy('createdAt').orderBy('id').execute(),
-      this.#db.selectFrom('assessment').selectAll().where('patientId', '=', id).orderBy('assessedOn').orderBy('createdAt').execute(),
-      this.#db.selectFrom('plan').selectAll().where('patientId', '=', id).orderBy('createdAt').execute(),
+      this.#db.selectFrom('assessment').selectAll().where('patientId', '=', id).orderBy('assessedOn').orderBy('createdAt').orderBy('id').execute(),
+      this.#db.selectFrom('plan').selectAll().where('patientId', '=', id).orderBy('createdAt').orderBy(sql`case when superseded_at is null then 1 else 0 end`).orderBy('id').execute(),
       this.#db.selectFrom('visit').selectAll().where('patientId', '=', id).orderBy('dueDate').orderBy('id').execute(),
       this.#db.selectFrom('outcome').selectAll().where('patientId', '=', id).execute(),
     ]);
@@ -350,7 +350,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async listAssessments(lesionId: string): Promise<Assessment[]> {
     await this.getLesion(lesionId);
-    return (await this.#db.selectFrom('assessment').selectAll().where('lesionId', '=', lesionId).orderBy('createdAt').orderBy('id').execute()).map(toAssessment);
+    return (await this.#db.selectFrom('assessment').selectAll().where('lesionId', '=', lesionId).orderBy('assessedOn').orderBy('createdAt').orderBy('id').execute()).map(toAssessment);
   }
 
   // ------------------------------------------------------------ follow-up
