@@ -73,6 +73,8 @@ declare module 'fastify' {
     audit(req: FastifyRequest, action: string, recordType: AuditInput['recordType'], recordId: string | null): Promise<void>;
     /** the logged-in user of a route whose access is a role list or 'session' */
     userOf(req: FastifyRequest): User;
+    /** every route registered after the auth plugin, with its declared access (the role × route test walks it) */
+    routeTable: Array<{ method: string; url: string; access: Access | undefined }>;
   }
 }
 
@@ -120,6 +122,11 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   const cookieOptions = (req: FastifyRequest) => ({ httpOnly: true, sameSite: 'strict' as const, secure: req.protocol === 'https', path: '/' });
 
   await app.register(fastifyCookie);
+  const table: Array<{ method: string; url: string; access: Access | undefined }> = [];
+  app.decorate('routeTable', table);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') table.push({ method, url: r.url, access: r.config?.access });
+  });
   app.decorateRequest('auth', null);
   app.decorate('audit', async (req: FastifyRequest, action: string, recordType: AuditInput['recordType'], recordId: string | null) => {
     await store.appendAudit({ userId: req.auth?.user.id ?? null, action, recordType, recordId, origin: req.ip });
