@@ -110,6 +110,17 @@ function suite(name: string, factory: () => TestDbFactory): void {
         'GET /api/registry/performance', 'GET /api/users', 'POST /api/users', 'GET /api/auth/me', 'POST /api/auth/logout']) expect(checked).toContain(must);
     }, 120_000);
 
+    it('the OpenAPI document has every guarded route with its roles, and every $ref resolves', async () => {
+      const doc = (await app.inject('/api/openapi.json')).json();
+      for (const r of app.routeTable.filter((x) => x.access !== undefined)) {
+        const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
+        expect(op, `${r.method} ${r.url} in the OpenAPI document`).toBeDefined();
+        expect(op['x-roles']).toEqual(Array.isArray(r.access) ? [...r.access] : r.access);
+      }
+      const body = JSON.stringify(doc);
+      for (const m of body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) expect(doc.components.schemas[m[1]!], m[1]).toBeDefined();
+    });
+
     it('the clinical flow: patient, lesion, assessment with its plan, worklist, visit with findings → pre-filled case, outcome, performance, .ics, audit', async () => {
       const doc = await login('clinician');
       const p = await as(doc, 'POST', '/api/patients', { mrn: 'MRN-FLOW-1', name: 'Zhang San', birthDate: '1970-01-01', sex: 'male' });

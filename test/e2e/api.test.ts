@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
 import type { CtEvent } from '../../src/server/ct-jobs.js';
 import { assessmentSchema, ctResultSchema, healthSchema, kbListSchema, problemSchema } from '../../src/server/openapi.js';
+import { registryOpenApiPaths } from '../../src/server/openapi-registry.js';
 import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
 import { makePhantom } from '../../src/imaging/phantom.js';
@@ -156,7 +157,7 @@ describe('GET /api/health, /api/kb, /api/openapi.json', () => {
     expect(r.statusCode).toBe(200);
     const doc = JSON.parse(r.body);
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/fhir/case', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate', '/api/volume', '/cds-services', '/cds-services/{id}', '/cds-services/{id}/feedback', '/fhir/$assess']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/fhir/case', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate', '/api/volume', '/cds-services', '/cds-services/{id}', '/cds-services/{id}/feedback', '/fhir/$assess', ...Object.keys(registryOpenApiPaths())].sort());
     const { $id: _id, $schema: _s, ...caseSchema } = caseJsonSchema();
     expect(doc.components.schemas.Case).toEqual(caseSchema);
     for (const s of ['Assessment', 'Problem', 'Health', 'Valid', 'KbList', 'KbEntity', 'CtForm', 'CtResult', 'VolumeForm']) expect(doc.components.schemas[s]).toBeTypeOf('object');
