@@ -14,7 +14,7 @@ import { addDays } from '../core/engine/dates.js';
 import type { AssessmentRow, AuditRow, LesionRow, OutcomeRow, PatientRow, PlanRow, RegistryDb, UserRow, VisitRow } from './db-types.js';
 import { conflict, invalid, notFound, RegistryError } from './errors.js';
 import { EXPORT_FORMAT, EXPORT_KINDS, EXPORT_VERSION, exportRecord, type ExportRecord } from './export-format.js';
-import { DEFAULT_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, schemaVersion, type Dialect } from './migrations.js';
 import {
   assessmentInput, auditInput, auditQuery, lesionInput, lesionPatch, outcomeInput, patientInput, patientSearch, planInput,
@@ -438,7 +438,10 @@ export class KyselyRegistryStore implements RegistryStore {
       .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
       .innerJoin('patient', 'patient.id', 'visit.patientId')
       .where('visit.state', '=', 'planned');
-    // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed
+    // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed.
+    // A window is at most MAX_WINDOW_DAYS wide, so every such visit is due by today + MAX_WINDOW_DAYS: a range on
+    // the (state, due_date) index that the planner can use before the exact test
+    base = base.where('visit.dueDate', '<=', addDays(today, Math.max(6, MAX_WINDOW_DAYS)));
     base = w.overdueOnly
       ? base.where('visit.windowEnd', '<', today)
       : base.where((eb) => eb.or([eb('visit.windowStart', '<=', today), eb('visit.dueDate', '<=', weekEnd)]));
