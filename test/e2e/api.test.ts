@@ -1025,7 +1025,7 @@ describe('over a real socket on 127.0.0.1', () => {
 describe('calcdx serve', () => {
   /** Spawns `calcdx serve … --port 0` and resolves with the child and the URL it prints. */
   async function startServe(extra: string[]): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string }> {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en', '--no-registry', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -1087,7 +1087,7 @@ describe('calcdx serve', () => {
     const { child, url } = await startServe([]);
     try {
       const port = new URL(url).port;
-      const r = spawnSync(process.execPath, [BIN, 'serve', '--port', port, '--workers', '2', '--quiet'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--port', port, '--workers', '2', '--quiet', '--no-registry'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
       expect(r.signal).toBeNull();
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/already in use/);
