@@ -314,6 +314,7 @@ function suite(name: string, factory: () => TestDbFactory): void {
       };
       const writes = app.routeTable.filter((r) => Array.isArray(r.access) && r.method !== 'GET');
       expect(writes.length).toBeGreaterThanOrEqual(12);
+      const auditor = await login('auditor');
       const before = await counts();
       for (const r of writes) {
         const who = (r.access as readonly string[]).includes('clinician') ? doc : admin;
@@ -344,6 +345,22 @@ function suite(name: string, factory: () => TestDbFactory): void {
       }
       const audits = await as(admin, 'GET', '/api/audit?recordType=nothing');
       expect(audits.json().errors[0].path).toBe('query.recordType');
+      // every guarded GET: an unknown query parameter is named; every route with an id: a malformed id is named
+      for (const r of app.routeTable.filter((x) => x.access !== undefined && x.access !== 'public')) {
+        const roles = Array.isArray(r.access) ? r.access : ['clinician'];
+        const who = roles.includes('clinician') ? doc : roles.includes('admin') ? admin : auditor;
+        if (r.method === 'GET') {
+          const url = r.url.includes(':id') ? r.url.replace(':id', ids[r.url] ?? p.id) : r.url;
+          const res = await as(who, 'GET', `${url}?bogus=1`);
+          expect(res.statusCode, `GET ${r.url}?bogus=1: ${res.body}`).toBe(400);
+          expect(res.json().errors[0].path).toBe('query.bogus');
+        }
+        if (r.url.includes(':id')) {
+          const res = await as(who, r.method, r.url.replace(':id', 'bad%20id'), r.method === 'GET' ? undefined : { version: 1 });
+          expect(res.statusCode, `${r.method} ${r.url} with a malformed id: ${res.body}`).toBe(400);
+          expect(res.json().errors.map((e: { path: string }) => e.path)).toContain('params.id');
+        }
+      }
       // nothing written, not even an audit row: every request above was refused before the store was touched
       expect(await counts()).toEqual(before);
     }, 120_000);
