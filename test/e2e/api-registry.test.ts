@@ -274,6 +274,15 @@ function suite(name: string, factory: () => TestDbFactory): void {
       expect((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'locktest', password: PASSWORD } })).statusCode).toBe(401);
     }, 60_000);
 
+    it('the session cookie is Secure when the request came over TLS (a trusted proxy says so)', async () => {
+      const proxied = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now }, trustProxy: true });
+      try {
+        const r = await proxied.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'viewer', password: PASSWORD }, headers: { 'x-forwarded-proto': 'https' } });
+        expect(r.statusCode).toBe(200);
+        expect(String(r.headers['set-cookie'])).toMatch(/; Secure/);
+      } finally { await proxied.close(); }
+    });
+
     it('limits login attempts per username (429 with Retry-After)', async () => {
       const limited = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now, perUser: 3, perIp: 100 } });
       try {
