@@ -378,6 +378,8 @@ export class KyselyRegistryStore implements RegistryStore {
       version: 1, createdAt: now, updatedAt: now,
     }));
     await this.#tx(async (tx) => {
+      // one plan change of a lesion at a time (SQLite: BEGIN IMMEDIATE already serialises writers)
+      if (this.dialect === 'postgres') await tx.selectFrom('lesion').select('id').where('id', '=', a.lesionId).forUpdate().execute();
       // the new plan supersedes the lesion's open plans: their planned visits are cancelled
       const open = await tx.selectFrom('plan').select('id').where('lesionId', '=', a.lesionId).where('supersededAt', 'is', null).execute();
       if (open.length) {
