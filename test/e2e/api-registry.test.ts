@@ -283,7 +283,7 @@ function suite(name: string, factory: () => TestDbFactory): void {
       } finally { await proxied.close(); }
     });
 
-    it('limits login attempts per username (429 with Retry-After)', async () => {
+    it('limits login attempts per username and per client address (429 with Retry-After)', async () => {
       const limited = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now, perUser: 3, perIp: 100 } });
       try {
         const codes: number[] = [];
@@ -292,6 +292,12 @@ function suite(name: string, factory: () => TestDbFactory): void {
         const r = await limited.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'nobody-here', password: 'whatever it is' } });
         expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
       } finally { await limited.close(); }
+      const perIp = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now, perUser: 100, perIp: 2 } });
+      try {
+        const codes: number[] = [];
+        for (const u of ['one-name', 'two-name', 'three-name']) codes.push((await perIp.inject({ method: 'POST', url: '/api/auth/login', payload: { username: u, password: 'whatever it is' } })).statusCode);
+        expect(codes).toEqual([401, 401, 429]);
+      } finally { await perIp.close(); }
     });
 
     it('a concurrent edit of the same record is a 409, not a silent overwrite', async () => {

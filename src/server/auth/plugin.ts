@@ -21,7 +21,7 @@
  *
  * Login: argon2id verification (src/registry/password.ts); an unknown username costs the same
  * verification (against a fixed hash), so timing does not tell which usernames exist. Limits:
- * `perIp` attempts (30) per client address and `perUser` (10) per username per window of
+ * `perIp` attempts (100: a clinic behind one NAT address logs many people in) per client address and `perUser` (10) per username per window of
  * 15 min → 429 with Retry-After; `lockAfter` (5) failed logins in a row lock the account for
  * `lockMs` (15 min) → 423, until it expires or an administrator sets a new password.
  */
@@ -53,7 +53,7 @@ export const AUTH_DEFAULTS = {
   /** how long it stays locked */
   lockMs: 15 * 60_000,
   /** login attempts per client address / per username per window */
-  perIp: 30,
+  perIp: 100,
   perUser: 10,
   windowMs: 15 * 60_000,
 } as const;
