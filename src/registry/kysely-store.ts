@@ -333,13 +333,21 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async addAssessment(input: AssessmentInput, actor: Actor): Promise<Assessment> {
     const a = check(assessmentInput, input);
-    const lesion = await this.getLesion(a.lesionId).catch((e) => { throw refersTo(e, 'lesionId', a.lesionId, 'lesion'); });
-    const row: AssessmentRow = {
-      id: randomUUID(), lesionId: a.lesionId, patientId: lesion.patientId, caseInput: JSON.stringify(a.caseInput), output: JSON.stringify(a.output),
+    const row: Omit<AssessmentRow, 'patientId'> = {
+      id: randomUUID(), lesionId: a.lesionId, caseInput: JSON.stringify(a.caseInput), output: JSON.stringify(a.output),
       kbVersion: a.kbVersion, engineVersion: a.engineVersion, assessedOn: a.assessedOn, topEntity: topEntityOf(a.output), createdBy: actor, createdAt: iso(this.#now()),
     };
-    await this.#db.insertInto('assessment').values(row).execute();
-    return toAssessment(row);
+    // one statement: the patient is the lesion's, and no row is written when the lesion does not exist
+    const cols = ['id', 'lesionId', 'caseInput', 'output', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
+    const inserted = await this.#db.insertInto('assessment')
+      .columns([...cols, 'patientId'])
+      .expression((eb) => eb.selectFrom('lesion')
+        .select([...cols.map((c) => eb.val(row[c]).as(c)), 'lesion.patientId'])
+        .where('lesion.id', '=', a.lesionId))
+      .returning('patientId')
+      .executeTakeFirst();
+    if (!inserted) throw invalid([{ field: 'lesionId', found: a.lesionId, allowed: 'the id of an existing lesion' }]);
+    return toAssessment({ ...row, patientId: inserted.patientId });
   }
 
   async getAssessment(id: string): Promise<Assessment> {
