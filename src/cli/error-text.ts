@@ -30,6 +30,11 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
     const p = e as Error & { code: string; archive: string; context: string; detail: string };
     return { text: t(lang, 'error.pacs', { archive: p.archive, context: p.context, what: t(lang, `pacs.${p.code}`), detail: p.detail }), exitCode: 1 };
   }
+  // a registry error (src/registry/errors.ts; matched by name so that other commands do not load the registry)
+  if (e instanceof Error && e.name === 'RegistryError') {
+    const r = e as Error & { code: string };
+    return { text: t(lang, 'error.registry', { what: t(lang, `registry.${r.code}`), detail: r.message }), exitCode: 1 };
+  }
   if (e instanceof RoiError) return { text: t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message }), exitCode: e.code === 'roi_required' || e.code === 'roi_syntax' ? 2 : 1 };
   if (e instanceof FhirInputError) return { text: e.render(lang), exitCode: 1 };
   if (e instanceof KnowledgeBaseError) return { text: t(lang, 'error.kb_invalid', { detail: e.problems.join('\n') }), exitCode: 3 };

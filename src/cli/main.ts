@@ -15,6 +15,7 @@ import type { CtOptions } from './ct.js';
 import { registerServe } from './serve.js';
 import { registerPacs } from './pacs.js';
 import { registerFhir } from './fhir.js';
+import { registerRegistry } from './registry.js';
 
 // Start-up (issue 15): this module loads only commander and the option lists; each command imports
 // what it uses when it runs (the engine, the knowledge base, the report, imaging, evaluation, the
@@ -233,6 +234,7 @@ export function buildProgram(): Command {
   registerServe(program, envLang);
   registerPacs(program);
   registerFhir(program, envLang);
+  registerRegistry(program, envLang);
 
   program.command('demo')
     .description('assess the bundled example cases and print their reports')

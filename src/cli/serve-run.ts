@@ -45,10 +45,28 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
     cds.replay = state;
     cds.feedback = state;
   }
+  if (o.requireLogin && o.registry === false) throw new CalcdxError('usage', { detail: '--require-login: needs the registry (users and sessions); drop --no-registry' });
+  // the registry, opened here so that the first administrator's one-time password is printed once
+  // to the terminal (never through the request log); an empty registry gets one
+  let store: import('../registry/store.js').RegistryStore | undefined;
+  if (o.registry !== false) {
+    const { openRegistry } = await import('../registry/open.js');
+    const { ensureFirstAdmin } = await import('../registry/password.js');
+    store = await openRegistry(o.db);
+    try {
+      const admin = await ensureFirstAdmin(store);
+      if (admin) process.stdout.write(`${t(lang, 'registry.first_admin', admin)}\n`);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   // the server (fastify and its plugins) is loaded only when a server starts, not for every command
   const { buildServer } = await import('../server/app.js');
   const app = await buildServer({
     ...(cds ? { cds } : {}),
+    ...(store ? { registry: store, requireLogin: o.requireLogin ?? false } : {}),
+    ...(o.trustProxy ? { trustProxy: o.trustProxy === 'true' ? true : o.trustProxy } : {}),
     logger: o.quiet ? false : true,
     maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
     ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
@@ -57,6 +75,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
     await app.listen({ port, host: o.host });
   } catch (e) {
     await app.close();
+    await store?.close();
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new CalcdxError('usage', { detail: t(lang, `server.listen_${code}`, { host: o.host, port }) });
@@ -69,7 +88,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const url = `http://${host}:${actualPort}`;
   if (cluster.isWorker) process.send?.({ calcdx: 'listening', url });
   else process.stdout.write(`${t(lang, 'server.listening', { url })}\n`);
-  return { url, close: () => app.close() };
+  return { url, close: async () => { await app.close(); await store?.close(); } };
 }
 
 /** Waits for SIGINT or SIGTERM, then runs stop once. */

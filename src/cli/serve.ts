@@ -17,19 +17,30 @@ export interface ServeOptions {
   /** CDS Hooks: trusted issuers and public URL (JSON), or no authentication on loopback */
   cdsConfig?: string;
   cdsDevNoAuth?: boolean;
+  /** the registry: sqlite:PATH or postgres://… (default CALCDX_DB, else the file under the user's data folder); false: --no-registry */
+  db?: string;
+  registry?: boolean;
+  /** every API route but login, health and the OpenAPI document needs a session */
+  requireLogin?: boolean;
+  /** behind a TLS-terminating reverse proxy: its address (or "true") */
+  trustProxy?: string;
 }
 
 export function registerServe(program: Command, envLang: () => Lang): void {
   program.command('serve')
     .description('run the HTTP API and the browser app (binds 127.0.0.1 unless --host says otherwise)')
     .option('--port <port>', 'TCP port (0 = any free port)', '8080')
-    .option('--host <host>', 'address to bind; 0.0.0.0 exposes calcdx to the network, which has no authentication', '127.0.0.1')
+    .option('--host <host>', 'address to bind; 0.0.0.0 exposes calcdx to the network (the registry needs a login; the stateless API does only with --require-login)', '127.0.0.1')
     .option('--max-ct-jobs <n>', `CT uploads measured at once (default ${DEFAULTS.maxCtJobs})`)
     .option('--upload-limit-mb <n>', `largest CT upload, MiB (default ${DEFAULTS.uploadLimit / 1024 / 1024})`)
     .option('--quiet', 'no request log')
     .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
     .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
+    .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db)')
+    .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')
+    .option('--trust-proxy <address>', 'behind a reverse proxy that terminates TLS: its address (or true): X-Forwarded-Proto/For are believed, so the session cookie is Secure and login limits count client addresses')
+    .option('--require-login', 'every API route (assessments included) needs a logged-in user; default: only the registry routes do')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {
       await (await import('./serve-run.js')).runServe(o, o.lang ?? envLang());
