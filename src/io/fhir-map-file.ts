@@ -2,13 +2,12 @@
  * Reads the FHIR code map (data/fhir/code-map.yaml) once and compiles it (src/fhir/code-map.ts).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { compileCodeMap, type CodeMap } from '../fhir/code-map.js';
+import { packagePath } from './package-root.js';
 
 /** data/fhir/code-map.yaml of this package (from src/ under vitest and from dist/). */
-export const DEFAULT_FHIR_MAP = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'fhir', 'code-map.yaml');
+export const DEFAULT_FHIR_MAP = packagePath('data', 'fhir', 'code-map.yaml');
 
 let cached: CodeMap | undefined;
 

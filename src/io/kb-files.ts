@@ -2,14 +2,14 @@
  * Reads the knowledge-base data files (data/kb) and compiles them.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { compileKnowledgeBase, type CompileResult, type KnowledgeBase, type RawKnowledgeBase } from '../core/knowledge/compile.js';
 import { readKbSnapshot } from './kb-snapshot.js';
+import { packagePath } from './package-root.js';
 
 /** data/kb of this package (works from src/ under vitest and from dist/). */
-export const DEFAULT_KB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'kb');
+export const DEFAULT_KB_DIR = packagePath('data', 'kb');
 
 function readYaml(path: string): unknown {
   return parse(readFileSync(path, 'utf8'), { prettyErrors: true });

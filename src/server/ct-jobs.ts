@@ -5,17 +5,16 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Lang } from '../i18n/index.js';
 import { ImagingError } from '../imaging/errors.js';
 import type { CtInput, CtResult } from './ct.js';
 import type { CtJobData, CtJobKind } from './ct-worker.js';
 import { RenderedProblem, type Problem } from './problem.js';
+import { packagePath } from '../io/package-root.js';
 
 /** The compiled worker (tests that load the TypeScript sources still run it from the build). */
-export const CT_WORKER_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'server', 'ct-worker.js');
+export const CT_WORKER_FILE = packagePath('dist', 'server', 'ct-worker.js');
 
 export const ctWorkerAvailable = (): boolean => existsSync(CT_WORKER_FILE);
 

@@ -1050,6 +1050,11 @@ describe('calcdx serve', () => {
     try {
       const h = await fetch(`${url}/api/health`);
       expect(await h.json()).toMatchObject({ status: 'ok' });
+      // the browser app as `npm start` serves it (npm test builds dist/web): its folder is found
+      // from the bundled command line as from dist/server
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     } finally {
       expect(await stopped(child)).toBe(0);
     }

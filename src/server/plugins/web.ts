@@ -2,12 +2,12 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { t } from '../../i18n/index.js';
 import { HttpProblem } from '../problem.js';
+import { packagePath } from '../../io/package-root.js';
 
-export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'web');
+export const DEFAULT_WEB_ROOT = packagePath('dist', 'web');
 
 export interface WebOptions {
   /** where the browser app is (index.html); default dist/web of this package */

@@ -10,15 +10,14 @@
  * have, and stored cases that no longer validate, are counted as excluded.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { KnowledgeBase } from '../../core/knowledge/compile.js';
 import { readEvalFolder } from '../../eval/cases.js';
 import { evaluate, type EvalReport, type LabelledCase } from '../../eval/evaluate.js';
 import { toCase } from '../../io/case-file.js';
 import type { RegistryStore } from '../../registry/store.js';
+import { packagePath } from '../../io/package-root.js';
 
-export const PUBLISHED_CASES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'eval', 'cases');
+export const PUBLISHED_CASES = packagePath('eval', 'cases');
 
 /** the figures shown for one set of cases */
 export function figures(r: EvalReport) {
