@@ -25,6 +25,8 @@ export interface ServeOptions {
   /** CDS Hooks: trusted issuers and public URL (JSON), or no authentication on loopback */
   cdsConfig?: string;
   cdsDevNoAuth?: boolean;
+  /** the image archives of "Open from PACS" (JSON or YAML, src/pacs/config.ts) */
+  pacsConfig?: string;
 }
 
 const MAX_WORKERS = 64;
@@ -47,10 +49,19 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const port = wholeNumber('port', o.port, 0, 65535);
   const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
   const cds = o.cdsConfig || o.cdsDevNoAuth ? (await import('./cds-config.js')).cdsOptions(o.cdsConfig, o.cdsDevNoAuth, o.host) : undefined;
+  let pacs;
+  if (o.pacsConfig) {
+    const { loadPacsConfig, PacsConfigError } = await import('../pacs/config.js');
+    try { pacs = loadPacsConfig(o.pacsConfig); } catch (e) {
+      if (e instanceof PacsConfigError) throw new CalcdxError('usage', { detail: e.message });
+      throw e;
+    }
+  }
   // the server (fastify and its plugins) is loaded only when a server starts, not for every command
   const { buildServer } = await import('../server/app.js');
   const app = await buildServer({
     ...(cds ? { cds } : {}),
+    ...(pacs ? { pacs } : {}),
     logger: o.quiet ? false : true,
     maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
     ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
@@ -145,6 +156,7 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--quiet', 'no request log')
     .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
     .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
+    .option('--pacs-config <file>', 'image archives for "Open from PACS" (JSON or YAML: archives with id, label, url, auth none|basic|bearer; secrets in the file or named environment variables)')
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {

@@ -19,7 +19,9 @@ import type { CtInput, CtResult } from './ct.js';
 import { DEFAULTS } from './defaults.js';
 import { assessPlugin } from './plugins/assess.js';
 import { bodiesPlugin } from './plugins/bodies.js';
+import { CtSlots } from './ct-jobs.js';
 import { ctPlugin } from './plugins/ct.js';
+import { pacsPlugin } from './plugins/pacs.js';
 import { clientProblem, errorsPlugin } from './plugins/errors.js';
 import { kbPlugin } from './plugins/kb.js';
 import { requestsPlugin } from './plugins/requests.js';
@@ -61,6 +63,8 @@ export interface ServerOptions {
   ctWorkerHeapMb?: number;
   /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
   cds?: import('./cds-hooks.js').CdsHooksOptions;
+  /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts) */
+  pacs?: readonly import('../pacs/config.js').ConfiguredArchive[];
 }
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -98,9 +102,15 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // ---- one plugin per concern (each in its own context)
   await app.register(kbPlugin, { kb });
   await app.register(assessPlugin, { kb, assessCacheBytes: o.assessCacheBytes });
+  // one pool of CT job slots for uploads and archive retrievals
+  const slots = new CtSlots(o.maxCtJobs, o.retryAfterSeconds);
   await app.register(ctPlugin, {
-    uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, maxCtJobs: o.maxCtJobs, retryAfterSeconds: o.retryAfterSeconds, ctTimeoutMs: o.ctTimeoutMs,
+    slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, maxCtJobs: o.maxCtJobs, retryAfterSeconds: o.retryAfterSeconds, ctTimeoutMs: o.ctTimeoutMs,
     tmpDir: o.tmpDir, measureCt: o.measureCt, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
+  });
+  await app.register(pacsPlugin, {
+    archives: o.pacs ?? [], slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, ctTimeoutMs: o.ctTimeoutMs,
+    tmpDir: o.tmpDir, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
   });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
   await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });

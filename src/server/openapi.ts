@@ -9,6 +9,7 @@ import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES } from '../report/json.js';
 import { VERSION } from '../report/version.js';
 import { PROBLEM_CODES } from './problem.js';
 import { assessFormatParam, cdsSecuritySchemes, fhirOpenApiPaths, fhirOpenApiSchemas } from './openapi-fhir.js';
+import { pacsOpenApiPaths, pacsOpenApiSchemas } from './openapi-pacs.js';
 
 const allowed = z.union([z.string(), z.looseObject({})]);
 
@@ -217,6 +218,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...pacsOpenApiPaths(),
       ...fhirOpenApiPaths(),
       '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
     },
@@ -224,6 +226,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: cdsSecuritySchemes,
       schemas: {
         ...fhirOpenApiSchemas(),
+        ...pacsOpenApiSchemas(),
         Case: component(caseJsonSchema()),
         Assessment: component(json(assessmentSchema)),
         Problem: component(json(problemSchema)),
