@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -222,4 +222,36 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
       expect(log, secret).not.toContain(secret);
     }
   });
+});
+
+describe('calcdx serve --pacs-config', () => {
+  it('refuses a configuration that is not valid, naming the file and field, and serves the archives of a valid one', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'calcdx-pacs-serve-'));
+    try {
+      const bad = join(d, 'bad.yaml');
+      writeFileSync(bad, 'archives:\n  - id: main\n    label: PACS\n    url: https://pacs.example.org/dicom-web\n    auth: { kind: basic, user: u, passwordEnv: CALCDX_TEST_UNSET_PW }\n');
+      const r = await cli(['serve', '--port', '0', '--pacs-config', bad]);
+      expect(r.code).toBe(2); // a usage error
+      expect(r.err).toContain(`--pacs-config ${bad}: archives.0.auth.passwordEnv: the environment variable CALCDX_TEST_UNSET_PW is not set`);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      const good = join(d, 'good.json');
+      writeFileSync(good, JSON.stringify({ archives: [{ id: 'main', label: 'PACS', url: 'https://pacs.example.org/dicom-web', auth: { kind: 'bearer', token: 'secret-token-123' } }] }));
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--pacs-config', good], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (c) => { out += c; const m = /http:\/\/[\d.]+:\d+/.exec(out); if (m) resolve(m[0]); });
+          child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+        });
+        const res = await fetch(`${url}/api/pacs/archives`);
+        const text = await res.text();
+        expect(JSON.parse(text)).toEqual({ archives: [{ id: 'main', label: 'PACS' }] });
+        expect(text).not.toContain('secret-token-123');
+      } finally {
+        child.kill('SIGTERM');
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
