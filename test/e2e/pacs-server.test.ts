@@ -129,10 +129,16 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     }
     const bodyBad = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi: 'whole', url: 'http://evil.example/' });
     expect(bodyBad.statusCode).toBe(400);
-    expect(bodyBad.json().code).toBe('bad_parameter');
+    expect(bodyBad.json()).toMatchObject({ code: 'bad_parameter', errors: [{ path: 'body.url', found: 'url', allowed: 'study, series, roi, options' }] });
+    const noRoi = await req('POST', '/api/pacs/main/store', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID });
+    expect(noRoi.statusCode).toBe(400);
+    expect(noRoi.json().errors).toEqual([expect.objectContaining({ path: 'body.roi' })]);
+    expect(noRoi.json().detail).toMatch(/^body\.roi: found nothing; allowed: /);
+    const badOption = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi: 'whole', options: { connectivity: 8 } });
+    expect(badOption.json().errors).toEqual([expect.objectContaining({ path: 'body.options.connectivity', found: '8' })]);
     const badSeries = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: '1.2.x', roi: 'whole' });
     expect(badSeries.statusCode).toBe(400);
-    expect(badSeries.json().errors[0].path).toBe('body.series');
+    expect(badSeries.json().errors[0]).toMatchObject({ path: 'body.series', found: '"1.2.x"' });
   });
 
   it('answers 502 naming the archive when it is down or refuses the credentials, and never shows the credentials', async () => {

@@ -61,10 +61,16 @@ function archiveProblem(e: PacsError, entry: ConfiguredArchive): HttpProblem {
   }), { reason: e.code });
 }
 
-function bodyProblem(issues: z.core.$ZodIssue[]): HttpProblem {
-  const errors = (lang: Lang): ProblemError[] => issues.map((i) => {
-    const path = `body${i.path.length ? `.${i.path.join('.')}` : ''}`;
-    return { path, code: i.code, allowed: i.message, message: t(lang, 'server.bad_parameter', { path, found: i.code === 'invalid_type' && /undefined/.test(i.message) ? t(lang, 'allowed.nothing') : i.code, allowed: i.message }) };
+/** A body that does not fit its schema: each issue with its field path (body.<field>), what was found and what is allowed. */
+function bodyProblem(issues: z.core.$ZodIssue[], fields: readonly string[]): HttpProblem {
+  const errors = (lang: Lang): ProblemError[] => issues.flatMap((i) => {
+    const list = i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: ['body', ...i.path, k].join('.'), found: k, allowed: i.path.length ? i.message : fields.join(', ') }))
+      : [{ path: ['body', ...i.path].join('.'), found: i.input === undefined ? undefined : JSON.stringify(i.input).slice(0, 80), allowed: i.message }];
+    return list.map((e) => ({
+      path: e.path, code: i.code, ...(e.found !== undefined ? { found: e.found } : {}), allowed: e.allowed,
+      message: t(lang, 'server.bad_parameter', { path: e.path, found: e.found ?? t(lang, 'allowed.nothing'), allowed: e.allowed }),
+    }));
   });
   return new HttpProblem(400, 'bad_parameter', (lang) => errors(lang).map((e) => e.message).join('; '), { errors });
 }
@@ -189,9 +195,9 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
   }
 
   const signal = (req: FastifyRequest) => requests.signalOf(req);
-  const parse = <S extends z.ZodType>(schema: S, req: FastifyRequest): z.infer<S> => {
-    const v = schema.safeParse(req.body ?? undefined);
-    if (!v.success) throw bodyProblem(v.error.issues);
+  const parse = <S extends z.ZodObject>(schema: S, req: FastifyRequest): z.infer<S> => {
+    const v = schema.safeParse(req.body ?? undefined, { reportInput: true });
+    if (!v.success) throw bodyProblem(v.error.issues, Object.keys(schema.shape));
     return v.data;
   };
   const measureFields = (b: z.infer<typeof pacsMeasureBodySchema>): Record<string, string> => ({
