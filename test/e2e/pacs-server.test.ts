@@ -10,7 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,6 +38,8 @@ let dir: string;
 let phantom: ReturnType<typeof writePhantomStudy>;
 let app: FastifyInstance;
 let log = '';
+/** an archive that answers what DICOMweb does not allow */
+let broken: Server;
 const answers: string[] = [];
 
 function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -63,11 +66,19 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     phantom = writePhantomStudy(join(dir, 'phantom'));
     for (const b of phantom.instances) await orthanc.upload(b);
     const closed = await freePort();
+    broken = createServer((q, r) => {
+      if (/\/series\?/.test(q.url ?? '')) { r.writeHead(200, { 'content-type': 'application/dicom+json' }); r.end('[{"0020000E":{"vr":"UI","Value":["1.2.3.4"]},"00080060":{"vr":"CS","Value":["CT"]}}]'); return; }
+      if (/\/series\/1\.2\.3\.4$/.test(q.url ?? '')) { r.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=b' }); r.end('--b\r\nContent-Type: application/dicom\r\n\r\nDICM'); return; }
+      r.writeHead(200, { 'content-type': 'application/dicom+json' }); r.end('<html>not json</html>');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const brokenPort = (broken.address() as { port: number }).port;
     const archives = resolvePacsConfig({
       archives: [
         { id: 'main', label: 'Test archive', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, passwordEnv: 'TEST_PACS_PASSWORD' } },
         { id: 'wrong', label: 'Wrong password', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: 'not-the-password-xyz' } },
         { id: 'down', label: 'Archive down', url: `http://127.0.0.1:${closed}/dicom-web`, timeoutSeconds: 5 },
+        { id: 'broken', label: 'Broken archive', url: `http://127.0.0.1:${brokenPort}/dicom-web`, timeoutSeconds: 5 },
       ],
     }, 'test', { TEST_PACS_PASSWORD: orthanc.password });
     app = await buildServer({ pacs: archives, logger: new Writable({ write(c, _e, cb) { log += String(c); cb(); } }), tmpDir: dir });
@@ -75,6 +86,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
   afterAll(async () => {
     await app?.close();
     await orthanc?.stop();
+    await new Promise((resolve) => (broken ? broken.close(resolve) : resolve(undefined)));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -82,7 +94,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     const r = await req('GET', '/api/pacs/archives');
     expect(r.statusCode).toBe(200);
     const body = pacsArchivesSchema.parse(r.json());
-    expect(body.archives).toEqual([{ id: 'main', label: 'Test archive' }, { id: 'wrong', label: 'Wrong password' }, { id: 'down', label: 'Archive down' }]);
+    expect(body.archives).toEqual([{ id: 'main', label: 'Test archive' }, { id: 'wrong', label: 'Wrong password' }, { id: 'down', label: 'Archive down' }, { id: 'broken', label: 'Broken archive' }]);
     expect(r.body).not.toMatch(/127\.0\.0\.1|dicom-web|calcdx:/);
     expect(r.body).not.toContain(orthanc.password);
   });
@@ -107,7 +119,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     const unknown = await req('GET', '/api/pacs/elsewhere/studies');
     expect(unknown.statusCode).toBe(404);
     expect(problemSchema.parse(unknown.json())).toMatchObject({ code: 'not_found', reason: 'unknown_archive' });
-    expect(unknown.json().detail).toMatch(/"elsewhere".*main, wrong, down/);
+    expect(unknown.json().detail).toMatch(/"elsewhere".*main, wrong, down, broken/);
     for (const [q, path] of [['includefield=00100030', 'query.includefield'], ['PatientBirthDate=19700101', 'query.PatientBirthDate'], ['StudyDate=2026-13-01', 'query.StudyDate'],
       ['limit=0', 'query.limit'], ['PatientID=a&PatientID=b', 'query.PatientID'], ['PatientID=a%5Cb', 'query.PatientID']] as const) {
       const r = await req('GET', `/api/pacs/main/studies?${q}`);
@@ -151,6 +163,15 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     expect(wrong.statusCode).toBe(502);
     expect(wrong.json()).toMatchObject({ code: 'pacs', reason: 'unauthorized' });
     expect(wrong.json().detail).toMatch(/影像归档“Wrong password”.*--pacs-config/);
+    // an archive that answers what DICOMweb does not allow: 502 naming it, nothing measured
+    const notJson = await req('GET', '/api/pacs/broken/studies');
+    expect(notJson.statusCode).toBe(502);
+    expect(notJson.json()).toMatchObject({ code: 'pacs', reason: 'bad_answer' });
+    expect(notJson.json().detail).toMatch(/archive "Broken archive" \(study search\): .*not JSON/);
+    const cut = await req('POST', '/api/pacs/broken/measure', { study: '1.2.3', series: '1.2.3.4', roi: 'whole' });
+    expect(cut.statusCode).toBe(502);
+    expect(cut.json()).toMatchObject({ code: 'pacs', reason: 'truncated' });
+    expect(cut.json().detail).toMatch(/archive "Broken archive" \(study 1\.2\.3, series 1\.2\.3\.4\)/);
     const notThere = await req('GET', '/api/pacs/main/studies/1.2.3.4.5/series');
     expect(notThere.statusCode).toBe(404);
     expect(notThere.json()).toMatchObject({ code: 'pacs', reason: 'not_found' });
@@ -216,7 +237,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     expect(notCt.json()).toMatchObject({ code: 'pacs', reason: 'not_ct' });
   }, 120_000);
 
-  it('never puts credentials or patient data in its answers or logs', () => {
+  it('never puts credentials or patient data in its answers or logs, and leaves no temporary files', () => {
     expect(answers.length).toBeGreaterThan(20);
     for (const a of answers) {
       expect(a).not.toContain(orthanc.password);
@@ -224,6 +245,8 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
       expect(a).not.toMatch(/authorization|Basic [A-Za-z0-9+/=]{8,}/i);
     }
     expect(log).toMatch(/"archive":"down","pacs":"unreachable"/);
+    // every retrieved series' private folder is gone
+    expect(readdirSync(dir).filter((n) => n.startsWith('calcdx-upload-'))).toEqual([]);
     for (const secret of [orthanc.password, 'not-the-password-xyz', 'CALCDX-PHANTOM', 'ACC-PHANTOM-1', 'Phantom', PHANTOM_STUDY_UID, orthanc.dicomweb]) {
       expect(log, secret).not.toContain(secret);
     }
