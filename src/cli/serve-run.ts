@@ -45,6 +45,14 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
     cds.replay = state;
     cds.feedback = state;
   }
+  let pacs;
+  if (o.pacsConfig) {
+    const { loadPacsConfig, PacsConfigError } = await import('../pacs/config.js');
+    try { pacs = loadPacsConfig(o.pacsConfig); } catch (e) {
+      if (e instanceof PacsConfigError) throw new CalcdxError('usage', { detail: e.message });
+      throw e;
+    }
+  }
   if (o.requireLogin && o.registry === false) throw new CalcdxError('usage', { detail: '--require-login: needs the registry (users and sessions); drop --no-registry' });
   // the registry, opened here so that the first administrator's one-time password is printed once
   // to the terminal (never through the request log); an empty registry gets one
@@ -65,6 +73,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const { buildServer } = await import('../server/app.js');
   const app = await buildServer({
     ...(cds ? { cds } : {}),
+    ...(pacs ? { pacs } : {}),
     ...(store ? { registry: store, requireLogin: o.requireLogin ?? false } : {}),
     ...(o.trustProxy ? { trustProxy: o.trustProxy === 'true' ? true : o.trustProxy } : {}),
     logger: o.quiet ? false : true,

@@ -24,6 +24,8 @@ export interface ServeOptions {
   requireLogin?: boolean;
   /** behind a TLS-terminating reverse proxy: its address (or "true") */
   trustProxy?: string;
+  /** the image archives of "Open from PACS" (JSON or YAML, src/pacs/config.ts) */
+  pacsConfig?: string;
 }
 
 export function registerServe(program: Command, envLang: () => Lang): void {
@@ -36,6 +38,7 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--quiet', 'no request log')
     .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
     .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
+    .option('--pacs-config <file>', 'image archives for "Open from PACS" (JSON or YAML: archives with id, label, url, auth none|basic|bearer; secrets in the file or named environment variables)')
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
     .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db)')
     .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')

@@ -11,7 +11,7 @@ import type { Volume } from '../imaging/volume.js';
 import type { Analysis } from '../imaging/pattern.js';
 import { labelVolume } from '../imaging/label.js';
 import { describeSourceSeries, SourceSeriesError } from '../imaging/dicom-source.js';
-import { buildSegmentation } from '../imaging/write-seg.js';
+import { buildSegmentation, type WrittenObject } from '../imaging/write-seg.js';
 import { buildMeasurementReport } from '../imaging/write-sr.js';
 import { archiveFromEnv, checkUid, retrieveSeries, searchSeries, storeInstances, type Archive, type SeriesSummary, type StoredInstance } from './dicomweb.js';
 import { PacsError } from './errors.js';
@@ -86,16 +86,12 @@ export async function retrieveVolume(o: DicomwebCtOptions): Promise<RetrievedSer
   }
 }
 
-/** Writes the SEG and the SR of a measurement and stores both with one STOW-RS request. */
-export async function storeMeasurement(r: RetrievedSeries, analysis: Analysis): Promise<{ seg: StoredInstance; sr: StoredInstance }> {
-  const context = `study ${r.study}, series ${r.series.seriesInstanceUid}`;
-  let source;
-  try {
-    source = describeSourceSeries(r.instances, r.volume);
-  } catch (e) {
-    if (e instanceof SourceSeriesError) throw new PacsError('cannot_store', r.archive.url, context, `the SEG cannot reference the source: ${e.message}`, { cause: e });
-    throw e;
-  }
+/**
+ * The SEG (the component label mask) and the TID 1500 SR of a measurement of `volume`, read from
+ * `instances`; a source that cannot be referenced is a SourceSeriesError.
+ */
+export function buildWriteback(instances: readonly Uint8Array[], volume: Volume, analysis: Analysis): { seg: WrittenObject; sr: WrittenObject } {
+  const source = describeSourceSeries(instances, volume);
   const c = analysis.components;
   const seg = buildSegmentation({
     labels: labelVolume(c),
@@ -103,6 +99,20 @@ export async function storeMeasurement(r: RetrievedSeries, analysis: Analysis): 
     algorithmDescription: `HU > ${c.thresholdHU}, ${c.connectivity}-connectivity, in ${analysis.roi.description}`,
   });
   const sr = buildMeasurementReport({ source, seg, analysis });
+  return { seg, sr };
+}
+
+/** Writes the SEG and the SR of a measurement and stores both with one STOW-RS request. */
+export async function storeMeasurement(r: RetrievedSeries, analysis: Analysis): Promise<{ seg: StoredInstance; sr: StoredInstance }> {
+  const context = `study ${r.study}, series ${r.series.seriesInstanceUid}`;
+  let built;
+  try {
+    built = buildWriteback(r.instances, r.volume, analysis);
+  } catch (e) {
+    if (e instanceof SourceSeriesError) throw new PacsError('cannot_store', r.archive.url, context, `the SEG cannot reference the source: ${e.message}`, { cause: e });
+    throw e;
+  }
+  const { seg, sr } = built;
   const [storedSeg, storedSr] = await storeInstances(r.archive, r.study, [
     { ...seg, what: `SEG ${seg.sopInstanceUid}` },
     { ...sr, what: `SR ${sr.sopInstanceUid}` },

@@ -225,7 +225,11 @@ export interface StudyQuery {
   accession?: string;
   /** a DICOM date or range: YYYYMMDD, YYYYMMDD-YYYYMMDD, -YYYYMMDD, YYYYMMDD- (dashes inside dates allowed: 2026-01-31) */
   date?: string;
+  /** PatientName, DICOM PN matching (wildcards * and ? allowed) */
+  patientName?: string;
   limit?: number;
+  /** the first result to return (paging) */
+  offset?: number;
 }
 
 export interface StudySummary {
@@ -282,8 +286,10 @@ export async function searchStudies(a: Archive, q: StudyQuery): Promise<StudySum
     p.set('StudyDate', d);
     parts.push(`date ${d}`);
   }
+  if (q.patientName) { p.set('PatientName', q.patientName); parts.push('patient name'); }
   for (const f of STUDY_FIELDS) p.append('includefield', f);
   p.set('limit', String(q.limit ?? 100));
+  if (q.offset) p.set('offset', String(q.offset));
   const context = `study search${parts.length ? ` (${parts.join(', ')})` : ''}`;
   const list = asDatasets(a, context, await getJson(a, `/studies?${p.toString()}`, context));
   return list.map((s) => ({

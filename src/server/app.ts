@@ -21,7 +21,9 @@ import { authPlugin } from './auth/plugin.js';
 import { usersPlugin } from './auth/users.js';
 import { assessPlugin } from './plugins/assess.js';
 import { bodiesPlugin } from './plugins/bodies.js';
+import { CtSlots } from './ct-jobs.js';
 import { ctPlugin } from './plugins/ct.js';
+import { pacsPlugin } from './plugins/pacs.js';
 import { clientProblem, errorsPlugin } from './plugins/errors.js';
 import { kbPlugin } from './plugins/kb.js';
 import { requestsPlugin } from './plugins/requests.js';
@@ -81,6 +83,8 @@ export interface ServerOptions {
   trustProxy?: boolean | string;
   /** session timeouts, login limits and lock, the clock (src/server/auth/plugin.ts) */
   auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
+  /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts) */
+  pacs?: readonly import('../pacs/config.js').ConfiguredArchive[];
 }
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -124,9 +128,15 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // ---- one plugin per concern (each in its own context)
   await app.register(kbPlugin, { kb });
   await app.register(assessPlugin, { kb, assessCacheBytes: o.assessCacheBytes });
+  // one pool of CT job slots for uploads and archive retrievals
+  const slots = new CtSlots(o.maxCtJobs, o.retryAfterSeconds);
   await app.register(ctPlugin, {
-    uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, maxCtJobs: o.maxCtJobs, retryAfterSeconds: o.retryAfterSeconds, ctTimeoutMs: o.ctTimeoutMs,
+    slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, maxCtJobs: o.maxCtJobs, retryAfterSeconds: o.retryAfterSeconds, ctTimeoutMs: o.ctTimeoutMs,
     tmpDir: o.tmpDir, measureCt: o.measureCt, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
+  });
+  await app.register(pacsPlugin, {
+    archives: o.pacs ?? [], slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, ctTimeoutMs: o.ctTimeoutMs,
+    tmpDir: o.tmpDir, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
   });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
   await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });

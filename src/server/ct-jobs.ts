@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Lang } from '../i18n/index.js';
 import { ImagingError } from '../imaging/errors.js';
-import type { CtInput, CtResult } from './ct.js';
+import type { CtInput, CtResult, WritebackResult } from './ct.js';
+import { t } from '../i18n/index.js';
 import type { CtJobData, CtJobKind } from './ct-worker.js';
-import { RenderedProblem, type Problem } from './problem.js';
+import { HttpProblem, RenderedProblem, type Problem } from './problem.js';
 import { packagePath } from '../io/package-root.js';
 
 /** The compiled worker (tests that load the TypeScript sources still run it from the build). */
@@ -58,7 +59,8 @@ const outOfMemory = (e: unknown): boolean => (e as { code?: string } | undefined
 
 export function runCtJob(kind: 'measure', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult>;
 export function runCtJob(kind: 'volume', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<VolumeResult>;
-export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult | VolumeResult> {
+export function runCtJob(kind: 'writeback', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<WritebackResult>;
+export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult | VolumeResult | WritebackResult> {
   return new Promise((resolveJob, reject) => {
     if (signal?.aborted) { reject(new CtJobAborted()); return; }
     const data: CtJobData = { kind, input, lang, instance };
@@ -93,4 +95,23 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
     }, outOfMemory(e) ? 'problem' : 'error'));
     worker.once('exit', (code) => settle(() => reject(new Error(`CT worker exited with code ${code} before answering`)), 'error'));
   });
+}
+
+/**
+ * The CT job slots of the server, shared by every route that runs a CT job (uploads, archive
+ * retrievals): `take` gives a slot, or answers 429 with Retry-After when all are taken.
+ */
+export class CtSlots {
+  private used = 0;
+  constructor(readonly max: number, readonly retryAfterSeconds: number) {}
+  /** takes a slot; the function returned gives it back (once) */
+  take(): () => void {
+    if (this.used >= this.max) {
+      const { max, retryAfterSeconds } = this;
+      throw new HttpProblem(429, 'too_many_requests', (l) => t(l, 'server.too_many_ct', { limit: max, seconds: retryAfterSeconds }), { headers: { 'retry-after': String(retryAfterSeconds) } });
+    }
+    this.used++;
+    let given = false;
+    return () => { if (!given) { given = true; this.used--; } };
+  }
 }

@@ -8,16 +8,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Lang } from '../i18n/index.js';
-import { measureUpload, volumeUpload, type CtInput } from './ct.js';
+import { measureUpload, volumeUpload, writebackUpload, type CtInput } from './ct.js';
 import { toProblem } from './problem.js';
 
-export type CtJobKind = 'measure' | 'volume';
+export type CtJobKind = 'measure' | 'volume' | 'writeback';
 export interface CtJobData { kind: CtJobKind; input: CtInput; lang: Lang; instance: string }
 
 const { kind, input, lang, instance } = workerData as CtJobData;
 try {
   if (kind === 'measure') {
     parentPort!.postMessage({ ok: true, result: await measureUpload(input) });
+  } else if (kind === 'writeback') {
+    parentPort!.postMessage({ ok: true, result: await writebackUpload(input) });
   } else {
     const v = await volumeUpload(input);
     const bytes = new Uint8Array(v.nifti.buffer, v.nifti.byteOffset, v.nifti.byteLength);

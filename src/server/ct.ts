@@ -6,7 +6,7 @@
  * whatever happened. Errors about a file name it by the name it was uploaded under.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,8 @@ import type { FastifyRequest } from 'fastify';
 import { ctReportJson } from '../report/ct-json.js';
 import { t } from '../i18n/index.js';
 import { labelVolume } from '../imaging/label.js';
+import { SourceSeriesError } from '../imaging/dicom-source.js';
+import { buildWriteback } from '../pacs/ct.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
 import { readNifti } from '../imaging/read-nifti.js';
 import { readVolume } from '../imaging/read-volume.js';
@@ -306,8 +308,8 @@ export function ctOptions(fields: Record<string, string>, hasMask: boolean): { r
   };
 }
 
-/** Reads and measures an upload received by receiveCtUpload. */
-export async function measureUpload(input: CtInput): Promise<CtResult> {
+/** Reads and analyses an upload received by receiveCtUpload: the volume, the analysis, and the answer of POST /api/ct. */
+export async function analyseUpload(input: CtInput): Promise<{ volume: Volume; analysis: Analysis; result: CtResult }> {
   const o = ctOptions(input.fields, input.maskPath !== undefined);
   const volume: Volume = await readUploadedVolume(input, o.series);
   let spec: RoiSpec;
@@ -324,7 +326,36 @@ export async function measureUpload(input: CtInput): Promise<CtResult> {
   }
   const analysis = analyseCalcification(volume, spec, { thresholdHU: o.thresholdHU, connectivity: o.connectivity, minVoxels: o.minVoxels, source: 'upload' });
   const labels = encodeNiftiMask(volume, labelVolume(analysis.components), { gzip: true, description: 'calcdx calcification labels' }).toString('base64');
-  return { measurement: ctReportJson(volume, analysis), findings: analysis.pattern.fragment, labels };
+  return { volume, analysis, result: { measurement: ctReportJson(volume, analysis), findings: analysis.pattern.fragment, labels } };
+}
+
+/** Reads and measures an upload received by receiveCtUpload. */
+export async function measureUpload(input: CtInput): Promise<CtResult> {
+  return (await analyseUpload(input)).result;
+}
+
+/** A DICOM object written back to an archive (the bytes of a SEG or an SR). */
+export interface WrittenDicom { bytes: Uint8Array; sopClassUid: string; sopInstanceUid: string; seriesInstanceUid: string }
+export interface WritebackResult extends CtResult { seg: WrittenDicom; sr: WrittenDicom }
+
+/**
+ * Measures a folder of DICOM instances (a series retrieved from an archive) and writes the DICOM
+ * SEG of the component labels and the TID 1500 SR of the measurement, referencing those instances.
+ */
+export async function writebackUpload(input: CtInput): Promise<WritebackResult> {
+  const { volume, analysis, result } = await analyseUpload(input);
+  const names = (await readdir(input.volumePath)).sort();
+  const instances = await Promise.all(names.map((n) => readFile(join(input.volumePath, n))));
+  try {
+    const { seg, sr } = buildWriteback(instances, volume, analysis);
+    return { ...result, seg, sr };
+  } catch (e) {
+    if (e instanceof SourceSeriesError) {
+      const detail = e.message;
+      throw new HttpProblem(422, 'pacs', (lang) => t(lang, 'server.pacs_cannot_store', { detail }), { reason: 'cannot_store' });
+    }
+    throw e;
+  }
 }
 
 /** A private temporary folder for one upload, removed by the returned function. */

@@ -10,6 +10,7 @@ import { VERSION } from '../report/version.js';
 import { PROBLEM_CODES } from './problem.js';
 import { assessFormatParam, cdsSecuritySchemes, fhirOpenApiPaths, fhirOpenApiSchemas } from './openapi-fhir.js';
 import { registryOpenApiPaths, registryOpenApiSchemas, registrySecuritySchemes } from './openapi-registry.js';
+import { pacsOpenApiPaths, pacsOpenApiSchemas } from './openapi-pacs.js';
 
 const allowed = z.union([z.string(), z.looseObject({})]);
 
@@ -218,6 +219,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...pacsOpenApiPaths(),
       ...fhirOpenApiPaths(),
       ...registryOpenApiPaths(),
       '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
@@ -227,6 +229,7 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         ...fhirOpenApiSchemas(),
         ...registryOpenApiSchemas(),
+        ...pacsOpenApiSchemas(),
         Case: component(caseJsonSchema()),
         Assessment: component(json(assessmentSchema)),
         Problem: component(json(problemSchema)),

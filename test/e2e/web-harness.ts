@@ -11,7 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../../src/test-support/cases.js';
 import { FIELDS, MORPHOLOGY, getPath } from '../../web/src/pages/assessment/fields.js';
 import { fieldId } from '../../web/src/pages/assessment/form.js';
-import { buildServer, type FastifyInstance } from '../../src/server/app.js';
+import { buildServer, type FastifyInstance, type ServerOptions } from '../../src/server/app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const OUT = join(ROOT, 'test-output');
@@ -27,7 +27,8 @@ export interface WebHarness {
   close(): Promise<void>;
 }
 
-export async function startWebHarness(): Promise<WebHarness> {
+/** `server`: options of the server besides its logger and web root (an archive configuration, …). */
+export async function startWebHarness(server: ServerOptions = {}): Promise<WebHarness> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`);
   }
@@ -37,8 +38,8 @@ export async function startWebHarness(): Promise<WebHarness> {
   const built = execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs'), '--out', webRoot], { cwd: ROOT, encoding: 'utf8' }).trim();
   mkdirSync(SHOTS, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'calcdx-chromium-'));
-  const server: FastifyInstance = await buildServer({ logger: false, webRoot });
-  const base = await server.listen({ port: 0, host: '127.0.0.1' });
+  const app: FastifyInstance = await buildServer({ ...server, logger: false, webRoot });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -51,7 +52,7 @@ export async function startWebHarness(): Promise<WebHarness> {
     base, ctx, tmp, built,
     async close() {
       await ctx.close();
-      await server.close();
+      await app.close();
       rmSync(profile, { recursive: true, force: true });
       rmSync(tmp, { recursive: true, force: true });
     },

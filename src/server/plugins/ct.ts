@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tmpdir } from 'node:os';
 import { t } from '../../i18n/index.js';
 import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from '../ct.js';
-import { CtJobAborted, ctWorkerAvailable, runCtJob } from '../ct-jobs.js';
+import { CtJobAborted, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { HttpProblem } from '../problem.js';
 import { langOf, multipartType, pathOf, safeLang } from '../request.js';
 
@@ -28,6 +28,8 @@ export interface CtPluginOptions {
   ctWorker?: boolean;
   maxVoxels?: number;
   ctWorkerHeapMb?: number;
+  /** the server's CT job slots (shared with the archive routes, plugins/pacs.ts); default: its own */
+  slots?: CtSlots;
 }
 
 export async function ctPlugin(app: FastifyInstance, o: CtPluginOptions): Promise<void> {
@@ -58,16 +60,13 @@ export async function ctPlugin(app: FastifyInstance, o: CtPluginOptions): Promis
     },
   };
 
-  let ctJobs = 0;
+  const slots = o.slots ?? new CtSlots(o.maxCtJobs, o.retryAfterSeconds);
   async function ctUpload<T>(req: FastifyRequest, form: UploadForm, work: (input: CtInput) => Promise<T>): Promise<T> {
     langOf(req);
     if (!req.isMultipart()) throw new HttpProblem(415, 'unsupported_media_type', (l) => t(l, 'server.ct_multipart'));
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > o.uploadLimit) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.upload_too_large', { limit: o.uploadLimit }));
-    if (ctJobs >= o.maxCtJobs) {
-      throw new HttpProblem(429, 'too_many_requests', (l) => t(l, 'server.too_many_ct', { limit: o.maxCtJobs, seconds: o.retryAfterSeconds }), { headers: { 'retry-after': String(o.retryAfterSeconds) } });
-    }
-    ctJobs++;
+    const release = slots.take();
     let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
     try {
       tmp = await uploadDir(tmpRoot);
@@ -82,7 +81,7 @@ export async function ctPlugin(app: FastifyInstance, o: CtPluginOptions): Promis
       if (e instanceof CtJobAborted) throw new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(o.ctTimeoutMs / 1000) }));
       throw e;
     } finally {
-      ctJobs--;
+      release();
       await tmp?.remove();
     }
   }

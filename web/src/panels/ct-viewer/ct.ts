@@ -5,6 +5,9 @@
  * the centre in any view, give a radius) or a box (drag in any view), drawn in all three views;
  * measurement on the server (POST /api/ct) with progress; the component labels as a coloured
  * overlay, and the findings handed to the form (which decides what to fill, see ct-merge.ts).
+ * A series can also come from an image archive ("Open from PACS", panels/pacs): the server
+ * retrieves it (POST /api/pacs/:archive/volume, …/measure) and, on "Store to PACS", writes the
+ * measurement back as DICOM SEG + SR (…/store).
  *
  * One coordinate convention: the centre fields and the ROI text are patient LPS mm, as
  * `calcdx ct` takes them (x to the patient's left, y posterior, z superior); NiiVue works in
@@ -12,6 +15,7 @@
  */
 import { t, type Lang } from '../../../../src/i18n/index.js';
 import { h } from '../../dom.js';
+import { mountPacsBrowser, type PacsSelection } from '../pacs/pacs-browser.js';
 
 type NiivueModule = typeof import('@niivue/niivue');
 type NV = InstanceType<NiivueModule['Niivue']>;
@@ -44,6 +48,10 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   let nv: NV | undefined;
   let mod: NiivueModule | undefined;
   let files: File[] = [];
+  /** the archive series shown, when it came from PACS (then `files` is empty) */
+  let pacs: PacsSelection | undefined;
+  /** what was last measured on an archive series: the store request repeats it */
+  let measuredPacs: { sel: PacsSelection; body: string } | undefined;
   let volumeName = '';
   let windowPreset: keyof typeof WINDOWS = 'soft';
   let boxMode = false;
@@ -54,6 +62,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   /** counts the volumes chosen: a slower load of an earlier choice must not replace a later one */
   let loadSeq = 0;
 
+  const pacsEl = h('div', { id: 'pacs-panel' });
   const canvas = h('canvas', { id: 'ct-canvas', tabindex: 0, role: 'img' });
   const viewer = h('div', { class: 'ct-viewer', hidden: true }, canvas);
   // progress: one bar and one line (stage, percentage when known, elapsed seconds)
@@ -246,7 +255,10 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   function clearVolume(): void {
     if (nv) while (nv.volumes.length) nv.removeVolume(nv.volumes[0]!);
     if (nv?.drawBitmap) nv.closeDrawing();
-    delete root.dataset.loaded; delete root.dataset.dims; delete root.dataset.overlay; delete root.dataset.measured; delete root.dataset.roiVoxels;
+    delete root.dataset.loaded; delete root.dataset.dims; delete root.dataset.overlay; delete root.dataset.measured; delete root.dataset.roiVoxels; delete root.dataset.stored; delete root.dataset.source;
+    pacs = undefined;
+    measuredPacs = undefined;
+    showStore();
   }
 
   /** Shows a NIfTI file (bytes) in the viewer; false when a later choice has replaced it meanwhile. */
@@ -330,19 +342,87 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     }
   }
 
+  /** A CT series of an archive: the server retrieves it and answers with the NIfTI volume for the viewer. */
+  async function openPacs(sel: PacsSelection): Promise<void> {
+    const seq = ++loadSeq;
+    clearVolume();
+    files = [];
+    volumeName = '';
+    pacs = sel;
+    setStatus(t(getLang(), 'web.pacs.retrieving', { archive: sel.archiveLabel }));
+    try {
+      const body = JSON.stringify({ study: sel.study, series: sel.series });
+      const res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/volume?lang=${getLang()}`, body, (stage, frac) => { if (seq === loadSeq) showProgress(stage === 'server' ? 'retrieve' : stage, frac); });
+      if (res.status !== 200) throw problemError(res, getLang());
+      const warnings = parseWarnings(res.header('x-calcdx-warnings'));
+      if (seq !== loadSeq) return;
+      if (!await showVolume(res.body, 'pacs.nii.gz', seq)) return;
+      volumeName = sel.title || sel.series;
+      const lang = getLang();
+      const dims = root.dataset.dims?.replace(/x/g, '×') ?? '?';
+      root.dataset.source = 'pacs';
+      setStatus([t(lang, 'web.pacs.loaded', { archive: sel.archiveLabel, title: volumeName, dims }), ...(warnings.length ? [t(lang, 'web.ct.warnings', { list: warnings.join('; ') })] : [])].join(lang === 'zh' ? '。' : '. '));
+    } catch (e) {
+      const pe = e as Error & { detail?: string };
+      if (seq === loadSeq) { pacs = undefined; setStatus(t(getLang(), 'web.pacs.failed', { detail: messageOf(pe, getLang()) }), 'error', pe.detail ?? ''); }
+    } finally {
+      if (seq === loadSeq) hideProgress();
+    }
+  }
+
+  /** "Store to PACS": shown once an archive series has been measured. */
+  function showStore(): void {
+    const btn = root.querySelector<HTMLButtonElement>('#ct-store');
+    if (btn) btn.hidden = measuredPacs === undefined;
+  }
+
+  /** Writes the last measurement of an archive series back to its study (DICOM SEG + SR, through the server). */
+  async function store(): Promise<void> {
+    const lang = getLang();
+    const m = measuredPacs;
+    if (!m) return;
+    const btn = root.querySelector<HTMLButtonElement>('#ct-store')!;
+    btn.disabled = true;
+    setStatus(t(lang, 'web.pacs.storing', { archive: m.sel.archiveLabel }));
+    try {
+      const res = await send(`api/pacs/${encodeURIComponent(m.sel.archive)}/store?lang=${lang}`, m.body, (stage, frac) => showProgress(stage === 'server' ? 'store' : stage, frac));
+      if (res.status !== 200) throw problemError(res, lang);
+      const stored = (res.json().stored ?? {}) as { seg?: { sopInstanceUid?: string }; sr?: { sopInstanceUid?: string } };
+      root.dataset.stored = '1';
+      setStatus(t(lang, 'web.pacs.stored', { archive: m.sel.archiveLabel, seg: stored.seg?.sopInstanceUid ?? '?', sr: stored.sr?.sopInstanceUid ?? '?' }));
+    } catch (e) {
+      const pe = e as Error & { detail?: string };
+      setStatus(t(lang, 'web.pacs.storeFailed', { detail: messageOf(pe, lang) }), 'error', pe.detail ?? '');
+    } finally {
+      hideProgress();
+      btn.disabled = false;
+    }
+  }
+
   async function measure(): Promise<void> {
     const lang = getLang();
     const roi = input('ct-roi').value.trim();
-    if (!files.length) { setStatus(t(lang, 'web.ct.needVolume'), 'error'); return; }
+    if (!files.length && !pacs) { setStatus(t(lang, 'web.ct.needVolume'), 'error'); return; }
     if (!roi) { setStatus(t(lang, 'web.ct.needRoi'), 'error'); return; }
     const btn = root.querySelector<HTMLButtonElement>('#ct-measure')!;
     btn.disabled = true;
     setStatus(t(lang, 'web.ct.measuring'));
     try {
-      const body = new FormData();
-      body.append('roi', roi);
-      for (const f of files) body.append('file', f, f.webkitRelativePath || f.name);
-      const res = await send(`api/ct?lang=${lang}`, body, (stage, frac) => showProgress(stage === 'server' ? 'measure' : stage, frac));
+      const sel = pacs;
+      let res: Sent;
+      const onStage = (stage: 'upload' | 'server' | 'download', frac?: number) => showProgress(stage === 'server' ? 'measure' : stage, frac);
+      if (sel) {
+        measuredPacs = undefined;
+        showStore();
+        const body = JSON.stringify({ study: sel.study, series: sel.series, roi });
+        res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/measure?lang=${lang}`, body, onStage);
+        if (res.status === 200 && pacs === sel) measuredPacs = { sel, body };
+      } else {
+        const body = new FormData();
+        body.append('roi', roi);
+        for (const f of files) body.append('file', f, f.webkitRelativePath || f.name);
+        res = await send(`api/ct?lang=${lang}`, body, onStage);
+      }
       if (res.status !== 200) throw problemError(res, lang);
       const json = res.json();
       const m = (json.measurement ?? {}) as Record<string, unknown>;
@@ -362,6 +442,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       setStatus([summary, outcome.filled.length ? t(lang, 'web.ct.filled', { fields: outcome.filled.join(sep) }) : t(lang, 'web.ct.filledNone'),
         ...(outcome.differences ? [t(lang, 'web.ct.differ', { count: outcome.differences })] : [])].join(end));
       root.dataset.measured = '1';
+      showStore();
     } catch (e) {
       const pe = e as Error & { detail?: string };
       setStatus(t(lang, 'web.ct.failed', { detail: messageOf(pe, lang) }), 'error', pe.detail ?? '');
@@ -419,6 +500,9 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     modeBox.addEventListener('change', onMode);
     const measureBtn = h('button', { type: 'button', id: 'ct-measure', text: t(lang, 'web.ct.measure') });
     measureBtn.addEventListener('click', () => void measure());
+    const storeBtn = h('button', { type: 'button', id: 'ct-store', class: 'secondary', text: t(lang, 'web.pacs.store'), hidden: measuredPacs === undefined });
+    storeBtn.addEventListener('click', () => void store());
+    mountPacsBrowser(pacsEl, lang, (sel) => void openPacs(sel));
     canvas.setAttribute('aria-label', t(lang, 'web.ct.viewerLabel'));
     const roiInput = h('input', { type: 'text', id: 'ct-roi', value: keep.roi, 'aria-describedby': 'ct-roi-hint', spellcheck: 'false' });
     roiInput.addEventListener('change', drawRoi);
@@ -426,6 +510,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       h('div', { class: 'ct-open' },
         h('span', {}, h('label', { for: 'ct-file', text: t(lang, 'web.ct.open') }), fileInput),
         h('span', {}, h('label', { for: 'ct-dir', text: t(lang, 'web.ct.openDicom') }), dirInput)),
+      pacsEl,
       h('div', { class: 'ct-window' }, h('label', { for: 'ct-window', text: t(lang, 'web.ct.window') }), sel,
         h('span', { class: 'check' }, radio, h('label', { for: 'ct-radiological', text: t(lang, 'web.ct.radiological') }))),
       progress,
@@ -439,7 +524,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
         num('ct-r', t(lang, 'web.ct.radius'), keep.r),
         h('span', { class: 'ct-roi-spec' }, h('label', { for: 'ct-roi', text: t(lang, 'web.ct.roi') }), roiInput),
         h('p', { id: 'ct-roi-hint', class: 'hint', text: t(lang, 'web.ct.roiHint') })),
-      h('p', {}, measureBtn),
+      h('p', {}, measureBtn, ' ', storeBtn),
       statusElement());
     const details = root.querySelector('details');
     const wasOpen = details?.open ?? false;
@@ -454,13 +539,14 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
 interface Sent { status: number; body: ArrayBuffer; header(name: string): string | null; json(): Record<string, unknown> }
 
 /**
- * POST a form with XMLHttpRequest (fetch has no upload progress): reports 'upload' with the
+ * POST a form (or a JSON text) with XMLHttpRequest (fetch has no upload progress): reports 'upload' with the
  * fraction sent, 'server' while the server works, 'download' with the fraction received.
  */
-function send(url: string, body: FormData, onStage: (stage: 'upload' | 'server' | 'download', frac?: number) => void): Promise<Sent> {
+function send(url: string, body: FormData | string, onStage: (stage: 'upload' | 'server' | 'download', frac?: number) => void): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
+    if (typeof body === 'string') xhr.setRequestHeader('content-type', 'application/json');
     xhr.responseType = 'arraybuffer';
     xhr.upload.onprogress = (e) => onStage('upload', e.lengthComputable && e.total ? e.loaded / e.total : undefined);
     xhr.upload.onload = () => onStage('server');
@@ -489,6 +575,8 @@ function problemError(res: Sent, lang: Lang): Error & { detail: string } {
   const keys = [json.reason, json.code].filter((x): x is string => typeof x === 'string').map((c) => `web.ct.error.${c}`);
   if (res.status === 413) keys.push('web.ct.error.payload_too_large');
   const key = keys.find((k) => t(lang, k) !== k);
+  // an archive's problem names the archive and the study or series in plain words already
+  if (json.code === 'pacs') return Object.assign(new Error(detail), { detail: '' });
   return Object.assign(new Error(key ? t(lang, key) : t(lang, 'web.ct.error.unknown', { status: res.status })), { detail });
 }
 

@@ -1,0 +1,286 @@
+/**
+ * "Open from PACS" through the HTTP server against a real archive: Debian's Orthanc with its
+ * DICOMweb plugin on a free loopback port (src/test-support/orthanc.ts), the server built with an
+ * archive configuration as `calcdx serve --pacs-config` reads it. Search, series list, volume,
+ * measure (the same JSON as `calcdx ct --json` from the same files), store SEG + SR and find them
+ * again in the archive; the allow-list (an archive not configured, a query key not listed, a
+ * malformed UID, a path outside the routes), an archive down (502) and refusing the credentials,
+ * and that credentials and patient data never show in answers or logs. Skipped with a message
+ * when Orthanc is missing — except in CI (CI=true), where that is a failure.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { buildServer, type FastifyInstance } from '../../src/server/app.js';
+import { resolvePacsConfig } from '../../src/pacs/config.js';
+import { archiveFromEnv, retrieveSeries, searchSeries } from '../../src/pacs/dicomweb.js';
+import { problemSchema } from '../../src/server/openapi.js';
+import { pacsArchivesSchema, pacsSeriesSchema, pacsStoredSchema, pacsStudiesSchema } from '../../src/server/openapi-pacs.js';
+import { ROOT } from '../../src/test-support/cases.js';
+import { dicomwebPlugin, freePort, ORTHANC_BIN, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
+import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID, writePhantomStudy } from '../../src/test-support/dicom-series.js';
+
+const BIN = join(ROOT, 'bin', 'calcdx.js');
+const missing = [
+  ...(existsSync(ORTHANC_BIN) ? [] : [`Orthanc (${ORTHANC_BIN}; apt-get install -y orthanc)`]),
+  ...(dicomwebPlugin() ? [] : ['the Orthanc DICOMweb plugin (apt-get install -y orthanc-dicomweb)']),
+];
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+if (missing.length && !inCi) process.stderr.write(`test/e2e/pacs-server.test.ts SKIPPED: needs ${missing.join('; ')}\n`);
+
+let orthanc: Orthanc;
+let dir: string;
+let phantom: ReturnType<typeof writePhantomStudy>;
+let app: FastifyInstance;
+let log = '';
+/** an archive that answers what DICOMweb does not allow */
+let broken: Server;
+const answers: string[] = [];
+
+function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+async function req(method: 'GET' | 'POST', url: string, body?: unknown) {
+  const r = await app.inject({ method, url, ...(body !== undefined ? { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+  if (!/gzip/.test(String(r.headers['content-type']))) answers.push(r.body);
+  return r;
+}
+
+describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" routes against Orthanc', () => {
+  beforeAll(async () => {
+    if (missing.length) throw new Error(`CI=true and the PACS server tests cannot run: missing ${missing.join('; ')} (.ci/run installs them)`);
+    dir = mkdtempSync(join(tmpdir(), 'calcdx-pacs-server-'));
+    orthanc = await startOrthanc();
+    phantom = writePhantomStudy(join(dir, 'phantom'));
+    for (const b of phantom.instances) await orthanc.upload(b);
+    const closed = await freePort();
+    broken = createServer((q, r) => {
+      if (/\/series\?/.test(q.url ?? '')) { r.writeHead(200, { 'content-type': 'application/dicom+json' }); r.end('[{"0020000E":{"vr":"UI","Value":["1.2.3.4"]},"00080060":{"vr":"CS","Value":["CT"]}}]'); return; }
+      if (/\/series\/1\.2\.3\.4$/.test(q.url ?? '')) { r.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=b' }); r.end('--b\r\nContent-Type: application/dicom\r\n\r\nDICM'); return; }
+      r.writeHead(200, { 'content-type': 'application/dicom+json' }); r.end('<html>not json</html>');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const brokenPort = (broken.address() as { port: number }).port;
+    const archives = resolvePacsConfig({
+      archives: [
+        { id: 'main', label: 'Test archive', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, passwordEnv: 'TEST_PACS_PASSWORD' } },
+        { id: 'wrong', label: 'Wrong password', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: 'not-the-password-xyz' } },
+        { id: 'down', label: 'Archive down', url: `http://127.0.0.1:${closed}/dicom-web`, timeoutSeconds: 5 },
+        { id: 'broken', label: 'Broken archive', url: `http://127.0.0.1:${brokenPort}/dicom-web`, timeoutSeconds: 5 },
+      ],
+    }, 'test', { TEST_PACS_PASSWORD: orthanc.password });
+    app = await buildServer({ pacs: archives, logger: new Writable({ write(c, _e, cb) { log += String(c); cb(); } }), tmpDir: dir });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await orthanc?.stop();
+    await new Promise((resolve) => (broken ? broken.close(resolve) : resolve(undefined)));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the configured archives by id and label only', async () => {
+    const r = await req('GET', '/api/pacs/archives');
+    expect(r.statusCode).toBe(200);
+    const body = pacsArchivesSchema.parse(r.json());
+    expect(body.archives).toEqual([{ id: 'main', label: 'Test archive' }, { id: 'wrong', label: 'Wrong password' }, { id: 'down', label: 'Archive down' }, { id: 'broken', label: 'Broken archive' }]);
+    expect(r.body).not.toMatch(/127\.0\.0\.1|dicom-web|calcdx:/);
+    expect(r.body).not.toContain(orthanc.password);
+  });
+
+  it('searches studies by the allowed keys and lists a study\'s series with CT marked', async () => {
+    for (const q of ['PatientID=CALCDX-PHANTOM', 'AccessionNumber=ACC-PHANTOM-1', 'StudyDate=20261130-20261202', 'StudyDate=2026-12-01', 'PatientID=CALCDX-*&limit=5&offset=0']) {
+      const r = await req('GET', `/api/pacs/main/studies?${q}`);
+      expect(r.statusCode, `${q}: ${r.body}`).toBe(200);
+      const { studies } = pacsStudiesSchema.parse(r.json());
+      expect(studies.map((s) => s.studyInstanceUid), q).toEqual([PHANTOM_STUDY_UID]);
+      expect(studies[0]).toMatchObject({ patientId: 'CALCDX-PHANTOM', accession: 'ACC-PHANTOM-1', date: '20261201', modalities: ['CT'] });
+    }
+    const none = await req('GET', '/api/pacs/main/studies?PatientID=NOBODY');
+    expect(none.json()).toEqual({ studies: [] });
+    const s = await req('GET', `/api/pacs/main/studies/${PHANTOM_STUDY_UID}/series`);
+    expect(s.statusCode, s.body).toBe(200);
+    const { series } = pacsSeriesSchema.parse(s.json());
+    expect(series).toEqual([expect.objectContaining({ seriesInstanceUid: PHANTOM_SERIES_UID, modality: 'CT', ct: true, instances: phantom.instances.length })]);
+  });
+
+  it('refuses what is not on the allow-list: archives not configured, query keys not listed, malformed UIDs, other paths', async () => {
+    const unknown = await req('GET', '/api/pacs/elsewhere/studies');
+    expect(unknown.statusCode).toBe(404);
+    expect(problemSchema.parse(unknown.json())).toMatchObject({ code: 'not_found', reason: 'unknown_archive' });
+    expect(unknown.json().detail).toMatch(/"elsewhere".*main, wrong, down, broken/);
+    for (const [q, path] of [['includefield=00100030', 'query.includefield'], ['PatientBirthDate=19700101', 'query.PatientBirthDate'], ['StudyDate=2026-13-01', 'query.StudyDate'],
+      ['limit=0', 'query.limit'], ['PatientID=a&PatientID=b', 'query.PatientID'], ['PatientID=a%5Cb', 'query.PatientID']] as const) {
+      const r = await req('GET', `/api/pacs/main/studies?${q}`);
+      expect(r.statusCode, q).toBe(400);
+      expect(problemSchema.parse(r.json()).errors?.[0]?.path, q).toBe(path);
+    }
+    for (const uid of ['1.2.03', 'abc', '1..2', `1.${'2'.repeat(70)}`]) {
+      const r = await req('GET', `/api/pacs/main/studies/${encodeURIComponent(uid)}/series`);
+      expect(r.statusCode, uid).toBe(400);
+      expect(r.json().errors[0].path).toBe('path.study');
+    }
+    const extra = await req('GET', `/api/pacs/main/studies/${PHANTOM_STUDY_UID}/series?includefield=all`);
+    expect(extra.statusCode).toBe(400);
+    // no other DICOMweb path is reachable through the server
+    for (const url of [`/api/pacs/main/studies/${PHANTOM_STUDY_UID}`, `/api/pacs/main/studies/${PHANTOM_STUDY_UID}/series/${PHANTOM_SERIES_UID}`, '/api/pacs/main/instances', '/api/pacs/main/studies/..%2F..%2Fsystem/series']) {
+      const r = await req('GET', url);
+      expect([400, 404], url).toContain(r.statusCode);
+      expect(r.headers['content-type']).toMatch(/problem\+json/);
+    }
+    const bodyBad = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi: 'whole', url: 'http://evil.example/' });
+    expect(bodyBad.statusCode).toBe(400);
+    expect(bodyBad.json()).toMatchObject({ code: 'bad_parameter', errors: [{ path: 'body.url', found: 'url', allowed: 'study, series, roi, options' }] });
+    const noRoi = await req('POST', '/api/pacs/main/store', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID });
+    expect(noRoi.statusCode).toBe(400);
+    expect(noRoi.json().errors).toEqual([expect.objectContaining({ path: 'body.roi' })]);
+    expect(noRoi.json().detail).toMatch(/^body\.roi: found nothing; allowed: /);
+    const badOption = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi: 'whole', options: { connectivity: 8 } });
+    expect(badOption.json().errors).toEqual([expect.objectContaining({ path: 'body.options.connectivity', found: '8' })]);
+    const badSeries = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: '1.2.x', roi: 'whole' });
+    expect(badSeries.statusCode).toBe(400);
+    expect(badSeries.json().errors[0]).toMatchObject({ path: 'body.series', found: '"1.2.x"' });
+  });
+
+  it('answers 502 naming the archive when it is down or refuses the credentials, and never shows the credentials', async () => {
+    const down = await req('GET', '/api/pacs/down/studies?PatientID=X');
+    expect(down.statusCode).toBe(502);
+    expect(problemSchema.parse(down.json())).toMatchObject({ code: 'pacs', reason: 'unreachable' });
+    expect(down.json().detail).toMatch(/archive "Archive down" \(study search.*\): the archive cannot be reached: cannot reach the archive: connection refused/);
+    expect(down.body).not.toMatch(/127\.0\.0\.1/);
+    const wrong = await req('GET', `/api/pacs/wrong/studies/${PHANTOM_STUDY_UID}/series?lang=zh`);
+    expect(wrong.statusCode).toBe(502);
+    expect(wrong.json()).toMatchObject({ code: 'pacs', reason: 'unauthorized' });
+    expect(wrong.json().detail).toMatch(/影像归档“Wrong password”.*--pacs-config/);
+    // an archive that answers what DICOMweb does not allow: 502 naming it, nothing measured
+    const notJson = await req('GET', '/api/pacs/broken/studies');
+    expect(notJson.statusCode).toBe(502);
+    expect(notJson.json()).toMatchObject({ code: 'pacs', reason: 'bad_answer' });
+    expect(notJson.json().detail).toMatch(/archive "Broken archive" \(study search\): .*not JSON/);
+    const cut = await req('POST', '/api/pacs/broken/measure', { study: '1.2.3', series: '1.2.3.4', roi: 'whole' });
+    expect(cut.statusCode).toBe(502);
+    expect(cut.json()).toMatchObject({ code: 'pacs', reason: 'truncated' });
+    expect(cut.json().detail).toMatch(/archive "Broken archive" \(study 1\.2\.3, series 1\.2\.3\.4\)/);
+    const notThere = await req('GET', '/api/pacs/main/studies/1.2.3.4.5/series');
+    expect(notThere.statusCode).toBe(404);
+    expect(notThere.json()).toMatchObject({ code: 'pacs', reason: 'not_found' });
+  });
+
+  it('gives the series as a NIfTI volume, and measures it as `calcdx ct --json` measures its files', async () => {
+    const v = await req('POST', '/api/pacs/main/volume', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID });
+    expect(v.statusCode, v.body).toBe(200);
+    expect(v.headers['content-type']).toBe('application/gzip');
+    expect(v.headers['x-calcdx-dims']).toBe(phantom.volume.dims.join(','));
+    expect(gunzipSync(v.rawPayload).readInt32LE(0)).toBe(348);
+
+    const s = phantom.truth.roi;
+    const roi = `sphere-ijk-mm:${s.center.join(',')},${s.radius}`;
+    const [r, fromFiles] = await Promise.all([
+      req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi, options: { threshold: 100, connectivity: 26, minVoxels: 1 } }),
+      cli(['ct', join(dir, 'phantom'), '--roi', roi, '--json']),
+    ]);
+    expect(r.statusCode, r.body).toBe(200);
+    expect(fromFiles.code, fromFiles.err).toBe(0);
+    const body = r.json();
+    expect(body.measurement).toEqual(JSON.parse(fromFiles.out));
+    expect(body.measurement.lesion.calcifiedVoxels).toBe(phantom.truth.calcifiedVoxels);
+    expect(typeof body.labels).toBe('string');
+    expect(body.findings.imaging.ct).toBeDefined();
+
+    const badRoi = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi: 'sphere-mm:1,2' });
+    expect(badRoi.statusCode).toBe(400);
+    expect(badRoi.json().code).toBe('roi');
+  }, 120_000);
+
+  it('stores the SEG and the SR of a measurement in the study, and the archive gives them back', async () => {
+    const s = phantom.truth.roi;
+    const roi = `sphere-ijk-mm:${s.center.join(',')},${s.radius}`;
+    const r = await req('POST', '/api/pacs/main/store', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi });
+    expect(r.statusCode, r.body).toBe(200);
+    const body = pacsStoredSchema.parse(r.json());
+    expect(body.measurement.lesion).toMatchObject({ calcifiedVoxels: phantom.truth.calcifiedVoxels });
+    expect(body.stored).toMatchObject({ archive: 'main', study: PHANTOM_STUDY_UID, seg: { sopClassUid: '1.2.840.10008.5.1.4.1.1.66.4' }, sr: { sopClassUid: '1.2.840.10008.5.1.4.1.1.88.33' } });
+    expect(r.body).not.toMatch(/"bytes"/);
+
+    const archive = archiveFromEnv(orthanc.dicomweb, { CALCDX_DICOMWEB_USER: orthanc.user, CALCDX_DICOMWEB_PASSWORD: orthanc.password });
+    const series = await searchSeries(archive, PHANTOM_STUDY_UID);
+    const seg = series.find((x) => x.seriesInstanceUid === body.stored.seg.seriesInstanceUid);
+    const sr = series.find((x) => x.seriesInstanceUid === body.stored.sr.seriesInstanceUid);
+    expect(seg?.modality).toBe('SEG');
+    expect(sr?.modality).toBe('SR');
+    const [segBytes] = await retrieveSeries(archive, PHANTOM_STUDY_UID, seg!.seriesInstanceUid);
+    const [srBytes] = await retrieveSeries(archive, PHANTOM_STUDY_UID, sr!.seriesInstanceUid);
+    expect(Buffer.from(segBytes!).includes(body.stored.seg.sopInstanceUid)).toBe(true);
+    expect(Buffer.from(srBytes!).includes(body.stored.sr.sopInstanceUid)).toBe(true);
+    // the SR references the SEG and the source series
+    expect(Buffer.from(srBytes!).includes(body.stored.seg.sopInstanceUid)).toBe(true);
+    expect(Buffer.from(srBytes!).includes(PHANTOM_SERIES_UID)).toBe(true);
+
+    // the series list now shows them, not marked CT
+    const list = (await req('GET', `/api/pacs/main/studies/${PHANTOM_STUDY_UID}/series`)).json().series as Array<{ modality: string; ct: boolean }>;
+    expect(list.filter((x) => x.ct).map((x) => x.modality)).toEqual(['CT']);
+    expect(list.map((x) => x.modality).sort()).toEqual(['CT', 'SEG', 'SR']);
+    // a SEG is not measured
+    const notCt = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: body.stored.seg.seriesInstanceUid, roi: 'whole' });
+    expect(notCt.statusCode).toBe(422);
+    expect(notCt.json()).toMatchObject({ code: 'pacs', reason: 'not_ct' });
+  }, 120_000);
+
+  it('never puts credentials or patient data in its answers or logs, and leaves no temporary files', () => {
+    expect(answers.length).toBeGreaterThan(20);
+    for (const a of answers) {
+      expect(a).not.toContain(orthanc.password);
+      expect(a).not.toContain('not-the-password-xyz');
+      expect(a).not.toMatch(/authorization|Basic [A-Za-z0-9+/=]{8,}/i);
+    }
+    expect(log).toMatch(/"archive":"down","pacs":"unreachable"/);
+    // every retrieved series' private folder is gone
+    expect(readdirSync(dir).filter((n) => n.startsWith('calcdx-upload-'))).toEqual([]);
+    for (const secret of [orthanc.password, 'not-the-password-xyz', 'CALCDX-PHANTOM', 'ACC-PHANTOM-1', 'Phantom', PHANTOM_STUDY_UID, orthanc.dicomweb]) {
+      expect(log, secret).not.toContain(secret);
+    }
+  });
+});
+
+describe('calcdx serve --pacs-config', () => {
+  it('refuses a configuration that is not valid, naming the file and field, and serves the archives of a valid one', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'calcdx-pacs-serve-'));
+    try {
+      const bad = join(d, 'bad.yaml');
+      writeFileSync(bad, 'archives:\n  - id: main\n    label: PACS\n    url: https://pacs.example.org/dicom-web\n    auth: { kind: basic, user: u, passwordEnv: CALCDX_TEST_UNSET_PW }\n');
+      const r = await cli(['serve', '--port', '0', '--pacs-config', bad]);
+      expect(r.code).toBe(2); // a usage error
+      expect(r.err).toContain(`--pacs-config ${bad}: archives.0.auth.passwordEnv: the environment variable CALCDX_TEST_UNSET_PW is not set`);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      const good = join(d, 'good.json');
+      writeFileSync(good, JSON.stringify({ archives: [{ id: 'main', label: 'PACS', url: 'https://pacs.example.org/dicom-web', auth: { kind: 'bearer', token: 'secret-token-123' } }] }));
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--pacs-config', good], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (c) => { out += c; const m = /http:\/\/[\d.]+:\d+/.exec(out); if (m) resolve(m[0]); });
+          child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+        });
+        const res = await fetch(`${url}/api/pacs/archives`);
+        const text = await res.text();
+        expect(JSON.parse(text)).toEqual({ archives: [{ id: 'main', label: 'PACS' }] });
+        expect(text).not.toContain('secret-token-123');
+      } finally {
+        child.kill('SIGTERM');
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -1,0 +1,129 @@
+/**
+ * "Open from PACS" in the browser (headless Chromium through playwright-core), the server
+ * configured with a real archive (Orthanc on a free loopback port, src/test-support/orthanc.ts):
+ * search by patient ID, pick the study, list its series (CT marked), open the CT series into the
+ * NiiVue panel, measure an ROI (the findings fill the form, as the upload flow does), store the
+ * SEG + SR to the archive and find them there. The browser never sees the archive's URL or
+ * credentials. Skipped with a message when Orthanc or Chromium is missing — except in CI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolvePacsConfig } from '../../src/pacs/config.js';
+import { archiveFromEnv, searchSeries } from '../../src/pacs/dicomweb.js';
+import { dicomwebPlugin, ORTHANC_BIN, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
+import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID, writePhantomStudy } from '../../src/test-support/dicom-series.js';
+import { CHROMIUM, openApp, SHOTS, startWebHarness, type WebHarness } from './web-harness.js';
+
+const missing = [
+  ...(existsSync(ORTHANC_BIN) ? [] : [`Orthanc (${ORTHANC_BIN})`]),
+  ...(dicomwebPlugin() ? [] : ['the Orthanc DICOMweb plugin (orthanc-dicomweb)']),
+  ...(existsSync(CHROMIUM) ? [] : [`Chromium (${CHROMIUM})`]),
+];
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+if (missing.length && !inCi) process.stderr.write(`test/e2e/web-pacs.test.ts SKIPPED: needs ${missing.join('; ')}\n`);
+
+let orthanc: Orthanc;
+let dir: string;
+let phantom: ReturnType<typeof writePhantomStudy>;
+let h: WebHarness;
+
+describe.skipIf(missing.length > 0 && !inCi)('the web app opens a CT series from PACS, measures it and stores the result back', () => {
+  beforeAll(async () => {
+    if (missing.length) throw new Error(`CI=true and the browser PACS test cannot run: missing ${missing.join('; ')} (.ci/run installs them)`);
+    dir = mkdtempSync(join(tmpdir(), 'calcdx-web-pacs-'));
+    orthanc = await startOrthanc();
+    phantom = writePhantomStudy(join(dir, 'phantom'));
+    for (const b of phantom.instances) await orthanc.upload(b);
+    const pacs = resolvePacsConfig({ archives: [{ id: 'main', label: 'Test PACS', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: orthanc.password } }] }, 'test');
+    h = await startWebHarness({ pacs });
+  }, 180_000);
+  afterAll(async () => {
+    await h?.close();
+    await orthanc?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('search → pick → measure → store', async () => {
+    const page = await openApp(h, { lang: 'en' });
+    const seen: string[] = [];
+    page.on('response', (r) => { seen.push(r.url()); });
+    await page.click('#ct-panel summary');
+    await page.waitForSelector('#pacs-browser');
+    expect(await page.locator('#pacs-archive option').allTextContents()).toEqual(['Test PACS']);
+    await page.fill('#pacs-patient', 'CALCDX-PHANTOM');
+    await page.fill('#pacs-from', '2026-11-30');
+    await page.fill('#pacs-to', '2026-12-02');
+    await page.click('#pacs-search');
+    await page.waitForSelector(`#pacs-studies tr[data-study="${PHANTOM_STUDY_UID}"]`);
+    expect(await page.locator('#pacs-studies tbody tr').count()).toBe(1);
+    expect(await page.textContent('#pacs-studies tbody tr')).toContain('ACC-PHANTOM-1');
+    // a search that finds nothing says so
+    await page.fill('#pacs-patient', 'NOBODY');
+    await page.click('#pacs-search');
+    await page.waitForSelector('#pacs-none');
+    await page.fill('#pacs-patient', 'CALCDX-PHANTOM');
+    await page.click('#pacs-search');
+    await page.click(`#pacs-studies tr[data-study="${PHANTOM_STUDY_UID}"] .pacs-series-button`);
+    await page.waitForSelector(`#pacs-series tr[data-series="${PHANTOM_SERIES_UID}"][data-ct="1"]`);
+    const [vol] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/pacs/main/volume')),
+      page.click(`#pacs-series tr[data-series="${PHANTOM_SERIES_UID}"] .pacs-open`),
+    ]);
+    expect(vol.status()).toBe(200);
+    await page.waitForSelector('#ct-panel[data-loaded][data-source="pacs"]', { state: 'attached', timeout: 60_000 })
+      .catch(async (e) => { throw new Error(`${(e as Error).message}\nstatus: ${await page.textContent('#ct-status')}`); });
+    expect(await page.getAttribute('#ct-panel', 'data-dims')).toBe(phantom.volume.dims.join('x'));
+    expect(await page.textContent('#ct-status')).toContain('from Test PACS loaded');
+    expect(await page.isVisible('#ct-store')).toBe(false);
+
+    const s = phantom.truth.roi;
+    await page.fill('#ct-roi', `sphere-ijk-mm:${s.center.join(',')},${s.radius}`);
+    const [m] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/pacs/main/measure')), page.click('#ct-measure')]);
+    expect(m.status()).toBe(200);
+    const measured = await m.json() as { measurement: { lesion: { calcifiedVoxels: number } }; findings: { imaging: { ct: { maxHU: number } } } };
+    expect(measured.measurement.lesion.calcifiedVoxels).toBe(phantom.truth.calcifiedVoxels);
+    await page.waitForSelector('#ct-panel[data-measured][data-overlay]', { state: 'attached', timeout: 60_000 })
+      .catch(async (e) => { throw new Error(`${(e as Error).message}\nstatus: ${await page.textContent('#ct-status')}`); });
+    // the findings go to the assessment form as those of an upload do
+    expect(Number(await page.inputValue('#f-imaging-ct-maxHU'))).toBe(measured.findings.imaging.ct.maxHU);
+    expect(await page.locator('.field.measured').count()).toBeGreaterThan(2);
+
+    const [st] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/pacs/main/store')), page.click('#ct-store')]);
+    expect(st.status()).toBe(200);
+    const stored = await st.json() as { stored: { seg: { sopInstanceUid: string; seriesInstanceUid: string }; sr: { sopInstanceUid: string; seriesInstanceUid: string } } };
+    await page.waitForSelector('#ct-panel[data-stored]', { state: 'attached', timeout: 60_000 });
+    const status = await page.textContent('#ct-status');
+    expect(status).toContain(`Stored in Test PACS: segmentation (SEG) ${stored.stored.seg.sopInstanceUid} and report (SR) ${stored.stored.sr.sopInstanceUid}`);
+    await page.evaluate(() => document.querySelector('#ct-panel')?.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(SHOTS, 'ct-pacs-stored.png') });
+
+    // the archive has them
+    const archive = archiveFromEnv(orthanc.dicomweb, { CALCDX_DICOMWEB_USER: orthanc.user, CALCDX_DICOMWEB_PASSWORD: orthanc.password });
+    const series = await searchSeries(archive, PHANTOM_STUDY_UID);
+    expect(series.find((x) => x.seriesInstanceUid === stored.stored.seg.seriesInstanceUid)?.modality).toBe('SEG');
+    expect(series.find((x) => x.seriesInstanceUid === stored.stored.sr.seriesInstanceUid)?.modality).toBe('SR');
+
+    // the browser only ever talked to calcdx
+    expect(seen.every((u) => u.startsWith(h.base)), seen.join('\n')).toBe(true);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('in Chinese, and an archive error shows in plain words', async () => {
+    const page = await openApp(h, { lang: 'zh' });
+    await page.click('#ct-panel summary');
+    await page.waitForSelector('#pacs-browser');
+    expect(await page.textContent('#pacs-browser summary')).toBe('从PACS打开');
+    await page.fill('#pacs-patient', 'CALCDX-PHANTOM');
+    await page.click('#pacs-search');
+    await page.waitForSelector(`#pacs-studies tr[data-study="${PHANTOM_STUDY_UID}"]`);
+    // the archive goes away: the next search names it
+    await orthanc.stop();
+    await page.click('#pacs-search');
+    await page.waitForSelector('#pacs-error');
+    expect(await page.textContent('#pacs-error')).toMatch(/影像归档“Test PACS”.*无法连接影像归档/);
+    await page.close();
+  }, 120_000);
+});
