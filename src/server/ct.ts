@@ -252,11 +252,11 @@ export function uploadedNames(text: string, names: ReadonlyMap<string, string> |
  * several DICOM series). An imaging error names the file by its uploaded name; the volume's
  * warnings too.
  */
-export async function readUploadedVolume(input: CtInput, series?: string): Promise<Volume> {
+export async function readUploadedVolume(input: CtInput, series?: string, onProgress?: (done: number, total: number) => void): Promise<Volume> {
   let volume: Volume;
   try {
     const limits = input.limits ? { maxBytes: input.limits.maxBytes, maxVoxels: input.limits.maxVoxels } : undefined;
-    volume = await readVolume(input.volumePath, { ...(series ? { seriesInstanceUid: series } : {}), ...(limits ? { limits } : {}) });
+    volume = await readVolume(input.volumePath, { ...(series ? { seriesInstanceUid: series } : {}), ...(limits ? { limits } : {}), ...(onProgress ? { onProgress } : {}) });
   } catch (e) {
     if (e instanceof ImagingError && !(e instanceof UploadImagingError)) {
       throw new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names));
@@ -306,10 +306,10 @@ export function ctOptions(fields: Record<string, string>, hasMask: boolean): { r
   };
 }
 
-/** Reads and measures an upload received by receiveCtUpload. */
-export async function measureUpload(input: CtInput): Promise<CtResult> {
+/** Reads and measures an upload received by receiveCtUpload (`onProgress`: files or slices read of all). */
+export async function measureUpload(input: CtInput, onProgress?: (done: number, total: number) => void): Promise<CtResult> {
   const o = ctOptions(input.fields, input.maskPath !== undefined);
-  const volume: Volume = await readUploadedVolume(input, o.series);
+  const volume: Volume = await readUploadedVolume(input, o.series, onProgress);
   let spec: RoiSpec;
   if (o.roiText.trim().toLowerCase() === 'mask') {
     // .nii or .nii.gz, read as its header declares (the same limits as the volume)
