@@ -25,6 +25,12 @@ export interface ServeOptions {
   /** CDS Hooks: trusted issuers and public URL (JSON), or no authentication on loopback */
   cdsConfig?: string;
   cdsDevNoAuth?: boolean;
+  /** the CT job queue: postgres://… (or CALCDX_DB), its settings, and the archives jobs may name */
+  db?: string;
+  archive?: string[];
+  jobRetries?: string;
+  jobRetryDelay?: string;
+  jobTimeout?: string;
 }
 
 const MAX_WORKERS = 64;
@@ -47,14 +53,26 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const port = wholeNumber('port', o.port, 0, 65535);
   const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
   const cds = o.cdsConfig || o.cdsDevNoAuth ? (await import('./cds-config.js')).cdsOptions(o.cdsConfig, o.cdsDevNoAuth, o.host) : undefined;
+  const ctQueue = await queueOptions(o);
   // the server (fastify and its plugins) is loaded only when a server starts, not for every command
   const { buildServer } = await import('../server/app.js');
-  const app = await buildServer({
-    ...(cds ? { cds } : {}),
-    logger: o.quiet ? false : true,
-    maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
-    ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
-  });
+  let app;
+  try {
+    app = await buildServer({
+      ...(cds ? { cds } : {}),
+      ...(ctQueue ? { ctQueue } : {}),
+      logger: o.quiet ? false : true,
+      maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
+      ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
+    });
+  } catch (e) {
+    // the queue's database cannot be reached or set up
+    if (ctQueue?.db && (e as { code?: string }).code !== undefined && !(e instanceof CalcdxError)) {
+      const { shownDb } = await import('../queue/queue.js');
+      throw new CalcdxError('usage', { detail: `cannot use the database ${shownDb(ctQueue.db)}: ${(e as { code?: string }).code} ${(e as Error).message}` });
+    }
+    throw e;
+  }
   try {
     await app.listen({ port, host: o.host });
   } catch (e) {
@@ -72,6 +90,27 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   if (cluster.isWorker) process.send?.({ calcdx: 'listening', url });
   else process.stdout.write(`${t(lang, 'server.listening', { url })}\n`);
   return { url, close: () => app.close() };
+}
+
+/** The CT job queue of --db (or CALCDX_DB), or undefined: CT jobs run in the server's worker threads only. */
+async function queueOptions(o: ServeOptions): Promise<{ db: string; archives: string[]; settings: Record<string, number> } | undefined> {
+  const db = o.db ?? process.env.CALCDX_DB;
+  if (!db) {
+    if (o.jobRetries ?? o.jobRetryDelay ?? o.jobTimeout) throw new CalcdxError('usage', { detail: '--job-retries, --job-retry-delay and --job-timeout need --db postgres://… (or CALCDX_DB)' });
+    return undefined;
+  }
+  const { checkDbUrl } = await import('../queue/queue.js');
+  try { checkDbUrl(db); } catch (e) { throw new CalcdxError('usage', { detail: (e as Error).message }); }
+  const { configuredArchives } = await import('./worker.js');
+  return {
+    db,
+    archives: await configuredArchives(o.archive),
+    settings: {
+      ...(o.jobRetries !== undefined ? { retryLimit: wholeNumber('job-retries', o.jobRetries, 0, 20) } : {}),
+      ...(o.jobRetryDelay !== undefined ? { retryDelaySeconds: wholeNumber('job-retry-delay', o.jobRetryDelay, 0, 3600) } : {}),
+      ...(o.jobTimeout !== undefined ? { expireInSeconds: wholeNumber('job-timeout', o.jobTimeout, 1, 23 * 3600) } : {}),
+    },
+  };
 }
 
 /** Waits for SIGINT or SIGTERM, then runs stop once. */
@@ -146,6 +185,11 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
     .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
+    .option('--db <url>', 'queue CT jobs (POST /api/ct/jobs) in PostgreSQL for calcdx worker processes: postgres://user@host:port/database (default CALCDX_DB)')
+    .option('--archive <url...>', 'with --db: DICOMweb archives a job may name (also CALCDX_DICOMWEB_ARCHIVES)')
+    .option('--job-retries <n>', 'with --db: attempts after the first for a transient failure (default 3)')
+    .option('--job-retry-delay <s>', 'with --db: seconds before the first retry, doubled for each further one (default 10)')
+    .option('--job-timeout <s>', 'with --db: seconds an attempt may run before it is retried (a worker that died; default 900)')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {
       const lang = o.lang ?? envLang();

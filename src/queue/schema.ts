@@ -19,7 +19,7 @@ export const ctJobSource = z.discriminatedUnion('kind', [
 export type CtJobSource = z.infer<typeof ctJobSource>;
 
 /** the form fields of POST /api/ct (roi, threshold, connectivity, minVoxels, series), as text */
-export const ctJobFields = z.record(z.enum(['roi', 'threshold', 'connectivity', 'minVoxels', 'series']), z.string().max(64 * 1024));
+export const ctJobFields = z.partialRecord(z.enum(['roi', 'threshold', 'connectivity', 'minVoxels', 'series']), z.string().max(64 * 1024));
 
 export const ctJobData = z.object({
   v: z.literal(1),

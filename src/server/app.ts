@@ -69,6 +69,8 @@ export interface ServerOptions {
   maxVoxels?: number;
   /** the JavaScript heap of a CT worker thread, MiB (default 512) */
   ctWorkerHeapMb?: number;
+  /** the CT job queue in PostgreSQL (src/server/ct-jobs-plugin.ts): its database, settings and the archives jobs may name */
+  ctQueue?: Pick<import('./ct-jobs-plugin.js').CtJobsPluginOptions, 'db' | 'settings' | 'archives'>;
   /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
   cds?: import('./cds-hooks.js').CdsHooksOptions;
 }
@@ -222,7 +224,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // ---- request bookkeeping: timeouts and one log line per request
   const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
   const received = new WeakSet<FastifyRequest>();
-  const isCt = (req: FastifyRequest) => req.routeOptions.url === '/api/ct' || req.routeOptions.url === '/api/volume';
+  const isCt = (req: FastifyRequest) => req.routeOptions.url === '/api/ct' || req.routeOptions.url === '/api/volume' || req.routeOptions.url === '/api/ct/jobs';
 
   app.addHook('onRequest', async (req, reply) => {
     const ms = isCt(req) ? o.ctTimeoutMs : o.requestTimeoutMs;
@@ -442,6 +444,9 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
       .header('content-disposition', 'inline; filename="calcdx-volume.nii.gz"')
       .send(v.nifti);
   });
+
+  // ---- the CT job queue (with a database; else its routes say how to configure one)
+  await app.register((await import('./ct-jobs-plugin.js')).ctJobsPlugin, { ...o.ctQueue, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, ...(o.maxVoxels !== undefined ? { maxVoxels: o.maxVoxels } : {}), ...(o.ctWorkerHeapMb !== undefined ? { workerHeapMb: o.ctWorkerHeapMb } : {}), tmpDir: tmpRoot });
 
   // ---- FHIR and CDS Hooks (their own plugins, errors as OperationOutcome / problem+json)
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
