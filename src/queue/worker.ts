@@ -112,19 +112,23 @@ export async function runJob(q: QueueConnection, job: PgBoss.JobWithMetadata<unk
   const t0 = performance.now();
   const dir = await mkdtemp(join(o.tmpDir ?? tmpdir(), 'calcdx-job-'));
   // progress: 0–40 % retrieving (archive), then 40–95 % reading the volume, 100 % when the result is written
+  // (written in order, and all before the job's end, so that no progress event follows its final state)
   let last = 0;
+  let written: Promise<void> = Promise.resolve();
   const progress = (p: number) => {
     if (p - last < 5) return;
     last = p;
-    void setProgress(q.pool, data.jobId, p).catch(() => undefined);
+    written = written.then(() => setProgress(q.pool, data.jobId, p)).catch(() => undefined);
   };
   try {
     const input = await inputOf(q, data, dir, o.archives, progress);
     const base = data.source.kind === 'dicomweb' ? 40 : 0;
     const result: CtResult = await runCtJob('measure', input, data.lang, instanceOf(data.jobId), undefined, (p) => progress(base + ((95 - base) * p) / 100));
+    await written;
     const first = await completeJob(q.pool, data.jobId, result);
     log({ msg: first ? 'job completed' : 'job completed by another worker already', id: data.jobId, attempt, ms: Math.round(performance.now() - t0) });
   } catch (e) {
+    await written;
     const problem = problemOf(e, data);
     const transient = !(e instanceof PermanentJobError) && isTransient(e, problem);
     const lastAttempt = attempt > job.retryLimit;

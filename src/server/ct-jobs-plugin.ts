@@ -160,9 +160,9 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     const id = req.params.id;
     if (!UUID.test(id)) throw notFound(id);
     const queuedEvents: Array<{ state: string; progress: number; attempt: number }> = [];
-    let write: ((e: { state: string; progress: number; attempt: number }) => void) | undefined;
+    const sink: { write?: (e: { state: string; progress: number; attempt: number }) => void } = {};
     // subscribe before reading the state, so that no change falls between the two
-    const unsubscribe = await events.subscribe(id, (e) => (write ? write(e) : queuedEvents.push(e)));
+    const unsubscribe = await events.subscribe(id, (e) => (sink.write ? sink.write(e) : queuedEvents.push(e)));
     let job;
     try { job = await jobOf(id); } catch (e) { unsubscribe(); throw e; }
     reply.hijack();
@@ -175,7 +175,7 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS).unref();
     const end = () => { clearInterval(heartbeat); unsubscribe(); sse.delete(reply); if (!raw.writableEnded) raw.end(); };
     raw.on('close', end);
-    write = (e) => {
+    const write = (e: { state: string; progress: number; attempt: number }) => {
       if (raw.writableEnded) return;
       const kind = e.state === lastState ? 'progress' : 'state';
       // an event older than the state read first
@@ -187,5 +187,6 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     };
     write(job);
     for (const e of queuedEvents) write(e);
+    sink.write = write;
   });
 }
