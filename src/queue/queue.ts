@@ -49,6 +49,8 @@ export function checkDbUrl(raw: string): string {
 export const shownDb = (raw: string): string => raw.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:…@');
 
 export interface QueueConnection {
+  /** the database URL */
+  db: string;
   boss: PgBoss;
   pool: pg.Pool;
   close(): Promise<void>;
@@ -82,7 +84,7 @@ export async function connectQueue(db: string, o: { role: 'server' | 'worker'; m
     throw e;
   }
   return {
-    boss, pool,
+    db, boss, pool,
     close: async () => {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => undefined);
       await pool.end().catch(() => undefined);

@@ -19,7 +19,8 @@ import { t } from '../i18n/index.js';
 import type { CtInput, CtResult } from '../server/ct.js';
 import { runCtJob } from '../server/ct-jobs.js';
 import { HttpProblem, toProblem, type Problem } from '../server/problem.js';
-import { completeJob, failJob, getInput, housekeeping, setProgress, startJob } from './store.js';
+import pg from 'pg';
+import { completeJob, failJob, getInput, housekeeping, NOTIFY_CHANNEL, setProgress, startJob } from './store.js';
 import { CT_DEAD_QUEUE, CT_QUEUE, ctJobData, type CtJobData } from './schema.js';
 import type { QueueConnection } from './queue.js';
 
@@ -122,11 +123,15 @@ export async function runJob(q: QueueConnection, job: PgBoss.JobWithMetadata<unk
   };
   try {
     const input = await inputOf(q, data, dir, o.archives, progress);
+    const t1 = performance.now();
     const base = data.source.kind === 'dicomweb' ? 40 : 0;
     const result: CtResult = await runCtJob('measure', input, data.lang, instanceOf(data.jobId), undefined, (p) => progress(base + ((95 - base) * p) / 100));
+    const t2 = performance.now();
     await written;
     const first = await completeJob(q.pool, data.jobId, result);
-    log({ msg: first ? 'job completed' : 'job completed by another worker already', id: data.jobId, attempt, ms: Math.round(performance.now() - t0) });
+    const t3 = performance.now();
+    // times: fetching the input, measuring (the worker thread), writing the result
+    log({ msg: first ? 'job completed' : 'job completed by another worker already', id: data.jobId, attempt, ms: Math.round(t3 - t0), inputMs: Math.round(t1 - t0), measureMs: Math.round(t2 - t1), resultMs: Math.round(t3 - t2) });
   } catch (e) {
     await written;
     const problem = problemOf(e, data);
@@ -151,11 +156,26 @@ export async function startWorker(q: QueueConnection, o: WorkerOptions): Promise
   const who = `${hostname()}:${process.pid}`;
   const log = o.log ?? (() => undefined);
   const polling = o.pollingIntervalSeconds ?? 1;
+  const slots: string[] = [];
   for (let i = 0; i < o.concurrency; i++) {
-    await q.boss.work(CT_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: polling }, async ([job]) => {
+    slots.push(await q.boss.work(CT_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: polling }, async ([job]) => {
       if (job) await runJob(q, job, o, who);
-    });
+    }));
   }
+  // a job queued now is taken now, not at the next poll: the server's NOTIFY wakes the idle slots
+  // (polling stays, for retries whose back-off has passed and if this connection is lost)
+  const listener = new pg.Client({ connectionString: q.db, application_name: 'calcdx-worker-listen' });
+  listener.on('error', () => undefined);
+  listener.on('notification', (n) => {
+    let state: unknown;
+    try { state = (JSON.parse(n.payload ?? '') as { state?: unknown }).state; } catch { return; }
+    if (state !== 'queued') return;
+    for (const s of slots) q.boss.notifyWorker(s);
+  });
+  try {
+    await listener.connect();
+    await listener.query(`LISTEN ${NOTIFY_CHANNEL}`);
+  } catch { /* polling alone */ }
   await q.boss.work(CT_DEAD_QUEUE, { batchSize: 1, pollingIntervalSeconds: Math.max(polling, 2) }, async ([job]) => {
     const parsed = ctJobData.safeParse(job?.data);
     if (!parsed.success) return;
@@ -173,6 +193,7 @@ export async function startWorker(q: QueueConnection, o: WorkerOptions): Promise
   const timer = setInterval(() => void tidy(), 60_000).unref();
   return async () => {
     clearInterval(timer);
+    await listener.end().catch(() => undefined);
     await q.close();
   };
 }
