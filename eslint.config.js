@@ -17,13 +17,25 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // adapters depend on the core, never on the command line: the server, the report and the
+    // imaging code are used by the CLI, not the reverse
+    files: ['src/server/**/*.ts', 'src/report/**/*.ts', 'src/imaging/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/cli/**', '**/cli'], message: 'src/server, src/report and src/imaging must not import from src/cli (the dependency points the other way).' },
+        ],
+      }],
+    },
+  },
+  {
     // the pure core must not depend on adapters
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['**/io/**', '**/report/**', '**/cli/**', 'node:*', 'fs', 'path'], message: 'src/core is pure: no adapters, no I/O.' },
+          { group: ['**/io/**', '**/report/**', '**/cli/**', '**/server/**', '**/imaging/**', '**/fhir/**', '**/pacs/**', 'node:*', 'fs', 'path'], message: 'src/core is pure: no adapters (io, report, cli, server, imaging, fhir, pacs), no I/O.' },
         ],
       }],
     },

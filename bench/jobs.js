@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { makePhantom } from '../dist/imaging/phantom.js';
+import { makePhantom } from '../dist/test-support/phantom.js';
 import { encodeNiftiMask } from '../dist/imaging/write-nifti.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

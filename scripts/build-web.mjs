@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Builds the browser app into dist/web: index.html, app.js (one ESM bundle: the app, the pure
- * engine of src/core and the knowledge base of data/kb embedded as JSON), app.css and
- * favicon.svg. No inline script (CSP script-src 'self'). Prints the bundle sizes.
+ * engine of src/core and the knowledge base of data/kb embedded as JSON; pages loaded lazily in
+ * chunks/), app.css (with the packages' stylesheets it imports) and favicon.svg. No inline
+ * script (CSP script-src 'self'). Prints the bundle sizes.
  *   node scripts/build-web.mjs [--dev] [--analyze] [--out DIR]   (default DIR: dist/web)
  */
 import { build } from 'esbuild';
@@ -43,7 +44,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const t0 = performance.now();
 const result = await build({
-  entryPoints: { app: join(root, 'web', 'src', 'main.ts') },
+  entryPoints: { app: join(root, 'web', 'src', 'main.tsx') },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -60,7 +61,11 @@ const result = await build({
   define: { 'process.env.NODE_ENV': '"production"' },
 });
 copyFileSync(join(root, 'web', 'index.html'), join(out, 'index.html'));
-copyFileSync(join(root, 'web', 'app.css'), join(out, 'app.css'));
+// app.css with the stylesheets it imports from packages (uPlot's) bundled in: one file, style-src 'self'
+await build({
+  entryPoints: [join(root, 'web', 'app.css')], outfile: join(out, 'app.css'), bundle: true,
+  minify: !dev, legalComments: 'none', logLevel: 'warning', target: ['chrome110', 'firefox115', 'safari16'],
+});
 copyFileSync(join(root, 'web', 'favicon.svg'), join(out, 'favicon.svg'));
 const ms = performance.now() - t0;
 const size = (f) => {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { assess } from '../core/engine/assess.js';
 import { isIsoDate } from '../core/engine/dates.js';
 import type { CaseFile } from '../core/case-format/schema.js';
-import { ctReportJson, ctReportText, measureCt, mergeFindings, writeCtOutputs, type CtOptions } from './ct.js';
+import { ctReportText, measureCt, mergeFindings, writeCtOutputs, type CtOptions } from './ct.js';
+import { ctReportJson } from '../report/ct-json.js';
 import { ImagingError } from '../imaging/errors.js';
 import { ROI_SPEC_HELP, RoiError } from '../imaging/roi.js';
 import { formatIssue, isLang, t, type Lang } from '../i18n/index.js';
@@ -35,7 +36,7 @@ import { FhirInputError } from '../fhir/messages.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
 import { assignSplit, readSplit } from '../eval/split.js';
 
-const EVAL_NOTE = 'No parameter of calcdx was learned from these cases: the knowledge base comes from the literature. From issue 12 on, the cases are split once (eval/split.yaml, seeded, stratified by diagnosis) into a development half, on which changes may be checked, and a holdout half, whose figures are the out-of-sample ones; cases added later are holdout. One rule is partly in sample: the indeterminate red flag was written after analysing one missed case (extraskeletal_osteosarcoma--foot-subcutaneous, holdout). Each case holds only what its source states.';
+const EVAL_NOTE = 'No parameter of calcdx was learned from these cases: the knowledge base comes from the literature. From issue 12 on, the cases are split once (eval/split.yaml, seeded, stratified by diagnosis) into a development half, on which changes may be checked, and a holdout half, whose figures are the out-of-sample ones; cases added later are holdout. Two rules are partly in sample: the indeterminate and the uncharacterised_tumour red flags were written after analysing one missed case (extraskeletal_osteosarcoma--foot-subcutaneous, holdout). Each case holds only what its source states.';
 
 const FORMATS = ['text', 'md', 'html', 'json'] as const;
 type Format = (typeof FORMATS)[number];

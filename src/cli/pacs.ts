@@ -61,7 +61,8 @@ export function registerPacs(program: Command): void {
 
 /** `calcdx ct --dicomweb …`: measure a series of the archive, print as calcdx ct does, and with --store write the SEG and SR back. */
 export async function ctFromArchive(o: CtOptions & { dicomweb: string; study?: string; timeout?: string; store?: boolean; json?: boolean; png?: string; maskOut?: string }): Promise<void> {
-  const { ctReportJson, ctReportText, measureCt, writeCtOutputs } = await import('./ct.js');
+  const { ctReportText, measureCt, writeCtOutputs } = await import('./ct.js');
+  const { ctReportJson } = await import('../report/ct-json.js');
   const { retrieveVolume, storeMeasurement } = await import('../pacs/ct.js');
   type Retrieved = Awaited<ReturnType<typeof retrieveVolume>>;
   let retrieved: Retrieved | undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelComponents, labelVolume } from './label.js';
 import { resolveRoi } from './roi.js';
-import { makePhantom } from './phantom.js';
+import { makePhantom } from '../test-support/phantom.js';
 import type { Volume } from './volume.js';
 
 /** Voxel counts per object from make_phantom.py --slices 64 (truth.json), in its object order. */

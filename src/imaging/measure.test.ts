@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measureComponents, symmetricEigen3 } from './measure.js';
 import { labelComponents } from './label.js';
 import { resolveRoi } from './roi.js';
-import { makePhantom, type PhantomOptions } from './phantom.js';
+import { makePhantom, type PhantomOptions } from '../test-support/phantom.js';
 import type { Volume } from './volume.js';
 
 /**

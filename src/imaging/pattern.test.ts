@@ -3,7 +3,7 @@ import { analyseCalcification, classifyPattern, MAX_COMPONENTS, EXTENT_EXTENSIVE
 import { measureComponents, type Measurements } from './measure.js';
 import { labelComponents, type LabelOptions } from './label.js';
 import { resolveRoi } from './roi.js';
-import { makePhantom, type PhantomObjectKind } from './phantom.js';
+import { makePhantom, type PhantomObjectKind } from '../test-support/phantom.js';
 import { validateCase } from '../core/case-format/validate.js';
 import { ImagingError } from './errors.js';
 import type { Volume } from './volume.js';

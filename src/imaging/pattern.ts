@@ -4,7 +4,7 @@
  *
  * Every label comes with the rule that decided it, the measured numbers and the thresholds.
  * ALL THRESHOLDS ARE EXPERT ESTIMATES chosen for clear-cut shapes and checked on the synthetic
- * phantom (phantom.ts / make_phantom.py); none has been calibrated on patient CTs. They are
+ * phantom (src/test-support/phantom.ts / make_phantom.py); none has been calibrated on patient CTs. They are
  * overridable through PatternOptions.thresholds.
  *
  * Per component, the first matching rule decides (order matters):

@@ -3,7 +3,7 @@ import { PNG } from 'pngjs';
 import { mostCalcifiedSlice, PALETTE, renderMipPng, renderSlicePng } from './render-png.js';
 import { labelComponents } from './label.js';
 import { resolveRoi } from './roi.js';
-import { makePhantom } from './phantom.js';
+import { makePhantom } from '../test-support/phantom.js';
 
 function colours(png: PNG): Set<string> {
   const s = new Set<string>();

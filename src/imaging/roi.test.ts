@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoiSpec, patientToVoxel, resolveRoi, RoiError, type RoiSpec } from './roi.js';
-import { makePhantom } from './phantom.js';
+import { makePhantom } from '../test-support/phantom.js';
 import { voxelToPatient, type Volume } from './volume.js';
 
 /** A blank volume with the phantom's geometry. */

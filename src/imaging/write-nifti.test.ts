@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { affineToQuatern, encodeNiftiMask, lpsToRasAffine, NIFTI_INTENT_LABEL, writeNiftiMask } from './write-nifti.js';
 import { labelComponents, labelVolume } from './label.js';
 import { resolveRoi } from './roi.js';
-import { makePhantom } from './phantom.js';
+import { makePhantom } from '../test-support/phantom.js';
 
 /** Minimal NIfTI-1 header reader for the round trip (independent of the writer). */
 function parseHeader(b: Buffer) {

@@ -12,7 +12,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import type { FastifyRequest } from 'fastify';
-import { ctReportJson } from '../cli/ct.js';
+import { ctReportJson } from '../report/ct-json.js';
 import { t } from '../i18n/index.js';
 import { labelVolume } from '../imaging/label.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';

@@ -3,7 +3,7 @@
  * frame of reference attributes, as an archive holds them), read back, measured and described.
  */
 import { readFileSync } from 'node:fs';
-import { makePhantom, type PhantomOptions } from '../imaging/phantom.js';
+import { makePhantom, type PhantomOptions } from './phantom.js';
 import { writeCtSeries, type El } from '../imaging/write-dicom.js';
 
 export const PHANTOM_STUDY_UID = '1.2.826.0.1.3680043.10.1234.100';

@@ -18,7 +18,7 @@ import type { CtEvent } from '../../src/server/ct-jobs.js';
 import { assessmentSchema, ctResultSchema, healthSchema, kbListSchema, problemSchema } from '../../src/server/openapi.js';
 import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
-import { makePhantom } from '../../src/imaging/phantom.js';
+import { makePhantom } from '../../src/test-support/phantom.js';
 import { niftiFromBytes } from '../../src/imaging/read-nifti.js';
 import { readVolume } from '../../src/imaging/read-volume.js';
 import { ROOT } from '../../src/test-support/cases.js';

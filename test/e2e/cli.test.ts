@@ -236,7 +236,7 @@ describe('calcdx ct', () => {
   let roi: string;
   let maskFile: string;
   beforeAll(async () => {
-    const { makePhantom } = await import('../../src/imaging/phantom.js');
+    const { makePhantom } = await import('../../src/test-support/phantom.js');
     const { writeCtSeries } = await import('../../src/imaging/write-dicom.js');
     const { encodeNiftiMask } = await import('../../src/imaging/write-nifti.js');
     ctDir = mkdtempSync(join(tmpdir(), 'calcdx-ct-'));

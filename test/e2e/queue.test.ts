@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../../src/test-support/cases.js';
 import { createTestDb, inCi, pgSkipMessage, PG_BASE, query, type TestDb } from '../../src/test-support/postgres.js';
-import { makePhantom } from '../../src/imaging/phantom.js';
+import { makePhantom } from '../../src/test-support/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 
 const BIN = join(ROOT, 'bin', 'calcdx.js');

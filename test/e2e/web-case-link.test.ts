@@ -14,7 +14,7 @@ import type { CaseFile } from '../../src/core/case-format/schema.js';
 import { caseLinkFragment } from '../../src/fhir/cds-cards.js';
 import { buildServer, type FastifyInstance } from '../../src/server/app.js';
 import { ROOT } from '../../src/test-support/cases.js';
-import { fieldId } from '../../web/src/form.js';
+import { fieldId } from '../../web/src/pages/assessment/form.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 let server: FastifyInstance;

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/test-support/cases.js';
-import { makePhantom } from '../../src/imaging/phantom.js';
+import { makePhantom } from '../../src/test-support/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { MORPHOLOGIES } from '../../src/core/case-format/schema.js';
-import { MORPHOLOGY } from '../../web/src/fields.js';
-import { fieldId } from '../../web/src/form.js';
-import { boundedPct } from '../../web/src/assessment-view.js';
+import { MORPHOLOGY } from '../../web/src/pages/assessment/fields.js';
+import { fieldId } from '../../web/src/pages/assessment/form.js';
+import { boundedPct } from '../../web/src/pages/assessment/assessment-view.js';
 import { SHOTS, openApp, setLang, setSphereRoi, startWebHarness, waitUpdated, type WebHarness } from './web-harness.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'web');

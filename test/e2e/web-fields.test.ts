@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { ROOT } from '../../src/test-support/cases.js';
-import { FIELDS, caseFromValues, uncoveredPaths, valuesFromCase } from '../../web/src/fields.js';
+import { FIELDS, caseFromValues, uncoveredPaths, valuesFromCase } from '../../web/src/pages/assessment/fields.js';
 
 function leafPaths(schema: Record<string, unknown>, prefix = ''): string[] {
   const props = schema.properties as Record<string, Record<string, unknown>> | undefined;

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../../src/test-support/cases.js';
-import { FIELDS, MORPHOLOGY, getPath } from '../../web/src/fields.js';
-import { fieldId } from '../../web/src/form.js';
+import { FIELDS, MORPHOLOGY, getPath } from '../../web/src/pages/assessment/fields.js';
+import { fieldId } from '../../web/src/pages/assessment/form.js';
 import { buildServer, type FastifyInstance } from '../../src/server/app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';

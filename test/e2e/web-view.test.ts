@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { assess } from '../../src/core/engine/assess.js';
 import { validateCase } from '../../src/core/case-format/validate.js';
 import { loadKnowledgeBase } from '../../src/io/kb-files.js';
-import { boundedPct, cantMiss, decisionOf, isEmptyCase, summaryParagraph } from '../../web/src/assessment-view.js';
-import { planMerge } from '../../web/src/ct-merge.js';
-import { MORPHOLOGY, MORPHOLOGY_ABSENT, type FieldValue } from '../../web/src/fields.js';
-import { mergeQuestions } from '../../web/src/results.js';
+import { boundedPct, cantMiss, decisionOf, isEmptyCase, summaryParagraph } from '../../web/src/pages/assessment/assessment-view.js';
+import { planMerge } from '../../web/src/pages/assessment/ct-merge.js';
+import { MORPHOLOGY, MORPHOLOGY_ABSENT, type FieldValue } from '../../web/src/pages/assessment/fields.js';
+import { mergeQuestions } from '../../web/src/pages/assessment/results.js';
 
 const kb = loadKnowledgeBase();
 const run = (doc: Record<string, unknown>) => {
@@ -34,6 +34,10 @@ describe('empty state', () => {
   it('holds until region, depth, size, a pattern, pathology or a red flag of the case is given', () => {
     expect(isEmptyCase({ formatVersion: 1 }, run({}))).toBe(true);
     expect(isEmptyCase({ formatVersion: 1, patient: { age: 50 } }, run({ patient: { age: 50 } }))).toBe(true);
+    // a child's prior is mostly tumours (haemangioma, pilomatricoma): the differential's own flags, not findings
+    const child = run({ patient: { age: 5 } });
+    expect(child.redFlags.map((r) => r.id)).toEqual(expect.arrayContaining(['indeterminate', 'uncharacterised_tumour']));
+    expect(isEmptyCase({ formatVersion: 1, patient: { age: 5 } }, child)).toBe(true);
     for (const doc of [{ lesion: { region: 'thigh' } }, { lesion: { sizeCm: 3 } }, { lesion: { depth: 'deep' } },
       { imaging: { calcification: { morphologyAbsent: ['rim'] } } }, { history: { recurrenceAfterExcision: true } }]) {
       expect(isEmptyCase({ formatVersion: 1, ...doc }, run(doc)), JSON.stringify(doc)).toBe(false);

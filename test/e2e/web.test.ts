@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { ROOT } from '../../src/test-support/cases.js';
-import { makePhantom } from '../../src/imaging/phantom.js';
+import { makePhantom } from '../../src/test-support/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { writeCtSeries } from '../../src/imaging/write-dicom.js';
-import { boundedPct } from '../../web/src/assessment-view.js';
-import { MORPHOLOGY } from '../../web/src/fields.js';
-import { fieldId } from '../../web/src/form.js';
+import { boundedPct } from '../../web/src/pages/assessment/assessment-view.js';
+import { MORPHOLOGY } from '../../web/src/pages/assessment/fields.js';
+import { fieldId } from '../../web/src/pages/assessment/form.js';
 import { OUT, SHOTS, fillCase, openApp as open, setLang, setSphereRoi, startWebHarness, type WebHarness } from './web-harness.js';
 
 const EX = join(ROOT, 'examples', 'cases');

@@ -94,6 +94,33 @@ describe('safety rules and red flags', () => {
     expect(assess(kb, { formatVersion: 1 }).redFlags.map((r) => r.id)).toContain('indeterminate');
     expect(assess(kb, example('synovial-sarcoma')).redFlags.map((r) => r.id)).not.toContain('indeterminate');
   });
+  it('a lesion that is probably a tumour but not characterised is sent to the sarcoma team, whatever its malignancy probability', () => {
+    expect(kb.rules.urgentRedFlags).toContain('uncharacterised_tumour');
+    fc.assert(fc.property(arbitraryCase, (c) => {
+      const a = assess(kb, c);
+      const g = a.groups;
+      const expected = a.differential[0]!.probability < 0.5 && g.benign + g.intermediate + g.malignant >= 0.5;
+      expect(a.redFlags.some((r) => r.id === 'uncharacterised_tumour')).toBe(expected);
+      if (expected) {
+        expect(a.malignancy.urgentReferral).toBe(true);
+        expect(a.malignancy.reasons).toContain('uncharacterised_tumour');
+      }
+    }), { numRuns: 200 });
+    // a small, superficial, heavily calcified foot lump of an older man, no history: a chondroid tumour and a tophus
+    // compete, malignancy well under 3% - the kind of lump that is "shelled out" as benign (unplanned excision)
+    const lump: CaseFile = {
+      formatVersion: 1, patient: { age: 60, sex: 'male' }, symptoms: { palpableMass: true },
+      lesion: { region: 'foot', compartment: 'subcutaneous', depth: 'superficial', sizeCm: 3.6, count: 'single' },
+      imaging: { calcification: { extent: 'extensive' }, mri: { enhancement: 'peripheral' } },
+    };
+    const a = assess(kb, lump);
+    expect(a.malignancy.probability).toBeLessThan(a.malignancy.threshold);
+    expect(a.malignancy.reasons).toEqual(['uncharacterised_tumour']);
+    expect(a.malignancy.decision.kind).toBe('urgent_referral');
+    // a lesion that is probably not a tumour keeps the safety net: an uncharacterised periarticular deposit
+    const deposit = assess(kb, { formatVersion: 1, patient: { age: 50, sex: 'female' }, lesion: { region: 'shoulder', compartment: 'periarticular' } });
+    expect(deposit.redFlags.map((r) => r.id)).not.toContain('uncharacterised_tumour');
+  });
 
   it('a typical calcific tendinitis is not sent to urgent referral', () => {
     const a = assess(kb, example('calcific-tendinitis'));

@@ -71,9 +71,15 @@ function compile(c: Condition): Compiled {
     };
   }
   if ('groupProbability' in c) {
-    const g = c.groupProbability;
+    const gs: readonly Group[] = Array.isArray(c.groupProbability) ? [...new Set(c.groupProbability)] : [c.groupProbability];
     const inRange = within(c);
-    return (ctx) => { const p = ctx.groupProbability?.(g); return p !== undefined && inRange(p); };
+    return (ctx) => {
+      const of = ctx.groupProbability;
+      if (!of) return false;
+      let p = 0;
+      for (const g of gs) p += of(g);
+      return inRange(p);
+    };
   }
   if ('leadingProbability' in c) {
     const inRange = within(c.leadingProbability);

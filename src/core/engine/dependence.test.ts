@@ -103,11 +103,13 @@ describe('dependence of size on depth (tree-augmented naive Bayes)', () => {
     const f = kb.findings[kb.findingIndex.get('lesion.sizeCm')!]!;
     const kp = kb.findings[f.parent!]!.values.length, kc = f.values.length;
     const refJoint = associatedJoint(kb.findings[f.parent!]!.reference, f.reference, f.def.dependsOn!.association.value);
+    // the likelihood ratios are against the reference row tempered like the entity's (P^w, renormalised)
+    const w = f.def.evidenceWeight?.value ?? kb.rules.thresholds.evidenceWeight.value;
     for (let e = 0; e < kb.entities.length; e++) {
       for (let v = 0; v < kp; v++) {
-        const row = refJoint.subarray(v * kc, (v + 1) * kc).reduce((a, b) => a + b, 0);
+        const row = refJoint.subarray(v * kc, (v + 1) * kc).reduce((a, b) => a + b ** w, 0);
         let s = 0;
-        for (let b = 0; b < kc; b++) s += Math.exp(f.condLogLr![e * kp * kc + v * kc + b]!) * refJoint[v * kc + b]! / row;
+        for (let b = 0; b < kc; b++) s += Math.exp(f.condLogLr![e * kp * kc + v * kc + b]!) * refJoint[v * kc + b]! ** w / row;
         expect(s).toBeCloseTo(1, 9);
       }
     }

@@ -46,7 +46,7 @@ export interface CompiledFinding {
    * stays exact. Same layout as lik.
    */
   tlik: Float64Array;
-  /** log(tlik / reference): the log likelihood ratio the engine adds and explains */
+  /** log(tlik / tempered reference): the log likelihood ratio the engine adds and explains (1 for an entity that follows the reference) */
   logLr: Float64Array;
   /** entropy (bits) of the finding given each entity, under tlik: for expected information gain */
   condEntropy: Float64Array;
@@ -63,6 +63,19 @@ export interface CompiledFinding {
   condTlik?: Float64Array;
   /** with a parent: entropy (bits) of the finding given each entity and parent value, condEntropyGiven[entity * parentValues + parentValue] */
   condEntropyGiven?: Float64Array;
+}
+
+/**
+ * The reference distribution tempered like an entity's likelihoods (P(v)^w, renormalised): the neutral point of
+ * the likelihood ratios the engine adds and explains, so that an entity that gives no likelihood for the finding
+ * (and so follows the reference) gets likelihood ratio 1 for every value, as findings.yaml promises. Tempering the
+ * entity but not the reference gave such an entity a ratio above 1 for every rare value (1.7 for phleboliths) —
+ * the same factor for every entity, so the posterior did not change, but the explanations showed it as evidence.
+ */
+function temperedReference(f: CompiledFinding, w: number): Float64Array {
+  const t = Float64Array.from(f.reference, (r) => Math.pow(r, w));
+  const sum = t.reduce((a, b) => a + b, 0);
+  return t.map((x) => x / sum);
 }
 
 /**
@@ -373,6 +386,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     for (const id of s) if (!local.has(id) && !sources.has(id)) problems.push({ file, path, message: `unknown source id "${id}"` });
   };
 
+  const temperedRefs = findings.map((f) => temperedReference(f, f.def.evidenceWeight?.value ?? weight));
   for (const f of findings) if (f.def.evidenceWeight) checkSrc('findings.yaml', `findings.${f.def.id}.evidenceWeight.src`, f.def.evidenceWeight.src, new Set());
 
   entities.forEach((e, ei) => {
@@ -400,6 +414,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
     for (const f of findings) {
       const k = f.values.length;
       const l = e.likelihoods[f.def.id];
+      const temperedRef = temperedRefs[f.index]!;
       const p = new Float64Array(f.reference);
       if (l) {
         const where = `likelihoods.${f.def.id}`;
@@ -443,7 +458,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       for (let i = 0; i < k; i++) {
         const tv = f.tlik[ei * k + i]! / tsum;
         f.tlik[ei * k + i] = tv;
-        f.logLr[ei * k + i] = Math.log(tv / f.reference[i]!);
+        f.logLr[ei * k + i] = Math.log(tv / temperedRef[i]!);
         h -= tv * Math.log2(tv);
       }
       f.condEntropy[ei] = h;
@@ -492,12 +507,13 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
       for (let v = 0; v < kp; v++) {
         let tsum = 0;
         for (let b = 0; b < kc; b++) tsum += Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w);
+        // the reference row, tempered like the entity's (a lesion that follows the reference gets likelihood ratio 1)
         let refRow = 0;
-        for (let b = 0; b < kc; b++) refRow += refJoint[v * kc + b]!;
+        for (let b = 0; b < kc; b++) refRow += Math.pow(refJoint[v * kc + b]!, w);
         let h = 0;
         for (let b = 0; b < kc; b++) {
           const t = Math.pow(joint[v * kc + b]! / parent.lik[e * kp + v]!, w) / tsum;
-          cond[e * kp * kc + v * kc + b] = Math.log(t / (refJoint[v * kc + b]! / refRow));
+          cond[e * kp * kc + v * kc + b] = Math.log(t / (Math.pow(refJoint[v * kc + b]!, w) / refRow));
           condT[e * kp * kc + v * kc + b] = t;
           h -= t * Math.log2(t);
         }

@@ -24,6 +24,21 @@ describe('knowledge base', () => {
     expect(seed).toEqual(['calcific_tendinitis', 'extraskeletal_chondrosarcoma', 'myositis_ossificans', 'soft_tissue_chondroma', 'soft_tissue_metastasis', 'synovial_sarcoma']);
   });
 
+  it('a finding is neutral (likelihood ratio 1) for an entity that gives it no likelihood, tempered or not', () => {
+    const untempered = kb.findings.filter((f) => f.def.evidenceWeight?.value === 1).map((f) => f.def.id);
+    expect(untempered).toEqual(expect.arrayContaining(['history.knownPrimaryCancer', 'history.gout', 'history.connectiveTissueDisease', 'history.chronicKidneyDisease']));
+    let checked = 0;
+    for (const f of kb.findings) {
+      const k = f.values.length;
+      kb.entities.forEach((e, ei) => {
+        if (e.likelihoods[f.def.id] !== undefined) return;
+        // the likelihood floor may lift a tiny reference value; every other value keeps likelihood ratio 1
+        for (let v = 0; v < k; v++) if (f.reference[v]! >= 0.01) { expect(Math.abs(f.logLr[ei * k + v]!), `${e.id} ${f.def.id}=${f.values[v]}`).toBeLessThan(0.02); checked++; }
+      });
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
   it('has zh and en text everywhere', () => {
     const visit = (n: unknown, path: string): void => {
       if (Array.isArray(n)) n.forEach((x, i) => visit(x, `${path}.${i}`));

@@ -92,7 +92,7 @@ export const findingsFile = z.strictObject({
 export type Condition =
   | { field: string; eq?: unknown; in?: unknown[]; gt?: number; gte?: number; lt?: number; lte?: number; present?: boolean }
   | { posterior: string; gte?: number; lt?: number; rank?: number }
-  | { groupProbability: Group; gte?: number; lt?: number }
+  | { groupProbability: Group | Group[]; gte?: number; lt?: number }
   | { leadingProbability: { gte?: number; lt?: number } }
   | { mechanism: Mechanism; gte: number }
   | { redFlagCount: { gte: number } }
@@ -114,7 +114,8 @@ export const condition: z.ZodType<Condition> = z.lazy(() => z.union([
     present: z.boolean().optional(),
   }),
   z.strictObject({ posterior: z.string().min(1), gte: z.number().optional(), lt: z.number().optional(), rank: z.number().int().min(1).optional() }),
-  z.strictObject({ groupProbability: z.enum(GROUPS), gte: z.number().optional(), lt: z.number().optional() }),
+  /** the probability of a group, or of several groups together (their sum) */
+  z.strictObject({ groupProbability: z.union([z.enum(GROUPS), z.array(z.enum(GROUPS)).min(1)]), gte: z.number().optional(), lt: z.number().optional() }),
   /** the probability of the leading (first-ranked) entity, whichever it is */
   z.strictObject({ leadingProbability: z.strictObject({ gte: z.number().optional(), lt: z.number().optional() }) }),
   z.strictObject({ mechanism: z.enum(MECHANISMS), gte: z.number() }),

@@ -10,14 +10,14 @@
  * `calcdx ct` takes them (x to the patient's left, y posterior, z superior); NiiVue works in
  * RAS mm, so x and y change sign at the viewer boundary (toLps / toRas) and nowhere else.
  */
-import { t, type Lang } from '../../src/i18n/index.js';
-import type { CtFindings } from './ct-merge.js';
-import { h } from './dom.js';
+import { t, type Lang } from '../../../../src/i18n/index.js';
+import { h } from '../../dom.js';
 
 type NiivueModule = typeof import('@niivue/niivue');
 type NV = InstanceType<NiivueModule['Niivue']>;
 
-export type { CtFindings } from './ct-merge.js';
+/** The findings of a CT measurement (the `findings` of POST /api/ct), handed to the page. */
+export interface CtFindings { imaging?: { ct?: Record<string, unknown>; calcification?: Record<string, unknown> } }
 
 /** What the form did with a measurement: the fields it filled, how many entries differ. */
 export interface MeasureOutcome { filled: string[]; differences: number }

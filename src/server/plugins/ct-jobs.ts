@@ -1,5 +1,5 @@
 /**
- * The CT job queue over HTTP (with `calcdx serve --db postgres://…`; src/queue):
+ * The CT job queue over HTTP (with `calcdx serve --db postgres://…`; src/queue), in its own context:
  *
  * - POST /api/ct/jobs — an upload as for POST /api/ct (multipart: the volume files, an optional
  *   mask, the fields roi, threshold, connectivity, minVoxels, series), or JSON
@@ -17,14 +17,16 @@
  * /api/ct in the server's worker threads) is unchanged.
  */
 import { readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isLang, t, type Lang } from '../i18n/index.js';
-import { DEFAULT_VOLUME_LIMITS } from '../imaging/limits.js';
-import type { InputFile } from '../queue/store.js';
-import type { QueueSettings } from '../queue/queue.js';
-import { CT_FORM, ctOptions, receiveCtUpload, uploadDir } from './ct.js';
-import { badParameter, HttpProblem } from './problem.js';
+import { t, type Lang } from '../../i18n/index.js';
+import { DEFAULT_VOLUME_LIMITS } from '../../imaging/limits.js';
+import type { InputFile } from '../../queue/store.js';
+import type { QueueSettings } from '../../queue/queue.js';
+import { CT_FORM, ctOptions, receiveCtUpload, uploadDir } from '../ct.js';
+import { badParameter, HttpProblem } from '../problem.js';
+import { langOf } from '../request.js';
 
 export interface CtJobsPluginOptions {
   /** postgres://…; undefined: no queue (the routes say how to configure one) */
@@ -35,23 +37,15 @@ export interface CtJobsPluginOptions {
   /** the server's upload limits (the queue's own limit, settings.maxUploadBytes, applies too) */
   uploadLimit: number;
   maxUploadFiles: number;
-  maxVoxels?: number;
-  workerHeapMb?: number;
-  tmpDir: string;
+  maxVoxels?: number | undefined;
+  workerHeapMb?: number | undefined;
+  /** parent of the private upload folders; default the system's temporary folder */
+  tmpDir?: string | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEARTBEAT_MS = 15_000;
 
-function langOf(req: FastifyRequest): Lang {
-  const q = (req.query as Record<string, unknown> | undefined)?.lang;
-  if (q !== undefined) {
-    if (isLang(q)) return q;
-    throw badParameter('query.lang', String(q), 'zh | en');
-  }
-  const h = String(req.headers['accept-language'] ?? '').split(',')[0]!.trim().toLowerCase();
-  return h.startsWith('zh') ? 'zh' : 'en';
-}
 
 export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions): Promise<void> {
   const notConfigured = () => new HttpProblem(503, 'queue_not_configured', (l) => t(l, 'queue.not_configured'));
@@ -62,8 +56,8 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     app.get('/api/ct/jobs/:id/events', refuse);
     return;
   }
-  const { connectQueue, getJob, JobEvents, QUEUE_DEFAULTS, submitJob } = await import('../queue/queue.js');
-  const { TERMINAL_STATES } = await import('../queue/schema.js');
+  const { connectQueue, getJob, JobEvents, QUEUE_DEFAULTS, submitJob } = await import('../../queue/queue.js');
+  const { TERMINAL_STATES } = await import('../../queue/schema.js');
   const settings: QueueSettings = { ...QUEUE_DEFAULTS, ...o.settings };
   const q = await connectQueue(o.db, { role: 'server' });
   const events = new JobEvents(o.db);
@@ -91,9 +85,10 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   async function fromUpload(req: FastifyRequest, lang: Lang): Promise<string> {
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > uploadLimit) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.upload_too_large', { limit: uploadLimit }));
-    const tmp = await uploadDir(o.tmpDir);
+    const tmp = await uploadDir(o.tmpDir ?? tmpdir());
     try {
       const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: uploadLimit, maxFiles: o.maxUploadFiles, maxVoxels: limits.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}) }, CT_FORM);
+      app.requests.received(req);
       ctOptions(input.fields, input.maskPath !== undefined);
       const paths = (await stat(input.volumePath)).isDirectory()
         ? (await readdir(input.volumePath)).sort().map((f) => join(input.volumePath, f))
@@ -109,7 +104,7 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   }
 
   async function fromArchive(req: FastifyRequest, lang: Lang): Promise<string> {
-    const { ctJobRequest } = await import('../queue/schema.js');
+    const { ctJobRequest } = await import('../../queue/schema.js');
     const parsed = ctJobRequest.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -118,7 +113,7 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
       throw badParameter(path, issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') : issue.message, 'dicomweb {archive, study, series}, roi, threshold, connectivity, minVoxels');
     }
     const b = parsed.data;
-    const { archiveFromEnv } = await import('../pacs/dicomweb.js');
+    const { archiveFromEnv } = await import('../../pacs/dicomweb.js');
     let url: string;
     try { url = archiveFromEnv(b.dicomweb.archive, {}).url; } catch { url = b.dicomweb.archive; }
     if (!archives.has(url)) throw badParameter('body.dicomweb.archive', b.dicomweb.archive, archives.size ? [...archives].join(', ') : 'none is configured (--archive or CALCDX_DICOMWEB_ARCHIVES)');
@@ -130,7 +125,8 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     return submitJob(q, settings, { source: { kind: 'dicomweb', archive: url, study: b.dicomweb.study, ...(b.dicomweb.series ? { series: b.dicomweb.series } : {}) }, fields, lang, limits });
   }
 
-  app.post('/api/ct/jobs', async (req, reply) => {
+  // an upload's timeout is the CT one (config.upload, plugins/requests.ts)
+  app.post('/api/ct/jobs', { config: { upload: true } }, async (req, reply) => {
     const lang = langOf(req);
     const id = req.isMultipart() ? await fromUpload(req, lang) : await fromArchive(req, lang);
     return reply.code(202).header('location', jobUrl(id)).send({ id, state: 'queued', url: jobUrl(id), events: `${jobUrl(id)}/events` });

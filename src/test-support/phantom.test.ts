@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makePhantom, MASS_RADIUS_MM } from './phantom.js';
-import { resolveRoi } from './roi.js';
-import { labelComponents } from './label.js';
+import { resolveRoi } from '../imaging/roi.js';
+import { labelComponents } from '../imaging/label.js';
 
 describe('makePhantom', () => {
   it('is deterministic for a seed; another seed changes the noise, not the truth counts', () => {

@@ -11,7 +11,9 @@
  */
 import { FIELD_BY_PATH, MORPHOLOGY, MORPHOLOGY_ABSENT, type FieldValue } from './fields.js';
 
-export interface CtFindings { imaging?: { ct?: Record<string, unknown>; calcification?: Record<string, unknown> } }
+import type { CtFindings } from '../../panels/ct-viewer/ct.js';
+
+export type { CtFindings };
 
 export interface MergeDifference {
   path: string;

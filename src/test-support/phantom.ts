@@ -17,8 +17,8 @@
  * (200, 230, slices/2), three bones); 'small' = 96 × 96 × 64 with the mass at (48, 48, 32) and
  * one hollow bone 3.4 mm outside the mass in the corner of its bounding box (for fast tests).
  */
-import type { Volume } from './volume.js';
-import type { RoiSpec, Vec3 } from './roi.js';
+import type { Volume } from '../imaging/volume.js';
+import type { RoiSpec, Vec3 } from '../imaging/roi.js';
 
 export const PHANTOM_SPACING: Vec3 = [0.8, 0.8, 1.5];
 export const PHANTOM_THRESHOLD_HU = 100;

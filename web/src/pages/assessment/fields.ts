@@ -6,8 +6,8 @@
 import {
   BONE_INVOLVEMENT, CALC_DISTRIBUTIONS, COMPARTMENTS, CONNECTIVE_TISSUE_DISEASES, EDEMA, ENHANCEMENT, ENTITY_IDS, EVOLUTION,
   EXTENTS, GROWTH, LESION_DISTRIBUTION, MARGINS, MORPHOLOGIES, PRIMARY_CANCERS, REGIONS, SETTINGS, T1_SIGNALS, T2_SIGNALS, VASCULARITY,
-} from '../../src/core/case-format/schema.js';
-import { getField } from '../../src/core/engine/findings.js';
+} from '../../../../src/core/case-format/schema.js';
+import { getField } from '../../../../src/core/engine/findings.js';
 
 export type FieldKind = 'bool' | 'enum' | 'int-enum' | 'number' | 'pattern' | 'pattern-absent' | 'date' | 'text';
 

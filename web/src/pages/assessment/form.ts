@@ -5,10 +5,10 @@
  * tri-state group of its own (unknown / seen / excluded) that writes `morphology` (seen) and
  * `morphologyAbsent` (excluded). The key findings come first; the other groups collapse.
  */
-import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
-import { t, type Lang } from '../../src/i18n/index.js';
-import { entityName } from '../../src/report/describe.js';
-import { h } from './dom.js';
+import type { KnowledgeBase } from '../../../../src/core/knowledge/compile.js';
+import { t, type Lang } from '../../../../src/i18n/index.js';
+import { entityName } from '../../../../src/report/describe.js';
+import { h } from '../../dom.js';
 import { FIELDS, GROUPS, MORPHOLOGY, type FieldDef, type FieldValue } from './fields.js';
 import { patternIcon } from './patterns.js';
 

@@ -6,15 +6,15 @@
  * report's document model (src/report/build.ts), so the page and the printed report agree.
  * An empty form shows an empty state that asks for the key findings instead.
  */
-import type { Assessment } from '../../src/core/engine/assess.js';
-import type { NextQuestion } from '../../src/core/engine/next-questions.js';
-import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
-import { t, type Lang } from '../../src/i18n/index.js';
-import { buildClinicianReport } from '../../src/report/build.js';
-import { entityName, evidenceText, findingValueLabel, groupName, questionText, warningText } from '../../src/report/describe.js';
-import type { Block, Inline } from '../../src/report/document.js';
+import type { Assessment } from '../../../../src/core/engine/assess.js';
+import type { NextQuestion } from '../../../../src/core/engine/next-questions.js';
+import type { KnowledgeBase } from '../../../../src/core/knowledge/compile.js';
+import { t, type Lang } from '../../../../src/i18n/index.js';
+import { buildClinicianReport } from '../../../../src/report/build.js';
+import { entityName, evidenceText, findingValueLabel, groupName, questionText, warningText } from '../../../../src/report/describe.js';
+import type { Block, Inline } from '../../../../src/report/document.js';
 import { boundedPct, cantMiss, decisionOf } from './assessment-view.js';
-import { h } from './dom.js';
+import { h } from '../../dom.js';
 
 export interface ResultsHandlers {
   onQuestion: (path: string, member?: string, from?: HTMLElement) => void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildServer } from './app.js';
+import { buildServer } from '../app.js';
 
 describe('the CT job routes without a database', () => {
   it('answer 503 queue_not_configured, saying how to configure the queue; POST /api/ct is unchanged', async () => {

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseCalcification } from './pattern.js';
+import { analyseCalcification } from '../imaging/pattern.js';
 import { makePhantom } from './phantom.js';
-import { readVolume } from './read-volume.js';
-import { encodeNiftiMask } from './write-nifti.js';
-import { writeCtSeries } from './write-dicom.js';
-import type { Volume } from './volume.js';
+import { readVolume } from '../imaging/read-volume.js';
+import { encodeNiftiMask } from '../imaging/write-nifti.js';
+import { writeCtSeries } from '../imaging/write-dicom.js';
+import type { Volume } from '../imaging/volume.js';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'calcdx-phantom-')); });

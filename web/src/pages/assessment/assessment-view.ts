@@ -5,12 +5,12 @@
  * engine's (`malignancy.decision`), worded by the reports' code, so the page, the reports and the
  * JSON say the same thing.
  */
-import type { Assessment } from '../../src/core/engine/assess.js';
-import type { KnowledgeBase } from '../../src/core/knowledge/compile.js';
-import { t, type Lang } from '../../src/i18n/index.js';
-import { nextStepText } from '../../src/report/build.js';
-import { entityName, questionText } from '../../src/report/describe.js';
-import { boundedPercent } from '../../src/report/format.js';
+import type { Assessment } from '../../../../src/core/engine/assess.js';
+import type { KnowledgeBase } from '../../../../src/core/knowledge/compile.js';
+import { t, type Lang } from '../../../../src/i18n/index.js';
+import { nextStepText } from '../../../../src/report/build.js';
+import { entityName, questionText } from '../../../../src/report/describe.js';
+import { boundedPercent } from '../../../../src/report/format.js';
 import { getPath } from './fields.js';
 
 /** A probability for display, never "0 %" or "100 %": the reports' bounded format ("< 1%", "> 99%"). */
@@ -50,13 +50,14 @@ export const KEY_PATHS = ['lesion.region', 'lesion.depth', 'lesion.sizeCm', 'ima
 
 /**
  * True while the form holds no real finding: none of region, depth, size or pattern, no
- * pathology, and no red flag of the case itself (the "not characterised" flag is the empty
- * differential's, not a finding). The page then asks for them instead of raising an alarm.
+ * pathology, and no red flag of the case itself (the "not characterised" flags are the
+ * differential's, not findings). The page then asks for them instead of raising an alarm.
  */
+const DIFFERENTIAL_FLAGS: readonly string[] = ['indeterminate', 'uncharacterised_tumour'];
 export function isEmptyCase(caseDoc: Record<string, unknown>, a: Assessment): boolean {
   if (KEY_PATHS.some((p) => getPath(caseDoc, p) !== undefined)) return false;
   if (getPath(caseDoc, 'pathology.diagnosis') !== undefined) return false;
-  return !a.redFlags.some((r) => r.id !== 'indeterminate');
+  return !a.redFlags.some((r) => !DIFFERENTIAL_FLAGS.includes(r.id));
 }
 
 /** The one-paragraph summary for the record (the "copy result" button). */
