@@ -128,7 +128,11 @@ describe.skipIf(!!skip)('the CT job queue in PostgreSQL, with calcdx serve and c
       expect(j.result).toEqual(embedded);
     }
     // each job completed once, and both workers took some
-    const completed = ws.flatMap((w) => logsOf(w).filter((l) => l.msg === 'job completed').map((l) => l.id));
+    // (a worker logs after writing the result: its line may come a moment after the API shows the job completed)
+    const completed = await waitFor('the workers\' log lines', () => {
+      const c = ws.flatMap((w) => logsOf(w).filter((l) => l.msg === 'job completed').map((l) => l.id));
+      return c.length >= ids.length ? c : undefined;
+    }, 10_000);
     expect(completed.sort()).toEqual([...ids].sort());
     for (const w of ws) expect(logsOf(w).some((l) => l.msg === 'job completed')).toBe(true);
     const who = await query<{ n: number }>(db, 'SELECT count(DISTINCT worker)::int AS n FROM calcdx.ct_job');
@@ -156,6 +160,7 @@ describe.skipIf(!!skip)('the CT job queue in PostgreSQL, with calcdx serve and c
     expect(j.state, JSON.stringify(j.error)).toBe('completed');
     expect(j.attempt).toBeGreaterThanOrEqual(2);
     expect(j.result).toEqual(embeddedBig);
+    await waitFor('the worker\'s log line', () => logsOf(other).some((l) => l.msg === 'job completed' && l.id === id) || undefined, 10_000);
     expect(logsOf(other).filter((l) => l.msg === 'job completed' && l.id === id)).toHaveLength(1);
     expect(logsOf(victim).some((l) => l.msg === 'job completed')).toBe(false);
     const [row] = await query<{ worker: string }>(db, 'SELECT worker FROM calcdx.ct_job WHERE id = $1', [id]);
