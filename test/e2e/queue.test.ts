@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { ROOT } from '../../src/test-support/cases.js';
 import { createTestDb, inCi, pgSkipMessage, PG_BASE, query, type TestDb } from '../../src/test-support/postgres.js';
 import { makePhantom } from '../../src/test-support/phantom.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { archiveTools, startOrthanc } from '../../src/test-support/orthanc.js';
+import { writePhantomStudy, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 
 const BIN = join(ROOT, 'bin', 'calcdx.js');
@@ -20,8 +24,8 @@ interface Proc { child: ChildProcess; out: string[]; exited: Promise<number | nu
 const procs: Proc[] = [];
 const dbs: TestDb[] = [];
 
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '', CALCDX_DB: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '', CALCDX_DB: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   let buf = '';
   const take = (d: Buffer) => { buf += d; const lines = buf.split('\n'); buf = lines.pop()!; out.push(...lines); };
@@ -55,8 +59,8 @@ async function server(db: string, extra: string[] = []): Promise<{ url: string; 
   return { url, proc };
 }
 
-function worker(db: string, extra: string[] = []): Proc {
-  return start(['worker', '--db', db, '--maintenance-interval', '1', ...extra]);
+function worker(db: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Proc {
+  return start(['worker', '--db', db, '--maintenance-interval', '1', ...extra], env);
 }
 const ready = (w: Proc) => waitFor('a worker', () => w.out.some((l) => l.includes('worker ready')) || undefined, 30_000);
 const logsOf = (w: Proc) => w.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; id?: string; attempt?: number });
@@ -209,6 +213,41 @@ describe.skipIf(!!skip)('the CT job queue in PostgreSQL, with calcdx serve and c
     const notArchive = await fetch(`${url}/api/ct/jobs`, { method: 'POST', body: JSON.stringify({ dicomweb: { archive: 'http://elsewhere.invalid/dicom-web', study: '1.2.3' }, roi: 'whole' }), headers: { 'content-type': 'application/json' } });
     expect(notArchive.status).toBe(400);
     expect(await notArchive.json()).toMatchObject({ code: 'bad_parameter', errors: [{ path: 'body.dicomweb.archive' }] });
+  }, 240_000);
+
+  it.skipIf(archiveTools().some((m) => /Orthanc/.test(m)) && !inCi)('a job on a series of a configured archive (Orthanc) gives the numbers of `calcdx ct --dicomweb`', async () => {
+    const db = await newDb();
+    const orthanc = await startOrthanc();
+    const dir = mkdtempSync(join(tmpdir(), 'calcdx-queue-pacs-'));
+    try {
+      const phantom = writePhantomStudy(join(dir, 'phantom'));
+      for (const b of phantom.instances) await orthanc.upload(b);
+      const creds = { CALCDX_DICOMWEB_USER: orthanc.user, CALCDX_DICOMWEB_PASSWORD: orthanc.password };
+      const { url } = await server(db, ['--archive', orthanc.dicomweb]);
+      const w = worker(db, ['--archive', orthanc.dicomweb], creds);
+      await ready(w);
+      const s = phantom.truth.roi;
+      const roi = `sphere-ijk-mm:${s.center.join(',')},${s.radius}`;
+      const id = await submit(url, { dicomweb: { archive: orthanc.dicomweb, study: PHANTOM_STUDY_UID }, roi });
+      const cli = start(['ct', '--dicomweb', orthanc.dicomweb, '--study', PHANTOM_STUDY_UID, '--roi', roi, '--json'], creds);
+      expect(await cli.exited, cli.out.join('\n')).toBe(0);
+      const fromCli = JSON.parse(cli.out.join('\n')) as { lesion: unknown; components: unknown; findings: unknown; roi: unknown; options: unknown };
+      const j = await ended(url, id);
+      expect(j.state, JSON.stringify(j.error)).toBe('completed');
+      const m = j.result!.measurement as typeof fromCli;
+      expect(m.lesion).toEqual(fromCli.lesion);
+      expect(m.components).toEqual(fromCli.components);
+      expect(m.roi).toEqual(fromCli.roi);
+      expect(m.options).toEqual(fromCli.options);
+      expect(j.result!.findings).toEqual(fromCli.findings);
+      // the credentials stayed in the worker's environment: not in the job, not in the database
+      const rows = await query<{ data: unknown }>(db, 'SELECT data FROM calcdx_boss.job WHERE id = $1', [id]);
+      expect(rows).toHaveLength(1);
+      expect(JSON.stringify(rows)).not.toContain(orthanc.password);
+    } finally {
+      await orthanc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 240_000);
 
   it('an archive that is down: the job is retried with back-off, then dead and in the dead-letter queue, with the error naming the archive', async () => {
