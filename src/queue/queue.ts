@@ -127,12 +127,19 @@ export class JobEvents {
   private client: pg.Client | undefined;
   private readonly subs = new Map<string, Set<(e: JobEvent) => void>>();
   private connecting: Promise<void> | undefined;
-  constructor(private readonly db: string) {}
+  /** `onLost`: the LISTEN connection broke (the database restarted): the subscriptions are gone, streams should end so that their clients reconnect */
+  constructor(private readonly db: string, private readonly onLost?: () => void) {}
 
   private async connect(): Promise<void> {
     const c = new pg.Client({ connectionString: this.db, application_name: 'calcdx-server-listen' });
-    c.on('error', () => { if (this.client === c) this.client = undefined; });
-    c.on('end', () => { if (this.client === c) this.client = undefined; });
+    const lost = () => {
+      if (this.client !== c) return;
+      this.client = undefined;
+      this.subs.clear();
+      this.onLost?.();
+    };
+    c.on('error', lost);
+    c.on('end', lost);
     c.on('notification', (n) => {
       if (n.channel !== NOTIFY_CHANNEL || !n.payload) return;
       let e: JobEvent;

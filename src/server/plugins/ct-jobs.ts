@@ -60,8 +60,9 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   const { TERMINAL_STATES } = await import('../../queue/schema.js');
   const settings: QueueSettings = { ...QUEUE_DEFAULTS, ...o.settings };
   const q = await connectQueue(o.db, { role: 'server' });
-  const events = new JobEvents(o.db);
   const sse = new Set<FastifyReply>();
+  // the notifications stopped (the database restarted): end the streams; EventSource clients reconnect
+  const events = new JobEvents(o.db, () => { for (const r of sse) r.raw.end(); });
   app.addHook('onClose', async () => {
     for (const r of sse) r.raw.end();
     await events.close();
