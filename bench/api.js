@@ -56,17 +56,25 @@ async function run(name, body, idReplacement, over = {}) {
   console.log(`    requests:      ${r.requests.total.toLocaleString('en')} (${r.non2xx} not 2xx, ${r.errors} errors, ${r.timeouts} timeouts), ~${Math.round(perReq / 1024)} KiB each`);
   console.log(`    throughput:    ${Math.round(r.requests.average).toLocaleString('en')} requests/s (goal > 2,000)`);
   console.log(`    latency:       p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (goal < 10 ms), max ${r.latency.max} ms`);
-  return r.requests.average > 2000 && r.latency.p99 < 10 && r.non2xx === 0 && r.errors === 0;
+  return { r, ok: r.requests.average > 2000 && r.latency.p99 < 10 && r.non2xx === 0 && r.errors === 0 };
 }
 
 console.log(`calcdx HTTP API benchmark: POST /api/assess (${file.split('/').pop()}), ${CONNECTIONS} connections, ${DURATION} s each, node ${process.version}, ${cpus().length} CPUs, server on 127.0.0.1 ${server.where}`);
 try {
   // what this machine and load generator can do at all: the same connections on a route that does
   // nothing (GET /api/health); no answer of /api/assess can have a lower p99 than this
-  await run('floor: GET /api/health (no work; the load generator and HTTP alone)', undefined, false, { url: `${server.origin}/api/health`, method: 'GET', headers: {} });
+  const floor = (await run('floor: GET /api/health (no work; the load generator and HTTP alone)', undefined, false, { url: `${server.origin}/api/health`, method: 'GET', headers: {} })).r;
   const same = await run('the same case every request (cached answer)', JSON.stringify(theCase), false);
   const fresh = await run('a different case every request (assessed afresh)', JSON.stringify({ ...theCase, id: 'bench-[<id>]' }), true);
-  console.log(`same case: ${same ? 'goals met' : 'GOALS NOT MET'}; different cases: ${fresh ? 'goals met' : 'GOALS NOT MET'}`);
+  // issue 15: side by side with the floor of the same run
+  const ratio = (x) => ({ rps: x.r.requests.average / floor.requests.average, p99: x.r.latency.p99 / Math.max(1, floor.latency.p99) });
+  for (const [name, x] of [['same case', same], ['different cases', fresh]]) {
+    const q = ratio(x);
+    console.log(`  ${name} vs the floor: throughput ${(100 * q.rps).toFixed(0)} % of the floor's, p99 ${q.p99.toFixed(2)}x the floor's`);
+  }
+  const q = ratio(fresh);
+  const relative = q.rps >= 0.5 && q.p99 <= 2;
+  console.log(`same case: ${same.ok ? 'goals met' : 'GOALS NOT MET'}; different cases: ${fresh.ok ? 'goals met' : 'GOALS NOT MET'}; different cases >= 50 % of the floor's throughput and p99 <= 2x the floor's: ${relative ? 'goal met' : 'GOAL NOT MET'}`);
 } finally {
   await server.stop();
 }

@@ -54,7 +54,7 @@ try {
   const { volume: v } = makePhantom({ preset: 'reference', slices: SLICES });
   const nifti = encodeNiftiMask(v, v.data instanceof Int16Array ? v.data : Int16Array.from(v.data), { gzip: true, intent: 'none' });
   const form = () => { const f = new FormData(); f.append('roi', 'whole'); f.append('file', new Blob([nifti]), 'phantom.nii.gz'); return f; };
-  start(['serve', '--port', String(port), '--quiet', '--db', db]);
+  start(['serve', '--port', String(port), '--quiet', '--no-registry', '--db', db]);
   await until(() => fetch(`${url}/api/health`).then((r) => r.ok, () => false));
   const submit = async () => (await (await fetch(`${url}/api/ct/jobs`, { method: 'POST', body: form() })).json()).id;
   const done = (id) => until(async () => { const j = await (await fetch(`${url}/api/ct/jobs/${id}`)).json(); return ['completed', 'failed', 'dead'].includes(j.state) && j; });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Build step: validates the knowledge base (data/kb/*.yaml) with the same schemas as `calcdx kb check`
- * and writes dist/kb/snapshot.json, which the CLI and server load instead of parsing YAML.
+ * and writes the compiled knowledge base to dist/kb/snapshot.json, which the CLI and server load
+ * instead of parsing YAML, validating and compiling it.
  * Fails (exit 3) on an invalid knowledge base. Run after `tsc` (it uses dist/).
  */
 const { DEFAULT_KB_DIR, readRawKnowledgeBase } = await import('../dist/io/kb-files.js');
@@ -15,4 +16,4 @@ if (!r.ok) {
   process.stderr.write(`build-kb: the knowledge base is invalid (${r.problems.length} problems); no snapshot written\n`);
   process.exit(3);
 }
-writeKbSnapshot(raw, DEFAULT_KB_DIR, DEFAULT_SNAPSHOT);
+writeKbSnapshot(r.kb, DEFAULT_KB_DIR, DEFAULT_SNAPSHOT);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseFile } from '../core/case-format/schema.js';
-import { mergeFindings } from './ct.js';
+import { mergeFindings } from './ct-merge.js';
 
 type Fragment = Parameters<typeof mergeFindings>[1];
 

@@ -1,20 +1,16 @@
 /**
  * CT quantification from the command line: read a DICOM series or NIfTI volume (with a
  * progress bar on a terminal), measure the calcification inside the ROI, print it, and
- * optionally write PNG pictures, a NIfTI label mask, or merge the findings into a case.
+ * optionally write PNG pictures or a NIfTI label mask (merging the findings into a case:
+ * src/cli/ct-merge.ts).
  */
-import { SingleBar } from 'cli-progress';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseFile } from '../core/case-format/schema.js';
-import { validateCase } from '../core/case-format/validate.js';
-import { labelVolume } from '../imaging/label.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
-import { readVolume } from '../imaging/read-volume.js';
-import { renderMipPng, renderSlicePng } from '../imaging/render-png.js';
-import { parseRoiSpec, type RoiSpec } from '../imaging/roi.js';
+import { readVolume, type ReadVolumeOptions } from '../imaging/read-volume.js';
+import type { VolumeGeometry } from '../imaging/read-dicom.js';
+import { parseRoiSpec, resolveRoi, type RoiSpec } from '../imaging/roi.js';
 import type { Volume } from '../imaging/volume.js';
-import { writeNiftiMask } from '../imaging/write-nifti.js';
 import { CalcdxError } from '../io/errors.js';
 import { writeFileAtomic } from '../io/write-file.js';
 import { readNifti } from '../imaging/read-nifti.js';
@@ -35,13 +31,15 @@ function numberOption(name: string, raw: string | undefined, fallback: number, o
 }
 
 /** Reads the volume with a progress bar when standard error is a terminal. */
-export async function loadVolume(inputs: string[], series?: string): Promise<Volume> {
+export async function loadVolume(inputs: string[], series?: string, region?: ReadVolumeOptions['region']): Promise<Volume> {
   const tty = process.stderr.isTTY === true;
-  const bar = tty ? new SingleBar({ format: 'reading {bar} {value}/{total}', hideCursor: true, clearOnComplete: true, stream: process.stderr }) : undefined;
+  // the progress bar, the PNG and NIfTI writers are imported only when used
+  const bar = tty ? new (await import('cli-progress')).SingleBar({ format: 'reading {bar} {value}/{total}', hideCursor: true, clearOnComplete: true, stream: process.stderr }) : undefined;
   let started = false;
   try {
     return await readVolume(inputs.length === 1 ? inputs[0]! : inputs, {
       ...(series ? { seriesInstanceUid: series } : {}),
+      ...(region ? { region } : {}),
       onProgress: (done, total) => {
         if (!bar) return;
         if (!started) { bar.start(total, done); started = true; } else { bar.setTotal(total); bar.update(done); }
@@ -63,15 +61,21 @@ async function roiSpecOf(text: string | undefined): Promise<RoiSpec> {
   return { kind: 'mask', mask, path: parsed.path };
 }
 
-/** `load` replaces the reading of `inputs` (calcdx ct --dicomweb reads the series from an archive). */
-export async function measureCt(inputs: string[], o: CtOptions, load?: () => Promise<Volume>): Promise<{ volume: Volume; analysis: Analysis }> {
+/**
+ * `load` replaces the reading of `inputs` (calcdx ct --dicomweb reads the series from an archive).
+ * `whole`: read every voxel (the PNG images show the whole slice); otherwise a DICOM series is read
+ * only within the ROI's bounding box, the only part the measurement uses.
+ */
+export async function measureCt(inputs: string[], o: CtOptions, load?: () => Promise<Volume>, whole = false): Promise<{ volume: Volume; analysis: Analysis }> {
   // the ROI is checked before the (slow) read, so a missing or malformed one fails at once
   if (o.roi === undefined || !o.roi.startsWith('mask:')) parseRoiSpec(o.roi);
   const thresholdHU = numberOption('threshold', o.threshold, 100, () => true, 'a number of HU');
   const connectivity = numberOption('connectivity', o.connectivity, 26, (x) => x === 6 || x === 26, '6 or 26') as 6 | 26;
   const minVoxels = numberOption('min-voxels', o.minVoxels, 1, (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
-  const volume = load ? await load() : await loadVolume(inputs, o.series);
   const spec = await roiSpecOf(o.roi);
+  // the ROI's box, from the geometry the headers give (resolveRoi reads no voxel)
+  const region = whole ? undefined : (g: VolumeGeometry) => resolveRoi({ ...g, data: new Int16Array(0), warnings: [], source: { kind: 'dicom', files: 0 } }, spec).bbox;
+  const volume = load ? await load() : await loadVolume(inputs, o.series, region);
   return { volume, analysis: analyseCalcification(volume, spec, { thresholdHU, connectivity, minVoxels, source: inputs.length === 1 ? inputs[0]! : `${inputs.length} files` }) };
 }
 
@@ -112,6 +116,7 @@ export async function writeCtOutputs(v: Volume, a: Analysis, o: { png?: string; 
     try { mkdirSync(o.png, { recursive: true }); } catch (e) {
       throw new CalcdxError('output_exists', { file: o.png, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
     }
+    const { renderMipPng, renderSlicePng } = await import('../imaging/render-png.js');
     const slice = renderSlicePng(v, a.roi, a.components);
     const mip = renderMipPng(v, a.roi, a.components);
     const s = join(o.png, `axial-k${slice.k}.png`);
@@ -121,36 +126,9 @@ export async function writeCtOutputs(v: Volume, a: Analysis, o: { png?: string; 
     written.push(s, m);
   }
   if (o.maskOut) {
+    const [{ writeNiftiMask }, { labelVolume }] = await Promise.all([import('../imaging/write-nifti.js'), import('../imaging/label.js')]);
     await writeNiftiMask(o.maskOut, v, labelVolume(a.components));
     written.push(o.maskOut);
   }
   return written;
-}
-
-/**
- * Adds the measured CT findings to a case: a field the case already gives is kept (the
- * clinician's reading wins) and reported as a conflict when the measurement differs.
- */
-export function mergeFindings(c: CaseFile, fragment: Analysis['pattern']['fragment']): { case: CaseFile; measured: string[]; conflicts: string[] } {
-  const measured: string[] = [];
-  const conflicts: string[] = [];
-  const imaging = structuredClone(c.imaging ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [section, values] of Object.entries(fragment.imaging) as Array<[string, Record<string, unknown>]>) {
-    const target = (imaging[section] ??= {});
-    for (const [k, measuredValue] of Object.entries(values)) {
-      let v = measuredValue;
-      if (v === undefined) continue;
-      // a pattern the reader excluded stays excluded: it is dropped from the measured list, and reported
-      const excluded = target[`${k}Absent`];
-      if (Array.isArray(v) && Array.isArray(excluded) && v.some((m) => excluded.includes(m))) {
-        v = v.filter((m) => !excluded.includes(m));
-        conflicts.push(`imaging.${section}.${k}Absent`);
-      }
-      if (target[k] === undefined) { target[k] = v; measured.push(`imaging.${section}.${k}`); }
-      else if (JSON.stringify(target[k]) !== JSON.stringify(v)) conflicts.push(`imaging.${section}.${k}`);
-    }
-  }
-  const merged = validateCase({ ...c, imaging });
-  if (!merged.ok) throw new CalcdxError('case_invalid', { file: 'measured CT findings', count: merged.issues.length }, merged.issues);
-  return { case: merged.value, measured, conflicts };
 }

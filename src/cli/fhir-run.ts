@@ -27,8 +27,8 @@ export function fhirImportCommand(file: string, o: FhirImportOptions, lang: Lang
   const text = o.json ? `${JSON.stringify({ case: r.case, mapped: r.mapped, unmapped: r.unmapped }, null, 2)}\n` : stringify(r.case);
   if (o.out) writeFileAtomic(o.out, text);
   else process.stdout.write(text);
-  const head = lang === 'zh' ? `读取 ${r.resources} 个资源,映射 ${r.mapped.length} 个字段,${r.unmapped.length} 项未映射` : `${r.resources} resources read, ${r.mapped.length} case fields mapped, ${r.unmapped.length} item(s) not mapped`;
-  process.stderr.write(`calcdx: ${head}${r.unmapped.length ? ':' : ''}\n`);
+  const head = lang === 'zh' ? `读取 ${r.resources} 个资源，映射 ${r.mapped.length} 个字段，${r.unmapped.length} 项未映射` : `${r.resources} resources read, ${r.mapped.length} case fields mapped, ${r.unmapped.length} item(s) not mapped`;
+  process.stderr.write(`calcdx: ${head}${r.unmapped.length ? (lang === 'zh' ? '：' : ':') : ''}\n`);
   for (const u of r.unmapped) process.stderr.write(`  - ${u.resource} ${u.element}${u.code ? ` ${u.code}` : ''}${u.caseField ? ` (→ ${u.caseField})` : ''}: ${u.why}\n`);
 }
 

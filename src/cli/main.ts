@@ -2,39 +2,24 @@
  * calcdx command line.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readdirSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assess } from '../core/engine/assess.js';
-import { isIsoDate } from '../core/engine/dates.js';
 import type { CaseFile } from '../core/case-format/schema.js';
-import { ctReportText, measureCt, mergeFindings, writeCtOutputs, type CtOptions } from './ct.js';
-import { ctReportJson } from '../report/ct-json.js';
-import { ImagingError } from '../imaging/errors.js';
-import { ROI_SPEC_HELP, RoiError } from '../imaging/roi.js';
-import { formatIssue, isLang, t, type Lang } from '../i18n/index.js';
-import { readCaseFile } from '../io/case-file.js';
-import { CalcdxError } from '../io/errors.js';
-import { checkKnowledgeBase, KnowledgeBaseError, loadKnowledgeBase } from '../io/kb-files.js';
-import { writeFileAtomic } from '../io/write-file.js';
-import { buildReport, type Audience } from '../report/build.js';
-import { fieldLabel } from '../report/describe.js';
-import { followUpIcs } from '../report/ics.js';
-import { assessmentToJson, EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from '../report/json.js';
-import { renderHtml } from '../report/render-html.js';
-import { renderMarkdown, renderText } from '../report/render-text.js';
-import { kbEntityJson, kbListText, kbShowText } from '../report/kb-view.js';
+import { isIsoDate } from '../core/engine/dates.js';
+import { isLang, type Lang } from '../i18n/lang.js';
+import type { Audience } from '../report/build.js';
+import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from '../report/evidence-scope.js';
+import { ROI_SPEC_HELP } from '../imaging/roi-spec.js';
 import { VERSION } from '../report/version.js';
-import { readAnchors } from '../eval/anchors.js';
-import { readEvalFolder } from '../eval/cases.js';
-import { caseJsonSchema } from '../core/case-format/json-schema.js';
-import { evaluate } from '../eval/evaluate.js';
+import type { CtOptions } from './ct.js';
 import { registerServe } from './serve.js';
-import { ctFromArchive, registerPacs } from './pacs.js';
+import { registerPacs } from './pacs.js';
 import { registerFhir } from './fhir.js';
-import { FhirInputError } from '../fhir/messages.js';
-import { renderEvalHtml, renderEvalText } from '../eval/render.js';
-import { assignSplit, readSplit } from '../eval/split.js';
+import { registerRegistry } from './registry.js';
+
+// Start-up (issue 15): this module loads only commander and the option lists; each command imports
+// what it uses when it runs (the engine, the knowledge base, the report, imaging, evaluation, the
+// server), and the error messages are loaded only when a command fails (./error-text.ts).
 
 const EVAL_NOTE = 'No parameter of calcdx was learned from these cases: the knowledge base comes from the literature. From issue 12 on, the cases are split once (eval/split.yaml, seeded, stratified by diagnosis) into a development half, on which changes may be checked, and a holdout half, whose figures are the out-of-sample ones; cases added later are holdout. Two rules are partly in sample: the indeterminate and the uncharacterised_tumour red flags were written after analysing one missed case (extraskeletal_osteosarcoma--foot-subcutaneous, holdout). Each case holds only what its source states.';
 
@@ -67,20 +52,18 @@ function parseDate(v: string): string {
   return v;
 }
 
-export function renderAssessment(file: string, format: Format, lang: Lang, audience: Audience, date: string = todayIso()): string {
-  return renderCase(readCaseFile(file), format, lang, audience, 'leading', date);
+/** the report of a case (the engine, the knowledge base and the report code are loaded here) */
+async function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience, evidence: EvidenceScope, date: string): Promise<string> {
+  return (await import('./assess-run.js')).renderCase(c, format, lang, audience, evidence, date);
 }
 
-export function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Audience, evidence: EvidenceScope, date: string = todayIso()): string {
-  const kb = loadKnowledgeBase();
-  const a = assess(kb, c, { date });
-  if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang, evidence), null, 2)}\n`;
-  const doc = buildReport(kb, a, lang, audience);
-  return format === 'html' ? renderHtml(doc) : format === 'md' ? renderMarkdown(doc) : renderText(doc);
-}
+const readCaseFile = async (file: string): Promise<CaseFile> => (await import('../io/case-file.js')).readCaseFile(file);
+const loadKnowledgeBase = async () => (await import('../io/kb-files.js')).loadKnowledgeBase();
+const usageError = async (detail: string): Promise<Error> => new (await import('../io/errors.js')).CalcdxError('usage', { detail });
+const tr = async (lang: Lang, key: string, params?: Record<string, unknown>): Promise<string> => (await import('../i18n/index.js')).t(lang, key, params);
 
-function output(text: string, out: string | undefined): void {
-  if (out) writeFileAtomic(out, text);
+async function output(text: string, out: string | undefined): Promise<void> {
+  if (out) (await import('../io/write-file.js')).writeFileAtomic(out, text);
   else process.stdout.write(text);
 }
 
@@ -109,18 +92,19 @@ export function buildProgram(): Command {
     .option('--threshold <hu>', 'calcification threshold for --ct, HU (default 100)')
     .action(async (file: string, o: { format: Format | 'fhir'; lang?: Lang; audience: Audience; evidence: EvidenceScope; out?: string; date?: string; ct?: string; roi?: string; threshold?: string }) => {
       const lang = o.lang ?? (o.audience === 'patient' ? 'zh' : envLang());
-      let c = readCaseFile(file);
+      let c = await readCaseFile(file);
       if (o.ct) {
+        const [{ measureCt }, { mergeFindings }] = await Promise.all([import('./ct.js'), import('./ct-merge.js')]);
         const { analysis } = await measureCt([o.ct], { roi: o.roi, threshold: o.threshold });
         const merged = mergeFindings(c, analysis.pattern.fragment);
         c = merged.case;
-        for (const f of merged.conflicts) process.stderr.write(`calcdx: ${t(lang, 'cli.ct_conflict', { field: f })}\n`);
+        for (const f of merged.conflicts) process.stderr.write(`calcdx: ${await tr(lang, 'cli.ct_conflict', { field: f })}\n`);
       } else if (o.roi) {
-        throw new CalcdxError('usage', { detail: '--roi needs --ct' });
+        throw await usageError('--roi needs --ct');
       }
       // FHIR: loaded only when asked for (src/cli/fhir-run.ts)
-      if (o.format === 'fhir') output((await import('./fhir-run.js')).renderFhirAssessment(c, lang), o.out);
-      else output(renderCase(c, o.format, lang, o.audience, o.evidence, o.date ?? todayIso()), o.out);
+      if (o.format === 'fhir') await output((await import('./fhir-run.js')).renderFhirAssessment(c, lang), o.out);
+      else await output(await renderCase(c, o.format, lang, o.audience, o.evidence, o.date ?? todayIso()), o.out);
     });
 
   program.command('ct')
@@ -141,14 +125,16 @@ export function buildProgram(): Command {
     .option('--timeout <s>', 'with --dicomweb: seconds to wait for the archive (default 30)')
     .action(async (inputs: string[], o: CtOptions & { json?: boolean; png?: string; maskOut?: string; dicomweb?: string; study?: string; store?: boolean; timeout?: string }) => {
       if (o.dicomweb !== undefined) {
-        if (inputs.length) throw new CalcdxError('usage', { detail: `give either files or --dicomweb, not both (found ${inputs.length} file argument(s))` });
-        if (!o.study) throw new CalcdxError('usage', { detail: '--dicomweb needs --study UID (calcdx pacs studies lists the studies)' });
-        await ctFromArchive({ ...o, dicomweb: o.dicomweb });
+        if (inputs.length) throw await usageError(`give either files or --dicomweb, not both (found ${inputs.length} file argument(s))`);
+        if (!o.study) throw await usageError('--dicomweb needs --study UID (calcdx pacs studies lists the studies)');
+        await (await import('./pacs.js')).ctFromArchive({ ...o, dicomweb: o.dicomweb });
         return;
       }
-      if (o.study !== undefined || o.store || o.timeout !== undefined) throw new CalcdxError('usage', { detail: '--study, --store and --timeout need --dicomweb URL' });
-      if (inputs.length === 0) throw new CalcdxError('usage', { detail: 'give a DICOM folder, DICOM files or a NIfTI file, or --dicomweb URL --study UID' });
-      const { volume, analysis } = await measureCt(inputs, o);
+      if (o.study !== undefined || o.store || o.timeout !== undefined) throw await usageError('--study, --store and --timeout need --dicomweb URL');
+      if (inputs.length === 0) throw await usageError('give a DICOM folder, DICOM files or a NIfTI file, or --dicomweb URL --study UID');
+      const { ctReportText, measureCt, writeCtOutputs } = await import('./ct.js');
+      const { ctReportJson } = await import('../report/ct-json.js');
+      const { volume, analysis } = await measureCt(inputs, o, undefined, o.png !== undefined);
       const written = await writeCtOutputs(volume, analysis, o);
       if (o.json) process.stdout.write(`${JSON.stringify(ctReportJson(volume, analysis), null, 2)}\n`);
       else process.stdout.write(ctReportText(volume, analysis));
@@ -159,9 +145,9 @@ export function buildProgram(): Command {
     .description('check a case file against case format version 1')
     .argument('<file>', 'case file, or - for standard input')
     .addOption(langOption())
-    .action((file: string, o: { lang?: Lang }) => {
-      readCaseFile(file);
-      process.stdout.write(`${t(o.lang ?? envLang(), 'cli.valid', { file })}\n`);
+    .action(async (file: string, o: { lang?: Lang }) => {
+      await readCaseFile(file);
+      process.stdout.write(`${await tr(o.lang ?? envLang(), 'cli.valid', { file })}\n`);
     });
 
   program.command('followup')
@@ -169,17 +155,19 @@ export function buildProgram(): Command {
     .argument('<file>', 'case file with treatment.surgeryDate')
     .requiredOption('--ics <out>', 'calendar file to write')
     .addOption(langOption())
-    .action((file: string, o: { ics: string; lang?: Lang }) => {
+    .action(async (file: string, o: { ics: string; lang?: Lang }) => {
       const lang = o.lang ?? envLang();
-      const kb = loadKnowledgeBase();
-      const a = assess(kb, readCaseFile(file));
+      const { assess } = await import('../core/engine/assess.js');
+      const { followUpIcs } = await import('../report/ics.js');
+      const kb = await loadKnowledgeBase();
+      const a = assess(kb, await readCaseFile(file));
       const r = followUpIcs(kb, a, lang);
       if (!r.ok) {
-        if (r.reason === 'no_surgery_date') throw new CalcdxError('usage', { detail: t(lang, 'cli.no_surgery_date', { file }) });
-        throw new CalcdxError('usage', { detail: r.reason === 'no_visits' ? t(lang, 'cli.no_visits') : r.detail ?? r.reason });
+        if (r.reason === 'no_surgery_date') throw await usageError(await tr(lang, 'cli.no_surgery_date', { file }));
+        throw await usageError(r.reason === 'no_visits' ? await tr(lang, 'cli.no_visits') : r.detail ?? r.reason);
       }
-      writeFileAtomic(o.ics, r.ics);
-      process.stdout.write(`${t(lang, 'cli.ics_written', { file: o.ics, count: r.count })}\n`);
+      await output(r.ics, o.ics);
+      process.stdout.write(`${await tr(lang, 'cli.ics_written', { file: o.ics, count: r.count })}\n`);
     });
 
   const kbCmd = program.command('kb').description('the knowledge base');
@@ -187,38 +175,39 @@ export function buildProgram(): Command {
     .description('list the entities')
     .option('--json', 'print JSON')
     .addOption(langOption())
-    .action((o: { json?: boolean; lang?: Lang }) => {
-      const kb = loadKnowledgeBase();
+    .action(async (o: { json?: boolean; lang?: Lang }) => {
+      const kb = await loadKnowledgeBase();
       const lang = o.lang ?? envLang();
       if (o.json) process.stdout.write(`${JSON.stringify(kb.entities.map((e) => ({ id: e.id, names: e.names, group: e.group, seed: e.seed })), null, 2)}\n`);
-      else process.stdout.write(kbListText(kb, lang));
+      else process.stdout.write((await import('../report/kb-view.js')).kbListText(kb, lang));
     });
   kbCmd.command('show')
     .description('show one entity')
     .argument('<id>', 'entity id')
     .option('--json', 'print JSON')
     .addOption(langOption())
-    .action((id: string, o: { json?: boolean; lang?: Lang }) => {
-      const kb = loadKnowledgeBase();
+    .action(async (id: string, o: { json?: boolean; lang?: Lang }) => {
+      const kb = await loadKnowledgeBase();
       const i = kb.entityIndex.get(id);
-      if (i === undefined) throw new CalcdxError('unknown_entity', { id, list: kb.entities.map((e) => e.id).join(', ') });
+      if (i === undefined) throw new (await import('../io/errors.js')).CalcdxError('unknown_entity', { id, list: kb.entities.map((e) => e.id).join(', ') });
       const e = kb.entities[i]!;
+      const { kbEntityJson, kbShowText } = await import('../report/kb-view.js');
       if (o.json) process.stdout.write(`${JSON.stringify(kbEntityJson(kb, e), null, 2)}\n`);
       else process.stdout.write(kbShowText(kb, e, o.lang ?? envLang()));
     });
   kbCmd.command('check')
     .description('validate every knowledge-base file')
-    .action(() => {
-      const r = checkKnowledgeBase();
+    .action(async () => {
+      const r = (await import('../io/kb-files.js')).checkKnowledgeBase();
       for (const p of r.problems) process.stdout.write(`${p.file}: ${p.path || '(file)'}: ${p.message}\n`);
-      if (!r.ok) throw new CalcdxError('kb_invalid', { detail: `${r.problems.length} problems` });
+      if (!r.ok) throw new (await import('../io/errors.js')).CalcdxError('kb_invalid', { detail: `${r.problems.length} problems` });
       process.stdout.write(`knowledge base OK: ${r.kb.entities.length} entities, ${r.kb.findings.length} findings\n`);
     });
 
   program.command('schema')
     .description('print the JSON Schema of case format v1 (generated from the same schema that validates)')
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(caseJsonSchema(), null, 2)}\n`);
+    .action(async () => {
+      process.stdout.write(`${JSON.stringify((await import('../core/case-format/json-schema.js')).caseJsonSchema(), null, 2)}\n`);
     });
 
   program.command('eval')
@@ -228,15 +217,18 @@ export function buildProgram(): Command {
     .option('--html <file>', 'write a self-contained HTML report with a calibration plot, ROC curves and a confusion matrix')
     .option('--anchors <file>', 'guideline referral rules reported beside calcdx', EVAL_ANCHORS)
     .option('--split <file>', 'development / holdout split (eval/split.yaml): report each half beside all cases')
-    .action((folder: string, o: { json?: string; html?: string; anchors: string; split?: string }) => {
-      const kb = loadKnowledgeBase();
+    .action(async (folder: string, o: { json?: string; html?: string; anchors: string; split?: string }) => {
+      const [{ readAnchors }, { readEvalFolder }, { evaluate }, { renderEvalHtml, renderEvalText }, { assignSplit, readSplit }] = await Promise.all([
+        import('../eval/anchors.js'), import('../eval/cases.js'), import('../eval/evaluate.js'), import('../eval/render.js'), import('../eval/split.js'),
+      ]);
+      const kb = await loadKnowledgeBase();
       const cases = readEvalFolder(folder);
       const anchors = readAnchors(o.anchors);
       const split = o.split ? assignSplit(cases.map((c) => c.file), readSplit(o.split), o.split) : undefined;
       const report = evaluate(kb, cases, { anchors, ...(split ? { split } : {}) });
       process.stdout.write(renderEvalText(report));
-      if (o.json) writeFileAtomic(o.json, `${JSON.stringify(report, null, 2)}\n`);
-      if (o.html) writeFileAtomic(o.html, renderEvalHtml(kb, report, EVAL_NOTE));
+      if (o.json) (await import('../io/write-file.js')).writeFileAtomic(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (o.html) (await import('../io/write-file.js')).writeFileAtomic(o.html, renderEvalHtml(kb, report, EVAL_NOTE));
     });
 
   registerServe(program, envLang);
@@ -252,49 +244,25 @@ export function buildProgram(): Command {
     .action(async (o: import('./worker.js').WorkerCliOptions) => { await (await import('./worker.js')).runWorkerCommand(o); });
   registerPacs(program);
   registerFhir(program, envLang);
+  registerRegistry(program, envLang);
 
   program.command('demo')
     .description('assess the bundled example cases and print their reports')
     .addOption(langOption())
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
-    .action((o: { lang?: Lang; format: Format }) => {
+    .action(async (o: { lang?: Lang; format: Format }) => {
       const lang = o.lang ?? envLang();
+      const { readdirSync } = await import('node:fs');
       const files = readdirSync(EXAMPLES_DIR).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
-      process.stdout.write(`${t(lang, 'demo.heading')}\n\n`);
-      files.forEach((f, n) => {
-        process.stdout.write(`${'#'.repeat(72)}\n${t(lang, 'demo.case', { n: n + 1, total: files.length, file: f })}\n${'#'.repeat(72)}\n`);
-        process.stdout.write(renderAssessment(join(EXAMPLES_DIR, f), o.format, lang, 'clinician'));
+      process.stdout.write(`${await tr(lang, 'demo.heading')}\n\n`);
+      let n = 0;
+      for (const f of files) {
+        process.stdout.write(`${'#'.repeat(72)}\n${await tr(lang, 'demo.case', { n: ++n, total: files.length, file: f })}\n${'#'.repeat(72)}\n`);
+        process.stdout.write(await renderCase(await readCaseFile(join(EXAMPLES_DIR, f)), o.format, lang, 'clinician', 'leading', todayIso()));
         process.stdout.write('\n');
-      });
+      }
     });
   return program;
-}
-
-export function errorText(e: unknown, lang: Lang): { text: string; exitCode: number } {
-  if (e instanceof CalcdxError) {
-    const head = t(lang, `error.${e.code}`, e.params);
-    let kb: ReturnType<typeof loadKnowledgeBase> | undefined;
-    if (e.issues.length) { try { kb = loadKnowledgeBase(); } catch { kb = undefined; } }
-    const lines = e.issues.map((i) => `  - ${formatIssue(lang, i, fieldLabel(kb, i.path, lang), true)}`);
-    // a case_invalid error lists its first issues and counts them all
-    const more = typeof e.params.count === 'number' ? e.params.count - e.issues.length : 0;
-    if (e.code === 'case_invalid' && more > 0) lines.push(`  ${t(lang, 'error.more_issues', { count: more })}`);
-    return { text: [head, ...lines].join('\n'), exitCode: e.code === 'usage' ? 2 : 1 };
-  }
-  if (e instanceof ImagingError) {
-    const series = e.series.map((x) => `  - ${x.seriesInstanceUid}${x.description ? ` "${x.description}"` : ''}${x.modality ? ` ${x.modality}` : ''}, ${x.files} file(s)`);
-    return { text: [t(lang, 'error.imaging', { file: e.file, what: t(lang, `imaging.${e.code}`), detail: e.detail }), ...series].join('\n'), exitCode: 1 };
-  }
-  // a DICOMweb error (src/pacs/errors.ts; matched by name so that other commands do not load the client)
-  if (e instanceof Error && e.name === 'PacsError') {
-    const p = e as Error & { code: string; archive: string; context: string; detail: string };
-    return { text: t(lang, 'error.pacs', { archive: p.archive, context: p.context, what: t(lang, `pacs.${p.code}`), detail: p.detail }), exitCode: 1 };
-  }
-  if (e instanceof RoiError) return { text: t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message }), exitCode: e.code === 'roi_required' || e.code === 'roi_syntax' ? 2 : 1 };
-  if (e instanceof FhirInputError) return { text: e.render(lang), exitCode: 1 };
-  if (e instanceof KnowledgeBaseError) return { text: t(lang, 'error.kb_invalid', { detail: e.problems.join('\n') }), exitCode: 3 };
-  const err = e as Error;
-  return { text: t(lang, 'error.internal', { detail: err?.message ?? String(e) }), exitCode: 70 };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -308,7 +276,7 @@ export async function run(argv: string[]): Promise<number> {
       // help and version exit 0; commander has already printed its message
       return e.exitCode === 0 ? 0 : 2;
     }
-    const { text, exitCode } = errorText(e, lang);
+    const { text, exitCode } = (await import('./error-text.js')).errorText(e, lang);
     process.stderr.write(`calcdx: ${text}\n`);
     if (process.env.CALCDX_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     return exitCode;

@@ -5,6 +5,7 @@ import { loadKnowledgeBase } from '../io/kb-files.js';
 import { cardSchema } from '../server/cds-hooks-schema.js';
 import { arbitraryCase } from '../test-support/arbitrary-case.js';
 import { fhirProblems } from '../test-support/fhir-validate.js';
+import { HALF_WIDTH_NEXT_TO_HAN } from '../test-support/zh-source.js';
 import { assessmentCards, clampSummary, hasLesionData } from './cds-cards.js';
 
 const kb = loadKnowledgeBase();
@@ -26,6 +27,12 @@ describe('CDS Hooks cards', () => {
       expect(cardSchema.safeParse(card).success).toBe(true);
       expect(card!.indicator).toBe(a.malignancy.urgentReferral ? 'critical' : a.redFlags.length ? 'warning' : 'info');
       expect(card!.suggestions !== undefined).toBe(a.malignancy.urgentReferral);
+      if (lang === 'zh') {
+        // the Chinese card as read: Markdown marks removed, full-width punctuation next to Chinese text
+        const texts = [card!.summary, ...card!.detail!.replace(/\*\*|\\|(^|\s)_|_($|\s)/gm, '$1$2').split('\n'), ...(card!.links ?? []).map((l) => l.label),
+          ...(card!.suggestions ?? []).flatMap((s) => [s.label, ...s.actions.map((x) => x.description)])];
+        expect(texts.filter((t) => HALF_WIDTH_NEXT_TO_HAN.test(t))).toEqual([]);
+      }
     }), { numRuns: 150 });
     const urgent = { formatVersion: 1 as const, lesion: { sizeCm: 9, depth: 'deep' as const } };
     const [card] = assessmentCards(kb, urgent, assess(kb, urgent), opts('zh'));

@@ -66,14 +66,16 @@ export function assessmentCards(kb: KnowledgeBase, c: CaseFile, a: Assessment, o
     urgent ? (zh ? '需紧急转诊肉瘤团队' : 'urgent sarcoma-team referral') : a.redFlags.length ? (zh ? `${a.redFlags.length} 个警示征象` : `${a.redFlags.length} red flag(s)`) : '',
   ].filter(Boolean).join(' · '));
 
+  // zh: full-width punctuation next to Chinese text (the English separators otherwise)
+  const [colon, semi, comma, open, close] = zh ? ['：', '；', '、', '（', '）'] : [': ', '; ', ', ', ' (', ')'];
   const lines: string[] = [];
-  lines.push(`**${zh ? '鉴别诊断' : 'Differential'}** (calcdx)`, '');
+  lines.push(`**${zh ? '鉴别诊断' : 'Differential'}**${open}calcdx${close}`, '');
   a.differential.slice(0, 5).forEach((d, i) => {
     const ev = d.evidence.filter((e) => e.role !== 'prior').slice(0, 3)
-      .map((e) => `${e.direction === 'for' ? '+' : '−'} ${md(cachedFindingValueText(kb, e.finding, e.value, o.lang))} (LR ${e.lr.toFixed(2)})`);
-    lines.push(`${i + 1}. ${md(name(d.id))} — ${percent(d.probability)}${ev.length ? `: ${ev.join('; ')}` : ''}`);
+      .map((e) => `${e.direction === 'for' ? '+' : '−'} ${md(cachedFindingValueText(kb, e.finding, e.value, o.lang))}${open}LR ${e.lr.toFixed(2)}${close}`);
+    lines.push(`${i + 1}. ${md(name(d.id))} — ${percent(d.probability)}${ev.length ? `${colon}${ev.join(semi)}` : ''}`);
   });
-  lines.push('', `**${zh ? '恶性可能性' : 'Malignancy'}**: ${percent(a.malignancy.probability)}${urgent ? ` — ${zh ? '需紧急转诊至肉瘤多学科团队' : 'urgent referral to a sarcoma multidisciplinary team'} (${a.malignancy.reasons.map(md).join(', ')})` : ''}`);
+  lines.push('', `**${zh ? '恶性可能性' : 'Malignancy'}**${colon}${percent(a.malignancy.probability)}${urgent ? ` — ${zh ? '需紧急转诊至肉瘤多学科团队' : 'urgent referral to a sarcoma multidisciplinary team'}${open}${a.malignancy.reasons.map(md).join(comma)}${close}` : ''}`);
   if (a.redFlags.length) lines.push('', `**${zh ? '警示征象' : 'Red flags'}**`, '', ...a.redFlags.map((f) => `- ${md(f.text[o.lang])}`));
   if (a.safety.length) lines.push('', `**${zh ? '安全规则' : 'Safety'}**`, '', ...a.safety.map((s) => `- ${s.severity === 'critical' ? '**' : ''}${md(s.text[o.lang])}${s.severity === 'critical' ? '**' : ''}`));
   lines.push('', `_${md(kb.plans.disclaimer[o.lang])}_`);
@@ -84,7 +86,7 @@ export function assessmentCards(kb: KnowledgeBase, c: CaseFile, a: Assessment, o
     indicator: urgent ? 'critical' : a.redFlags.length ? 'warning' : 'info',
     detail: lines.join('\n'),
     source: { label: 'calcdx', url: o.appUrl },
-    links: [{ label: zh ? '在 calcdx 中打开(已填入病例)' : 'Open in calcdx (case filled in)', url: `${o.appUrl}/#${caseLinkFragment(c)}`, type: 'absolute' }],
+    links: [{ label: zh ? '在 calcdx 中打开（已填入病例）' : 'Open in calcdx (case filled in)', url: `${o.appUrl}/#${caseLinkFragment(c)}`, type: 'absolute' }],
   };
   if (urgent) {
     card.suggestions = [{
@@ -93,7 +95,7 @@ export function assessmentCards(kb: KnowledgeBase, c: CaseFile, a: Assessment, o
       isRecommended: true,
       actions: [{
         type: 'create',
-        description: zh ? '创建紧急转诊申请(ServiceRequest)' : 'Create an urgent referral (ServiceRequest) to the sarcoma team',
+        description: zh ? '创建紧急转诊申请（ServiceRequest）' : 'Create an urgent referral (ServiceRequest) to the sarcoma team',
         resource: referralServiceRequest(a, o.lang, `Patient/${o.patientId}`, o.now),
       }],
     }];

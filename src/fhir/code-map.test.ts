@@ -15,6 +15,21 @@ describe('FHIR code map (data/fhir/code-map.yaml)', () => {
     }
   });
 
+  test('every row with a standard code (LOINC, SNOMED CT, ICD-10) says where it was checked: a source URL or a verified note', () => {
+    const f = loadFhirCodeMap().file;
+    const rows: Array<{ where: string; system: string; source?: string; verified?: string }> = [
+      ...f.entries.map((e, i) => ({ where: `entries.${i} ${e.code}`, ...e })),
+      ...f.bodySites.map((b, i) => ({ where: `bodySites.${i} ${b.code}`, system: 'sct', ...b })),
+      ...f.orderSelect.map((o, i) => ({ where: `orderSelect.${i} ${o.code}`, ...o })),
+      ...f.notUsed.map((n, i) => ({ where: `notUsed.${i}`, ...n })),
+      { where: 'surgicalCategory', ...f.surgicalCategory },
+    ].filter((r) => r.system !== 'calcdx');
+    expect(rows.length).toBeGreaterThan(80);
+    expect(rows.filter((r) => !r.source && !r.verified).map((r) => r.where)).toEqual([]);
+    // a source is a page, not a bare system URI
+    expect(rows.filter((r) => r.source && !/^https:\/\/[^/]+\/./.test(r.source)).map((r) => r.where)).toEqual([]);
+  });
+
   test('ICD-10: a subcode matches its category (with or without the dot); a neighbouring code does not', () => {
     const map = loadFhirCodeMap();
     const icd = (code: string) => lookup(map, { system: 'http://hl7.org/fhir/sid/icd-10', code })[0]?.field.path;

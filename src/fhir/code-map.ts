@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { caseFields, type CaseField } from './fields.js';
 
-const codeRow = z.strictObject({ system: z.string(), code: z.string(), display: z.string() });
+/** where a standard code and its display were checked: a page listing them (source), or how (verified) */
+const checked = { source: z.url().optional(), verified: z.string().min(1).optional() };
+const codeRow = z.strictObject({ system: z.string(), code: z.string(), display: z.string(), ...checked });
 
 export const codeMapFileSchema = z.strictObject({
   version: z.literal(1),
@@ -23,10 +25,11 @@ export const codeMapFileSchema = z.strictObject({
     match: z.literal('prefix').optional(),
     value: z.union([z.boolean(), z.string()]).optional(),
     absent: z.union([z.boolean(), z.string()]).optional(),
+    ...checked,
   })),
-  notUsed: z.array(z.strictObject({ system: z.string(), codes: z.array(z.string()).min(1), why: z.string() })),
+  notUsed: z.array(z.strictObject({ system: z.string(), codes: z.array(z.string()).min(1), why: z.string(), ...checked })),
   bodySiteField: z.string(),
-  bodySites: z.array(z.strictObject({ code: z.string(), display: z.string(), region: z.string() })),
+  bodySites: z.array(z.strictObject({ code: z.string(), display: z.string(), region: z.string(), ...checked })),
   surgicalCategory: codeRow.extend({ field: z.string() }),
   orderSelect: z.array(codeRow),
 });

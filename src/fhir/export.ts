@@ -158,14 +158,14 @@ export function assessmentToBundle(kb: KnowledgeBase, map: CodeMap, c: CaseFile,
           probabilityDecimal: round6(d.probability),
         })),
         {
-          outcome: { coding: [{ system: SCT, code: '363346000', display: 'Malignant neoplastic disease (disorder)' }], text: o.lang === 'zh' ? '恶性(任一恶性实体)' : 'Malignancy (any malignant entity)' },
+          outcome: { coding: [{ system: SCT, code: '363346000', display: 'Malignant neoplastic disease (disorder)' }], text: o.lang === 'zh' ? '恶性（任一恶性实体）' : 'Malignancy (any malignant entity)' },
           probabilityDecimal: round6(a.malignancy.probability),
           rationale: a.malignancy.urgentReferral
-            ? `${o.lang === 'zh' ? '需紧急转诊' : 'urgent referral'}: ${a.malignancy.reasons.join(', ')}`
+            ? (o.lang === 'zh' ? `需紧急转诊：${a.malignancy.reasons.join('、')}` : `urgent referral: ${a.malignancy.reasons.join(', ')}`)
             : (o.lang === 'zh' ? '无需紧急转诊' : 'no urgent referral'),
         },
       ],
-      ...(a.malignancy.urgentReferral ? { mitigation: o.lang === 'zh' ? '紧急转诊至肉瘤多学科团队;任何切除前由肉瘤团队行穿刺活检' : 'Urgent referral to a sarcoma multidisciplinary team; core biopsy by the sarcoma team before any excision' } : {}),
+      ...(a.malignancy.urgentReferral ? { mitigation: o.lang === 'zh' ? '紧急转诊至肉瘤多学科团队；任何切除前由肉瘤团队行穿刺活检' : 'Urgent referral to a sarcoma multidisciplinary team; core biopsy by the sarcoma team before any excision' } : {}),
       note: [{ text: kb.plans.disclaimer[o.lang] }],
     },
   });
@@ -173,9 +173,9 @@ export function assessmentToBundle(kb: KnowledgeBase, map: CodeMap, c: CaseFile,
   // imaging findings (CT values as given in the case: the case format does not say whether calcdx ct measured them)
   const imagingUrls = findings.map((f, i) => (f.field.startsWith('imaging.') ? findingUrls[i]! : undefined)).filter((u): u is string => u !== undefined);
   const pctText = (p: number) => `${(p * 100).toFixed(1)} %`;
-  const conclusion = leading
-    ? `${name(leading.id)} ${pctText(leading.probability)}; ${o.lang === 'zh' ? '恶性可能性' : 'malignancy'} ${pctText(a.malignancy.probability)}${a.malignancy.urgentReferral ? (o.lang === 'zh' ? ';需紧急转诊至肉瘤团队' : '; urgent referral to a sarcoma team') : ''}. ${kb.plans.disclaimer[o.lang]}`
-    : kb.plans.disclaimer[o.lang];
+  const conclusion = !leading ? kb.plans.disclaimer[o.lang] : o.lang === 'zh'
+    ? `${name(leading.id)} ${pctText(leading.probability)}；恶性可能性 ${pctText(a.malignancy.probability)}${a.malignancy.urgentReferral ? '；需紧急转诊至肉瘤团队' : ''}。${kb.plans.disclaimer.zh}`
+    : `${name(leading.id)} ${pctText(leading.probability)}; malignancy ${pctText(a.malignancy.probability)}${a.malignancy.urgentReferral ? '; urgent referral to a sarcoma team' : ''}. ${kb.plans.disclaimer.en}`;
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   entries.push({
     fullUrl: url(),
@@ -190,7 +190,7 @@ export function assessmentToBundle(kb: KnowledgeBase, map: CodeMap, c: CaseFile,
       conclusion,
       ...(leading ? { conclusionCode: [{ coding: [{ system: ENTITY_SYSTEM, code: leading.id, display: name(leading.id) }] }] } : {}),
       presentedForm: (['en', 'zh'] as const).map((l) => ({
-        contentType: 'text/html', language: l, data: b64(o.html[l]), title: l === 'zh' ? 'calcdx 报告(中文)' : 'calcdx report (English)',
+        contentType: 'text/html', language: l, data: b64(o.html[l]), title: l === 'zh' ? 'calcdx 报告（中文）' : 'calcdx report (English)',
       })),
     },
   });

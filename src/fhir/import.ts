@@ -295,10 +295,8 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
   // ---- one value per field: the latest (lists gather every value); the others reported
   const out: Record<string, unknown> = { formatVersion: 1 };
   const chosen = new Map<string, Candidate>();
-  const sources = new Map<string, Candidate[]>();
   for (const c of candidates) {
     const p = c.field.path;
-    sources.set(p, [...(sources.get(p) ?? []), c]);
     if (c.field.kind === 'list') {
       const prev = (chosen.get(p)?.value as string[] | undefined) ?? [];
       const add = (Array.isArray(c.value) ? c.value as string[] : [c.value as string]).filter((x) => !prev.includes(x));

@@ -7,8 +7,9 @@ import type { CaseIssue } from '../core/case-format/validate.js';
 import en from './locales/en.json' with { type: 'json' };
 import zh from './locales/zh.json' with { type: 'json' };
 
-export const LANGS = ['zh', 'en'] as const;
-export type Lang = (typeof LANGS)[number];
+import type { Lang } from './lang.js';
+
+export { LANGS, isLang, type Lang } from './lang.js';
 
 const instance = i18next.createInstance();
 void instance.init({
@@ -37,10 +38,6 @@ export function catalogueKeys(lang: Lang): string[] {
   };
   walk(lang === 'en' ? en : zh, '');
   return out.sort();
-}
-
-export function isLang(x: unknown): x is Lang {
-  return x === 'zh' || x === 'en';
 }
 
 function describeAllowed(lang: Lang, a: CaseIssue['allowed']): string {

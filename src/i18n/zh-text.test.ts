@@ -1,17 +1,16 @@
 /**
  * Chinese text is written as Chinese: full-width punctuation next to Chinese characters (，：；？！（）),
- * and the terms clinicians use. Scans every Chinese string of the interface (src/i18n/locales/zh.json)
- * and of the knowledge base (every `zh:` value of data/kb, except the seed map, which quotes the
- * seed article as written).
+ * and the terms clinicians use. Scans every Chinese string of the interface (src/i18n/locales/zh.json),
+ * of the knowledge base (every `zh:` value of data/kb, except the seed map, which quotes the
+ * seed article as written), and the Chinese string literals of the adapters that keep their own
+ * message tables (src/fhir, src/server, src/cli/fhir-run.ts; tests excluded).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from '../test-support/cases.js';
-
-const HAN = '[\\u3400-\\u9fff]';
-const HALF_WIDTH_NEXT_TO_HAN = new RegExp(`${HAN}\\s*[,:;?!()]|[,;?!()]\\s*${HAN}`, 'u');
+import { HALF_WIDTH_NEXT_TO_HAN, zhStringsOf } from '../test-support/zh-source.js';
 
 function strings(x: unknown, path: string, out: Array<{ path: string; text: string }>, onlyZhKeys: boolean): void {
   if (typeof x === 'string') { out.push({ path, text: x }); return; }
@@ -34,12 +33,19 @@ const zhKb: Array<{ path: string; text: string }> = [];
 for (const f of yamlFiles(join(ROOT, 'data', 'kb')).filter((f) => !f.endsWith('seed-map.yaml'))) {
   strings(parse(readFileSync(f, 'utf8')), f.slice(ROOT.length + 1), zhKb, true);
 }
-const all = [...zhInterface, ...zhKb];
+const sourceFiles = [
+  ...['fhir', 'server'].flatMap((d) => readdirSync(join(ROOT, 'src', d)).map((f) => join('src', d, f))),
+  join('src', 'cli', 'fhir-run.ts'),
+].filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+const zhSources = sourceFiles.flatMap((f) => zhStringsOf(join(ROOT, f), f));
+const all = [...zhInterface, ...zhKb, ...zhSources];
 
 describe('Chinese text', () => {
   it('finds the Chinese strings it checks', () => {
     expect(zhInterface.length).toBeGreaterThan(200);
     expect(zhKb.length).toBeGreaterThan(300);
+    // the FHIR import report and errors, the CDS Hooks problems and cards, the problem+json titles
+    for (const f of ['src/fhir/messages.ts', 'src/fhir/cds-cards.ts', 'src/server/cds-hooks.ts']) expect(zhSources.filter((s) => s.path.startsWith(`${f}:`)).length).toBeGreaterThan(5);
   });
 
   it('uses full-width punctuation next to Chinese characters', () => {

@@ -253,6 +253,38 @@ describe('readDicom: series', () => {
     expect(a.affine).toEqual(b.affine);
   });
 
+  it('with a region, reads only its slices and converts only its box: the same HU inside, 0 outside', async () => {
+    for (const name of ['series/ct5n', 'series/axial', 'series/uint16-wide', 'series/enhanced']) {
+      const full = await readDicom(fixture(name));
+      const [nx, ny, nz] = full.dims;
+      const want = { min: [1, 1, Math.min(1, nz - 1)] as [number, number, number], max: [nx - 2, Math.floor(ny / 2), Math.max(0, nz - 2)] as [number, number, number] };
+      let seen: unknown;
+      const calls: [number, number][] = [];
+      const part = await readDicom(fixture(name), { region: (g) => { seen = g; return want; }, onProgress: (d, t) => calls.push([d, t]) });
+      expect(seen).toEqual({ dims: full.dims, spacing: full.spacing, affine: full.affine });
+      expect(part.region).toEqual(want);
+      expect(part.dims).toEqual(full.dims);
+      expect(part.data.constructor).toBe(full.data.constructor);
+      for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+        const p = i + nx * (j + ny * k);
+        const inside = i >= want.min[0] && i <= want.max[0] && j >= want.min[1] && j <= want.max[1] && k >= want.min[2] && k <= want.max[2];
+        if (part.data[p] !== (inside ? full.data[p] : 0)) throw new Error(`${name}: voxel (${i}, ${j}, ${k}) is ${part.data[p]}, expected ${inside ? full.data[p] : 0}`);
+      }
+      // progress counts the slices read, not the volume's
+      expect(calls.at(-1)![0]).toBe(calls.at(-1)![1]);
+    }
+  });
+
+  it('a region beyond the volume is clipped to it; none reads everything', async () => {
+    const full = await readDicom(fixture('series/ct5n'));
+    const clipped = await readDicom(fixture('series/ct5n'), { region: () => ({ min: [-5, -5, -5], max: [1e6, 1e6, 1e6] }) });
+    expect(clipped.region).toEqual({ min: [0, 0, 0], max: full.dims.map((d) => d - 1) });
+    expect(Array.from(clipped.data)).toEqual(Array.from(full.data));
+    const none = await readDicom(fixture('series/ct5n'), { region: () => undefined });
+    expect(none.region).toBeUndefined();
+    expect(Array.from(none.data)).toEqual(Array.from(full.data));
+  });
+
   it('warns on gantry tilt, and gives the sheared affine of the true positions', async () => {
     const v = await readDicom(fixture('series/tilt'));
     expect(v.warnings.join('\n')).toMatch(/gantry tilt.*20°/);

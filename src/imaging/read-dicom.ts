@@ -20,7 +20,7 @@ import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { describeSeries, ImagingError, thrownMessage, type SeriesSummary } from './errors.js';
 import { checkVolumeSize, volumeLimits, type VolumeLimits } from './limits.js';
-import type { Volume } from './volume.js';
+import type { Volume, VoxelBox } from './volume.js';
 
 export interface ReadDicomOptions {
   /** the series to read when the files hold several */
@@ -37,7 +37,16 @@ export interface ReadDicomOptions {
   instances?: ReadonlyMap<string, Uint8Array>;
   /** size limits (default DEFAULT_VOLUME_LIMITS): checked on what the headers declare, before decoding */
   limits?: Partial<VolumeLimits>;
+  /**
+   * The part of the volume that will be used, from its geometry (known from the headers, before any
+   * pixel is read): voxel box, inclusive. Only the slices it spans are read and decoded, and only its
+   * rows and columns converted to HU (Volume.region); the voxels outside stay 0. Undefined: all.
+   */
+  region?: (geometry: VolumeGeometry) => VoxelBox | undefined;
 }
+
+/** What the headers say of the volume: its size and its voxel → patient mapping. */
+export type VolumeGeometry = Pick<Volume, 'dims' | 'spacing' | 'affine'>;
 
 // ---------------------------------------------------------------------------------------------
 // transfer syntaxes
@@ -946,18 +955,35 @@ class HuWriter {
     }
   }
 
-  /** HU = stored × slope + intercept for slice k; switches to Float32Array when a value leaves int16. */
-  write(k: number, f: StoredFrame, slope: number, intercept: number): void {
+  /**
+   * HU = stored × slope + intercept for slice k (for `rows`, only its rows j0..j1 between columns
+   * i0..i1, of a slice `columns` wide); switches to Float32Array when a value leaves int16.
+   */
+  write(k: number, f: StoredFrame, slope: number, intercept: number, rows?: { columns: number; i0: number; i1: number; j0: number; j1: number }): void {
     const n = this.sliceSize;
     const sh = f.signBits ? 32 - f.signBits : 0;
     // maskBits < 32 here: a 32-bit mask is no mask
     const mask = f.maskBits && f.maskBits < 32 ? (1 << f.maskBits) - 1 : 0;
-    const out = this.data;
-    if (out instanceof Int16Array) {
-      if (toInt16(f.values, out.subarray(k * n, (k + 1) * n), sh, mask, slope, intercept)) return;
+    // the stretches of the slice to convert: the whole slice, or one per row of the region
+    const spans: Array<[number, number]> = [];
+    if (!rows) spans.push([0, n]);
+    else for (let j = rows.j0; j <= rows.j1; j++) spans.push([j * rows.columns + rows.i0, j * rows.columns + rows.i1 + 1]);
+    const base = k * n;
+    let s = 0;
+    if (this.data instanceof Int16Array) {
+      const out = this.data;
+      for (; s < spans.length; s++) {
+        const [a, b] = spans[s]!;
+        if (!toInt16(f.values.subarray(a, b), out.subarray(base + a, base + b), sh, mask, slope, intercept)) break;
+      }
+      if (s === spans.length) return;
       this.data = Float32Array.from(out);
     }
-    toFloat32(f.values, (this.data as Float32Array).subarray(k * n, (k + 1) * n), sh, mask, slope, intercept);
+    const out = this.data as Float32Array;
+    for (; s < spans.length; s++) {
+      const [a, b] = spans[s]!;
+      toFloat32(f.values.subarray(a, b), out.subarray(base + a, base + b), sh, mask, slope, intercept);
+    }
   }
 }
 
@@ -1108,12 +1134,21 @@ export async function readDicom(input: string | readonly string[], options: Read
   checkVolumeSize(where, [columns, rows, geo.slices.length], first.bitsAllocated / 8, limits,
     `the series declares ${geo.slices.length} slices of ${columns}×${rows} ${first.bitsAllocated}-bit samples`);
   const integral = geo.slices.every((s) => Number.isInteger(s.geometry.slope) && Number.isInteger(s.geometry.intercept));
+  const dims: [number, number, number] = [columns, rows, geo.slices.length];
+  // the region used (an ROI's bounding box), clipped to the volume: only its slices are read
+  const wanted = options.region?.({ dims, spacing: geo.spacing, affine: geo.affine });
+  const region: VoxelBox | undefined = wanted && {
+    min: [0, 1, 2].map((a) => Math.max(0, Math.min(dims[a]! - 1, Math.floor(wanted.min[a]!)))) as VoxelBox['min'],
+    max: [0, 1, 2].map((a) => Math.max(0, Math.min(dims[a]! - 1, Math.ceil(wanted.max[a]!)))) as VoxelBox['max'],
+  };
+  const rowsOf = region && { columns, i0: region.min[0], i1: region.max[0], j0: region.min[1], j1: region.max[1] };
+  const [kFirst, kLast] = region ? [region.min[2], region.max[2]] : [0, geo.slices.length - 1];
   const out = new HuWriter(rows * columns, geo.slices.length, integral, where);
-  const total = files.length + geo.slices.length;
+  const total = files.length + (kLast - kFirst + 1);
   done = files.length;
   options.onProgress?.(done, total);
   let cached: { file: string; ds: DataSet; frames?: Uint8Array[] } | undefined;
-  for (let k = 0; k < geo.slices.length; k++) {
+  for (let k = kFirst; k <= kLast; k++) {
     const s = geo.slices[k]!;
     const h = s.header;
     const codec = TRANSFER_SYNTAXES[h.transferSyntax]!.codec!;
@@ -1140,18 +1175,19 @@ export async function readDicom(input: string | readonly string[], options: Read
           : codec === 'jpeg-ls' ? await decodeJpegLs(h, data)
             : await decodeJpegLossless(h, data);
     }
-    out.write(k, frame, s.geometry.slope, s.geometry.intercept);
+    out.write(k, frame, s.geometry.slope, s.geometry.intercept, rowsOf);
     options.onProgress?.(++done, total);
   }
 
   const volume: Volume = {
-    dims: [columns, rows, geo.slices.length],
+    dims,
     spacing: geo.spacing,
     data: out.data,
     affine: geo.affine,
     warnings,
     source: { kind: 'dicom', files: chosen.length },
   };
+  if (region) volume.region = region;
   if (modality) volume.modality = modality;
   if (first.seriesInstanceUid) volume.source.seriesInstanceUid = first.seriesInstanceUid;
   if (first.seriesDescription) volume.source.description = first.seriesDescription;

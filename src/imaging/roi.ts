@@ -22,6 +22,7 @@
  *           ρ = 1 − depth / maxDepth
  */
 import type { Volume } from './volume.js';
+import { ROI_SPEC_HELP } from './roi-spec.js';
 import { voxelToPatient } from './volume.js';
 
 export type Vec3 = [number, number, number];
@@ -64,9 +65,7 @@ export class RoiError extends Error {
   }
 }
 
-export const ROI_SPEC_HELP =
-  'box:i0,j0,k0,i1,j1,k1 | box-mm:x0,y0,z0,x1,y1,z1 | sphere:i,j,k,r (r in voxels) | ' +
-  'sphere-mm:x,y,z,r (patient LPS mm) | sphere-ijk-mm:i,j,k,r (voxel centre, r in mm) | mask:<path> | whole';
+export { ROI_SPEC_HELP };
 
 function numbers(text: string, n: number, spec: string): number[] {
   const parts = text.split(',').map((s) => s.trim());

@@ -18,7 +18,15 @@ export interface Volume {
   /** conditions the user should know about (gantry tilt, irregular spacing, non-CT modality…) */
   warnings: string[];
   source: { kind: 'dicom' | 'nifti'; files: number; seriesInstanceUid?: string; description?: string };
+  /**
+   * When set, only this box was read (ReadDicomOptions.region: an ROI's bounding box) and `data`
+   * holds 0 outside it: what reads the volume must stay inside it.
+   */
+  region?: VoxelBox;
 }
+
+/** A box of voxels, min and max inclusive, as [i, j, k]. */
+export interface VoxelBox { min: [number, number, number]; max: [number, number, number] }
 
 export const voxelIndex = (v: Volume, i: number, j: number, k: number): number => i + v.dims[0] * (j + v.dims[1] * k);
 

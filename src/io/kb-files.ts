@@ -43,13 +43,14 @@ let cached: KnowledgeBase | undefined;
 
 /**
  * The bundled knowledge base, compiled once; throws with every problem listed if it is invalid.
- * The bundled one is read from the build's snapshot (JSON) when it matches the YAML sources, else
- * from the YAML itself.
+ * The bundled one is the build's snapshot (the compiled knowledge base as JSON, src/io/kb-snapshot.ts)
+ * when it matches the YAML sources and the compiler, else compiled from the YAML itself.
  */
 export function loadKnowledgeBase(dir = DEFAULT_KB_DIR): KnowledgeBase {
   if (dir === DEFAULT_KB_DIR && cached) return cached;
   const snapshot = dir === DEFAULT_KB_DIR ? readKbSnapshot(dir) : undefined;
-  const r = compileKnowledgeBase(snapshot ?? readRawKnowledgeBase(dir));
+  if (snapshot) return (cached = snapshot);
+  const r = compileKnowledgeBase(readRawKnowledgeBase(dir));
   if (!r.ok) {
     throw new KnowledgeBaseError(r.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`));
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { t } from '../i18n/index.js';
 import { ROOT } from '../test-support/cases.js';
-import { errorText } from '../cli/main.js';
+import { errorText } from '../cli/error-text.js';
 import { PACS_ERROR_CODES, PacsError } from './errors.js';
 
 describe('archive error codes', () => {

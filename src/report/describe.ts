@@ -49,10 +49,10 @@ export function findingValueLabel(kb: KnowledgeBase, findingId: string, value: s
   }
 }
 
-/** "Label: value" for one observed or possible value of a finding. */
+/** "Label: value" (zh "标签：值") for one observed or possible value of a finding. */
 export function findingValueText(kb: KnowledgeBase, findingId: string, value: string, lang: Lang): string {
   const label = findingId === 'pathology.diagnosis' ? t(lang, 'report.pathologyTerm') : kb.findingIndex.has(findingId) ? findingLabel(kb, findingId, lang) : findingId;
-  return `${label}: ${findingValueLabel(kb, findingId, value, lang)}`;
+  return `${label}${lang === 'zh' ? '：' : ': '}${findingValueLabel(kb, findingId, value, lang)}`;
 }
 
 /**

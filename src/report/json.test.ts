@@ -109,7 +109,7 @@ describe('cachedFindingValueText', () => {
           for (const v of f.values) expect(cachedFindingValueText(kb, f.def.id, v, lang)).toBe(findingValueText(kb, f.def.id, v, lang));
         }
         for (const e of kb.entities) expect(cachedFindingValueText(kb, 'pathology.diagnosis', e.id, lang)).toBe(findingValueText(kb, 'pathology.diagnosis', e.id, lang));
-        expect(cachedFindingValueText(kb, 'no.such.finding', 'x', lang)).toBe('no.such.finding: x');
+        expect(cachedFindingValueText(kb, 'no.such.finding', 'x', lang)).toBe(lang === 'zh' ? 'no.such.finding：x' : 'no.such.finding: x');
       }
     }
   });

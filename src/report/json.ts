@@ -22,6 +22,7 @@ import { boundedPercent } from '../core/engine/bounded.js';
 import { cachedFindingValueText, entityName, findingLabel, questionText, warningText } from './describe.js';
 import { kbVersion } from './kb-version.js';
 import { VERSION } from './version.js';
+import { LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from './evidence-scope.js';
 
 /**
  * x rounded to d decimals (half away from zero, as toFixed): multiplying and Math.round cost a
@@ -56,10 +57,7 @@ function evidenceJson(kb: KnowledgeBase, terms: readonly EvidenceTerm[], lang: L
   return out;
 }
 
-export const EVIDENCE_SCOPES = ['leading', 'all', 'none'] as const;
-export type EvidenceScope = (typeof EVIDENCE_SCOPES)[number];
-/** entities whose evidence the 'leading' scope lists: the length of the differential a report shows */
-export const LEADING_EVIDENCE_ENTITIES = 5;
+export { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from './evidence-scope.js';
 
 const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
   scope === 'all' || (scope === 'leading' && rank <= LEADING_EVIDENCE_ENTITIES);

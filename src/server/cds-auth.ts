@@ -5,9 +5,12 @@
  *     is on the issuer's allow-list, else the issuer's configured JWKS (inline keys or a URL);
  *   - `iss` on the allow-list, `sub` (the client id) present, `aud` = the URL of the endpoint called, `exp` (and `iat`) with 30 s of
  *     clock tolerance, at most 5 minutes between `iat` and `exp`;
- *   - `jti` never seen before from that issuer (replay), remembered until the token expires.
+ *   - `jti` (at most 256 characters) never seen before from that issuer (replay), remembered until the
+ *     token expires: in this process, or with --workers by the cluster primary for all workers
+ *     (src/server/cds-state.ts); when that cannot be checked the token is refused (`replay_check`).
  * `alg: none` and symmetric algorithms are refused. Any failure is one 401 with the reason code.
  */
+import { MemoryJtiRegistry, type JtiRegistry } from './cds-state.js';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
 export const CDS_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
@@ -24,7 +27,7 @@ export interface CdsIssuer {
   fhirServers?: string[];
 }
 
-export type AuthFailure = 'missing_token' | 'malformed_token' | 'algorithm' | 'unknown_issuer' | 'jku_not_allowed' | 'no_key' | 'signature' | 'audience' | 'expired' | 'claims' | 'lifetime' | 'replay' | 'key_fetch';
+export type AuthFailure = 'missing_token' | 'malformed_token' | 'algorithm' | 'unknown_issuer' | 'jku_not_allowed' | 'no_key' | 'signature' | 'audience' | 'expired' | 'claims' | 'lifetime' | 'replay' | 'replay_check' | 'key_fetch';
 
 export class CdsAuthError extends Error {
   constructor(readonly reason: AuthFailure) {
@@ -37,15 +40,16 @@ export interface Verified { iss: string; issuer: CdsIssuer; jti: string }
 
 const MAX_LIFETIME_S = 300;
 const CLOCK_TOLERANCE_S = 30;
+/** longer token ids are refused (they are kept in memory until the token expires) */
+const MAX_JTI_LENGTH = 256;
 
 export class CdsTokenVerifier {
   private readonly issuers: Map<string, CdsIssuer>;
   private readonly local = new Map<string, JWTVerifyGetKey>();
   private readonly remote = new Map<string, JWTVerifyGetKey>();
-  /** `iss jti` → expiry (ms) */
-  private readonly seen = new Map<string, number>();
 
-  constructor(issuers: CdsIssuer[], private readonly maxRemembered = 100_000) {
+  /** replay: the jti already accepted, per process or (with --workers) held by the cluster primary (src/server/cds-state.ts) */
+  constructor(issuers: CdsIssuer[], private readonly replay: JtiRegistry = new MemoryJtiRegistry()) {
     this.issuers = new Map(issuers.map((i) => [i.iss, i]));
   }
 
@@ -92,14 +96,12 @@ export class CdsTokenVerifier {
       if (e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWSSignatureVerificationFailed || e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) throw new CdsAuthError('signature');
       throw new CdsAuthError('key_fetch');
     }
-    if (typeof payload.jti !== 'string' || payload.jti === '') throw new CdsAuthError('claims');
+    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > MAX_JTI_LENGTH) throw new CdsAuthError('claims');
     if (payload.exp! - payload.iat! > MAX_LIFETIME_S) throw new CdsAuthError('lifetime');
-    // replay: each jti once per issuer while the token is valid
-    for (const [k, exp] of this.seen) { if (exp + CLOCK_TOLERANCE_S * 1000 < now) this.seen.delete(k); else break; }
-    const key = `${iss} ${payload.jti}`;
-    if (this.seen.has(key)) throw new CdsAuthError('replay');
-    if (this.seen.size >= this.maxRemembered) throw new CdsAuthError('replay');
-    this.seen.set(key, payload.exp! * 1000);
+    // replay: each jti once per issuer while the token is valid (with the clock tolerance); last, so that only verified tokens are remembered
+    let fresh: boolean;
+    try { fresh = await this.replay.claim(`${iss} ${payload.jti}`, (payload.exp! + CLOCK_TOLERANCE_S) * 1000, now); } catch { throw new CdsAuthError('replay_check'); }
+    if (!fresh) throw new CdsAuthError('replay');
     return { iss, issuer, jti: payload.jti };
   }
 }

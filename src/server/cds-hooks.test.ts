@@ -141,6 +141,7 @@ describe('CDS Hooks service (inject)', () => {
       ['replayed jti', replayed, 'replay'],
       ['jku not on the allow-list', await signToken(ehr, { aud: AUD, jku: 'https://evil.example/jwks.json' }), 'jku_not_allowed'],
       ['garbage', 'abc.def', 'malformed_token'],
+      ['a jti of 300 characters', await signToken(ehr, { aud: AUD, jti: 'x'.repeat(300) }), 'claims'],
       ['no sub', await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: ehr.kid }).setIssuer(ehr.iss).setAudience(AUD).setIssuedAt().setExpirationTime('2m').setJti('no-sub').sign(ehr.privateKey), 'claims'],
     ];
     for (const [what, token, reason] of cases) {

@@ -4,7 +4,7 @@
  *                                      calcdx-order-select (hook order-select), with prefetch templates
  *   POST /cds-services/{id}            prefetch (or what is missing fetched from fhirServer with the
  *                                      fhirAuthorization bearer token; 412 when neither) → cards
- *   POST /cds-services/{id}/feedback   card outcomes, counted in memory (per process)
+ *   POST /cds-services/{id}/feedback   card outcomes, counted in memory (with --workers, by the cluster primary)
  * Calls are authenticated by the caller's signed JWT (src/server/cds-auth.ts); `devNoAuth` switches
  * that off for trials on the loopback interface only. Errors are problem+json. Nothing from a request
  * (token, body, patient) is logged.
@@ -22,6 +22,7 @@ import { isLang, type Lang } from '../i18n/index.js';
 import { loadFhirCodeMap } from '../io/fhir-map-file.js';
 import { CdsAuthError, CdsTokenVerifier, type AuthFailure, type CdsIssuer } from './cds-auth.js';
 import { feedbackSchema, hookRequestSchema } from './cds-hooks-schema.js';
+import { FeedbackStore, type FeedbackSink, type JtiRegistry } from './cds-state.js';
 import { FHIR_BODY_LIMIT } from './fhir.js';
 
 export interface CdsHooksOptions {
@@ -33,8 +34,10 @@ export interface CdsHooksOptions {
   issuers?: CdsIssuer[];
   /** no JWT check: local trials only, refused unless the request arrives on a loopback address */
   devNoAuth?: boolean;
-  /** card outcomes (default: a new in-memory store) */
-  feedback?: FeedbackStore;
+  /** card outcomes (default: a new in-memory store; with --workers the cluster primary's, src/server/cds-state.ts) */
+  feedback?: FeedbackSink;
+  /** the jti already accepted (default: this process's; with --workers the cluster primary's) */
+  replay?: JtiRegistry;
   /** HTTP client for fhirServer (tests) */
   fetch?: typeof fetch;
   fhirTimeoutMs?: number;
@@ -42,23 +45,7 @@ export interface CdsHooksOptions {
   today?: () => string;
 }
 
-/** Card outcomes received by POST /cds-services/{id}/feedback, kept in memory (lost on restart, per process). */
-export class FeedbackStore {
-  readonly counts = new Map<string, { accepted: number; overridden: number; acceptedSuggestions: number }>();
-  /** outcomes per card uuid (the last 10,000 cards) */
-  readonly byCard = new Map<string, { accepted: number; overridden: number }>();
-  record(service: string, card: string, outcome: 'accepted' | 'overridden', suggestions: number): void {
-    const c = this.counts.get(service) ?? { accepted: 0, overridden: 0, acceptedSuggestions: 0 };
-    c[outcome]++;
-    c.acceptedSuggestions += suggestions;
-    this.counts.set(service, c);
-    const k = this.byCard.get(card) ?? { accepted: 0, overridden: 0 };
-    k[outcome]++;
-    this.byCard.delete(card);
-    this.byCard.set(card, k);
-    if (this.byCard.size > 10_000) this.byCard.delete(this.byCard.keys().next().value!);
-  }
-}
+export { FeedbackStore } from './cds-state.js';
 
 interface Service { id: string; hook: 'patient-view' | 'order-select'; title: string; description: string; prefetch: Record<string, string> }
 
@@ -80,15 +67,15 @@ export function cdsServices(map: CodeMap): Service[] {
 }
 
 const M = {
-  unauthorized: { en: 'The call is not authenticated ({reason}): send a JWT signed by a trusted issuer, with aud = this service\'s URL, a fresh jti and exp.', zh: '调用未通过认证({reason}):请发送由受信任签发方签名的 JWT,aud 为本服务 URL,jti 未使用过,并含 exp。' },
-  dev_no_auth_remote: { en: 'Authentication is switched off for local trials (--cds-dev-no-auth); calls from other machines are refused.', zh: '认证已为本地试用关闭(--cds-dev-no-auth);拒绝来自其他机器的调用。' },
-  unknown_service: { en: 'No CDS service {id}; GET /cds-services lists them.', zh: '没有 CDS 服务 {id};GET /cds-services 列出全部服务。' },
-  bad_request: { en: 'Not a CDS Hooks request: {detail}', zh: '不是 CDS Hooks 请求:{detail}' },
-  wrong_hook: { en: 'Service {id} answers hook {hook}, not {found}.', zh: '服务 {id} 响应 {hook} 钩子,而不是 {found}。' },
-  precondition: { en: 'The FHIR data the service needs is missing ({keys}) and cannot be fetched: {why}.', zh: '服务所需的 FHIR 数据缺失({keys})且无法获取:{why}。' },
-  fhir_fetch: { en: 'fetching {what} from fhirServer failed: {why}', zh: '从 fhirServer 获取 {what} 失败:{why}' },
+  unauthorized: { en: 'The call is not authenticated ({reason}): send a JWT signed by a trusted issuer, with aud = this service\'s URL, a fresh jti and exp.', zh: '调用未通过认证（{reason}）：请发送由受信任签发方签名的 JWT，aud 为本服务 URL，jti 未使用过，并含 exp。' },
+  dev_no_auth_remote: { en: 'Authentication is switched off for local trials (--cds-dev-no-auth); calls from other machines are refused.', zh: '认证已为本地试用关闭（--cds-dev-no-auth）；拒绝来自其他机器的调用。' },
+  unknown_service: { en: 'No CDS service {id}; GET /cds-services lists them.', zh: '没有 CDS 服务 {id}；GET /cds-services 列出全部服务。' },
+  bad_request: { en: 'Not a CDS Hooks request: {detail}', zh: '不是 CDS Hooks 请求：{detail}' },
+  wrong_hook: { en: 'Service {id} answers hook {hook}, not {found}.', zh: '服务 {id} 响应 {hook} 钩子，而不是 {found}。' },
+  precondition: { en: 'The FHIR data the service needs is missing ({keys}) and cannot be fetched: {why}.', zh: '服务所需的 FHIR 数据缺失（{keys}）且无法获取：{why}。' },
+  fhir_fetch: { en: 'fetching {what} from fhirServer failed: {why}', zh: '从 fhirServer 获取 {what} 失败：{why}' },
   too_large: { en: 'The body is larger than the limit of {limit} bytes.', zh: '正文超过 {limit} 字节的上限。' },
-  bad_feedback: { en: 'Not CDS Hooks feedback: {detail}', zh: '不是 CDS Hooks 反馈:{detail}' },
+  bad_feedback: { en: 'Not CDS Hooks feedback: {detail}', zh: '不是 CDS Hooks 反馈：{detail}' },
 } as const;
 type MsgCode = keyof typeof M;
 
@@ -101,7 +88,7 @@ class CdsProblem extends Error {
 
 const TITLES: Record<number, { en: string; zh: string }> = {
   400: { en: 'Bad request', zh: '请求错误' }, 401: { en: 'Not authenticated', zh: '未认证' }, 404: { en: 'Not found', zh: '未找到' },
-  412: { en: 'Precondition failed: FHIR data missing', zh: '前置条件不满足:缺少 FHIR 数据' }, 413: { en: 'Payload too large', zh: '请求体过大' },
+  412: { en: 'Precondition failed: FHIR data missing', zh: '前置条件不满足：缺少 FHIR 数据' }, 413: { en: 'Payload too large', zh: '请求体过大' },
   415: { en: 'Unsupported media type', zh: '不支持的媒体类型' }, 422: { en: 'Unprocessable FHIR data', zh: '无法处理的 FHIR 数据' },
 };
 
@@ -129,9 +116,11 @@ interface FetchContext { fhirServer?: string; token?: string; issuer?: CdsIssuer
 
 export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & { kb: KnowledgeBase }): Promise<void> {
   const map = o.codeMap ?? loadFhirCodeMap();
+  // built once per code map, not per call: the discovery document, the service index, the order-select codes
   const services = cdsServices(map);
+  const orderCodes = orderSelectCodes(map);
   const byId = new Map(services.map((s) => [s.id, s]));
-  const verifier = new CdsTokenVerifier(o.issuers ?? []);
+  const verifier = new CdsTokenVerifier(o.issuers ?? [], o.replay);
   const feedback = o.feedback ?? new FeedbackStore();
   const httpFetch = o.fetch ?? fetch;
   const today = o.today ?? (() => new Date().toISOString().slice(0, 10));
@@ -210,22 +199,21 @@ export async function cdsHooksPlugin(app: FastifyInstance, o: CdsHooksOptions & 
     if (typeof patientId !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(patientId)) throw new CdsProblem(400, 'bad_request', { detail: 'context.patientId: a FHIR id' });
 
     // order-select: only when a selected draft order is imaging, a biopsy or an excision
-    if (service.hook === 'order-select' && !orderIsRelevant(map, body.context)) return { cards: [] };
+    if (service.hook === 'order-select' && !orderIsRelevant(orderCodes, body.context)) return { cards: [] };
 
+    const lang = langOf(req);
     const prefetch: Record<string, unknown> = { ...(body.prefetch ?? {}) };
     // absent, null, or an OperationOutcome in its place (the record system could not fetch it): missing
     const missing = Object.keys(service.prefetch).filter((k) => prefetch[k] === undefined || prefetch[k] === null || (prefetch[k] as { resourceType?: unknown }).resourceType === 'OperationOutcome');
     if (missing.length) {
       const token = body.fhirAuthorization?.access_token;
-      const lang = langOf(req);
       if (!body.fhirServer || !token) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? '没有 fhirServer 和 fhirAuthorization' : 'no fhirServer with fhirAuthorization' });
       if (issuer?.fhirServers && !issuer.fhirServers.some((s) => body.fhirServer!.startsWith(s))) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? 'fhirServer 不在该签发方的允许列表中' : 'fhirServer not allowed for this issuer' });
-      if (!issuer?.fhirServers && !o.devNoAuth && !body.fhirServer.startsWith('https://')) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: 'fhirServer must be https' });
+      if (!issuer?.fhirServers && !o.devNoAuth && !body.fhirServer.startsWith('https://')) throw new CdsProblem(412, 'precondition', { keys: missing.join(', '), why: lang === 'zh' ? 'fhirServer 必须使用 https' : 'fhirServer must be https' });
       const ctx: FetchContext = { fhirServer: body.fhirServer, token, ...(issuer ? { issuer } : {}) };
       const fetched = await Promise.all(missing.map((k) => fetchFhir(ctx, service.prefetch[k]!.replace(/\{\{context\.patientId\}\}/g, encodeURIComponent(patientId)), k)));
       missing.forEach((k, i) => { prefetch[k] = fetched[i]; });
     }
-    const lang = langOf(req);
     const r = fhirToCase(map, prefetch, { referenceDate: today(), lang });
     return { cards: cardsFor(o.kb, r.case, lang, patientId, o.appUrl?.replace(/\/+$/, '') ?? baseOf(req)) };
   });
@@ -246,10 +234,14 @@ function cardsFor(kb: KnowledgeBase, c: CaseFile, lang: Lang, patientId: string,
   return assessmentCards(kb, c, assess(kb, c), { lang, appUrl, patientId, now: new Date().toISOString(), uuid: randomUUID });
 }
 
-function orderIsRelevant(map: CodeMap, context: Record<string, unknown>): boolean {
+/** `system|code` of the orders that are a soft-tissue mass work-up (code-map.yaml orderSelect) */
+function orderSelectCodes(map: CodeMap): Set<string> {
+  return new Set(map.file.orderSelect.flatMap((c) => map.urisOf(c.system).map((uri) => `${uri}|${c.code}`)));
+}
+
+function orderIsRelevant(wanted: Set<string>, context: Record<string, unknown>): boolean {
   const selections = Array.isArray(context.selections) ? context.selections.filter((s): s is string => typeof s === 'string') : [];
   const draft = context.draftOrders as { entry?: Array<{ resource?: Record<string, unknown> }> } | undefined;
-  const wanted = new Set(map.file.orderSelect.map((c) => `${map.urisOf(c.system)[0]}|${c.code}`));
   for (const e of Array.isArray(draft?.entry) ? draft!.entry : []) {
     const r = e?.resource;
     if (!r || typeof r !== 'object' || r.resourceType !== 'ServiceRequest') continue;

@@ -60,7 +60,7 @@ export function fhirOpenApiPaths(): Record<string, unknown> {
     },
     '/cds-services/{id}/feedback': {
       post: {
-        summary: 'CDS Hooks 2.0 feedback (counted in memory per process)', security: jwt, parameters: [serviceId],
+        summary: 'CDS Hooks 2.0 feedback (counted in memory; with --workers by the cluster primary for all workers)', security: jwt, parameters: [serviceId],
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CdsFeedback' } } } },
         responses: { 200: { description: 'recorded', content: { 'application/json': { schema: { type: 'object' } } } }, 400: problem('not CDS Hooks feedback'), 401: problem('JWT missing or not valid') },
       },

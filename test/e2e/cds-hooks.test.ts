@@ -3,9 +3,13 @@
  * performs the whole CDS Hooks exchange with a running calcdx server — discovery, prefetch from the
  * templates, a JWT signed with its key and naming its JWKS (jku), the call, the cards rendered — and
  * then calls without prefetch, so that calcdx fetches from the FHIR endpoint with the bearer token.
+ * Then `calcdx serve --workers 2`: a token replayed over new connections (spread over the workers)
+ * is accepted once.
  */
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type FastifyInstance } from '../../src/server/app.js';
@@ -131,5 +135,47 @@ describe('round trip over HTTP: Bundle → case → assessment Bundle → case',
     const second = await post('/api/fhir/case?referenceDate=2026-12-03', JSON.stringify(out), 'application/fhir+json');
     expect(second.case).toEqual(first.case);
     expect(second.mapped.map((m: Res) => m.caseField).sort()).toEqual(first.mapped.map((m: Res) => m.caseField).sort());
+  });
+});
+
+describe('calcdx serve --workers 2 --cds-config', () => {
+  it('a replayed jti is refused on every worker, not only on the one that accepted it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calcdx-cds-workers-'));
+    const config = join(dir, 'cds.json');
+    writeFileSync(config, JSON.stringify({ issuers: [{ iss: ehr.iss, jwks: { keys: [ehr.jwk] } }] }));
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'calcdx.js'), 'serve', '--port', '0', '--quiet', '--lang', 'en', '--workers', '2', '--cds-config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out); if (m) resolve(m[0]); });
+        child.on('exit', (code) => reject(new Error(`calcdx serve exited ${code}`)));
+      });
+      const search = (type: string) => ({ resourceType: 'Bundle', type: 'searchset', entry: EHR_DATA.filter((r) => r.resourceType === type).map((resource) => ({ resource })) });
+      const body = JSON.stringify({ hook: 'patient-view', hookInstance: crypto.randomUUID(), context: ctx, prefetch: {
+        patient: EHR_DATA.find((r) => r.resourceType === 'Patient'), observations: search('Observation'), conditions: search('Condition'), procedures: search('Procedure'), reports: search('DiagnosticReport'),
+      } });
+      const path = '/cds-services/calcdx-patient-view';
+      const token = await signToken(ehr, { aud: `${base}${path}` });
+      // a new connection per call: the cluster hands connections to the workers in turn
+      const answers: Array<{ status: number; reason: string | null }> = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, connection: 'close' } });
+        answers.push({ status: r.status, reason: r.headers.get('www-authenticate') });
+        await r.arrayBuffer();
+      }
+      expect(answers[0]).toEqual({ status: 200, reason: null });
+      for (const a of answers.slice(1)) expect(a).toEqual({ status: 401, reason: 'Bearer error="invalid_token", error_description="replay"' });
+      // a fresh token is accepted on any worker
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${await signToken(ehr, { aud: `${base}${path}` })}`, connection: 'close' } });
+        expect(r.status).toBe(200);
+        await r.arrayBuffer();
+      }
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

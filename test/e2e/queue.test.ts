@@ -53,7 +53,8 @@ async function freePort(): Promise<number> {
 
 async function server(db: string, extra: string[] = []): Promise<{ url: string; proc: Proc }> {
   const port = await freePort();
-  const proc = start(['serve', '--port', String(port), '--quiet', '--db', db, ...extra]);
+  // the queue's own tests: no registry (it would share the database)
+  const proc = start(['serve', '--port', String(port), '--quiet', '--no-registry', '--db', db, ...extra]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`the server (${proc.out.join(' | ')})`, async () => (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) || undefined, 30_000);
   return { url, proc };

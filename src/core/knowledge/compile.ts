@@ -388,6 +388,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
 
   const temperedRefs = findings.map((f) => temperedReference(f, f.def.evidenceWeight?.value ?? weight));
   for (const f of findings) if (f.def.evidenceWeight) checkSrc('findings.yaml', `findings.${f.def.id}.evidenceWeight.src`, f.def.evidenceWeight.src, new Set());
+  for (const f of findings) if (f.def.likelihoodFloor) checkSrc('findings.yaml', `findings.${f.def.id}.likelihoodFloor.src`, f.def.likelihoodFloor.src, new Set());
 
   entities.forEach((e, ei) => {
     const file = `entities/${e.id}.yaml`;
@@ -444,8 +445,9 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
         }
       }
       // floor, then renormalise: no finding value is impossible for any entity
+      const fl = f.def.likelihoodFloor?.value ?? floor;
       let sum = 0;
-      for (let i = 0; i < k; i++) { p[i] = Math.max(p[i]!, floor); sum += p[i]!; }
+      for (let i = 0; i < k; i++) { p[i] = Math.max(p[i]!, fl); sum += p[i]!; }
       let tsum = 0;
       for (let i = 0; i < k; i++) {
         const v = p[i]! / sum;

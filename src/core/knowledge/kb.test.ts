@@ -39,6 +39,27 @@ describe('knowledge base', () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
+  it("a finding's own likelihood floor replaces the general one (age: registry-measured shares stay rare)", () => {
+    const general = kb.rules.thresholds.likelihoodFloor.value;
+    const age = kb.findings[kb.findingIndex.get('patient.age')!]!;
+    const own = age.def.likelihoodFloor!.value;
+    expect(own).toBeLessThan(general);
+    const k = age.values.length;
+    const lt5 = age.values.indexOf('lt5');
+    let belowGeneral = 0;
+    kb.entities.forEach((e, ei) => {
+      for (let v = 0; v < k; v++) expect(age.lik[ei * k + v]!, `${e.id} ${age.values[v]}`).toBeGreaterThanOrEqual(own * 0.99);
+      if (age.lik[ei * k + lt5]! < general) belowGeneral++;
+      // the sarcomas are tumours of adolescents and adults: under 5 they are less likely than in calcified lesions in general
+      if (kb.groups[ei] === 'malignant') expect(age.logLr[ei * k + lt5]!, e.id).toBeLessThan(0);
+    });
+    expect(belowGeneral).toBeGreaterThan(0);
+    // every other finding keeps the general floor
+    for (const f of kb.findings) if (f !== age && !f.def.likelihoodFloor) {
+      for (let i = 0; i < f.lik.length; i++) expect(f.lik[i]!).toBeGreaterThan(general * 0.5);
+    }
+  });
+
   it('has zh and en text everywhere', () => {
     const visit = (n: unknown, path: string): void => {
       if (Array.isArray(n)) n.forEach((x, i) => visit(x, `${path}.${i}`));

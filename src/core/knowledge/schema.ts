@@ -55,6 +55,12 @@ const findingBase = {
    */
   evidenceWeight: sourcedValue(z.number().gt(0).max(1)).optional(),
   /**
+   * this finding's likelihood floor when it differs from thresholds.likelihoodFloor: the global floor stands
+   * for "case reports exist for nearly every combination"; a finding whose distribution per entity is
+   * measured in registries (age) can keep a rarer value rare, so a finer bin does not make it likelier
+   */
+  likelihoodFloor: sourcedValue(z.number().gt(0).lt(0.1)).optional(),
+  /**
    * a dependence on another finding within each entity (tree-augmented naive Bayes, structure fixed here):
    * when both are known, this finding counts as P(value | parent value, entity), built from the two
    * marginals of each entity with a linear-by-linear association: `association` is the log odds ratio
