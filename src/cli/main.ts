@@ -232,6 +232,16 @@ export function buildProgram(): Command {
     });
 
   registerServe(program, envLang);
+  program.command('worker')
+    .description('run CT jobs from the queue in PostgreSQL (calcdx serve --db puts them there); any number of workers on any machines')
+    .option('--db <url>', 'the queue database: postgres://user@host:port/database (default CALCDX_DB)')
+    .option('--concurrency <n>', 'CT jobs run at once by this process: a number, or auto (one per core); default 1')
+    .option('--archive <url...>', 'DICOMweb archives jobs may read from (also CALCDX_DICOMWEB_ARCHIVES); credentials: CALCDX_DICOMWEB_USER/PASSWORD or CALCDX_DICOMWEB_TOKEN')
+    .option('--maintenance-interval <s>', 'seconds between checks for attempts past their time limit (a worker that died); default 30')
+    .option('--keep-days <n>', 'days an ended job and its result stay readable; default 7')
+    .option('--quiet', 'no job log')
+    // pg and pg-boss are loaded only when a worker runs (src/cli/worker.ts)
+    .action(async (o: import('./worker.js').WorkerCliOptions) => { await (await import('./worker.js')).runWorkerCommand(o); });
   registerPacs(program);
   registerFhir(program, envLang);
   registerRegistry(program, envLang);

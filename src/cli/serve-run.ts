@@ -69,17 +69,31 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
       throw e;
     }
   }
+  let ctQueue;
+  try { ctQueue = await queueOptions(o); } catch (e) { await store?.close(); throw e; }
   // the server (fastify and its plugins) is loaded only when a server starts, not for every command
   const { buildServer } = await import('../server/app.js');
-  const app = await buildServer({
-    ...(cds ? { cds } : {}),
-    ...(pacs ? { pacs } : {}),
-    ...(store ? { registry: store, requireLogin: o.requireLogin ?? false } : {}),
-    ...(o.trustProxy ? { trustProxy: o.trustProxy === 'true' ? true : o.trustProxy } : {}),
-    logger: o.quiet ? false : true,
-    maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
-    ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
-  });
+  let app;
+  try {
+    app = await buildServer({
+      ...(cds ? { cds } : {}),
+      ...(ctQueue ? { ctQueue } : {}),
+      ...(pacs ? { pacs } : {}),
+      ...(store ? { registry: store, requireLogin: o.requireLogin ?? false } : {}),
+      ...(o.trustProxy ? { trustProxy: o.trustProxy === 'true' ? true : o.trustProxy } : {}),
+      logger: o.quiet ? false : true,
+      maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
+      ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
+    });
+  } catch (e) {
+    await store?.close();
+    // the queue's database cannot be reached or set up
+    if (ctQueue?.db && (e as { code?: string }).code !== undefined && !(e instanceof CalcdxError)) {
+      const { shownDb } = await import('../queue/queue.js');
+      throw new CalcdxError('usage', { detail: `cannot use the database ${shownDb(ctQueue.db)}: ${(e as { code?: string }).code} ${(e as Error).message}` });
+    }
+    throw e;
+  }
   try {
     await app.listen({ port, host: o.host });
   } catch (e) {
@@ -98,6 +112,30 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   if (cluster.isWorker) process.send?.({ calcdx: 'listening', url });
   else process.stdout.write(`${t(lang, 'server.listening', { url })}\n`);
   return { url, close: async () => { await app.close(); await store?.close(); } };
+}
+
+/**
+ * The CT job queue: on when --db (or CALCDX_DB) is a postgres:// database (the registry's, when it
+ * has one), else undefined: CT jobs run in the server's worker threads only.
+ */
+async function queueOptions(o: ServeOptions): Promise<{ db: string; archives: string[]; settings: Record<string, number> } | undefined> {
+  const db = o.db ?? process.env.CALCDX_DB;
+  if (!db || !/^postgres(ql)?:\/\//i.test(db)) {
+    if (o.jobRetries ?? o.jobRetryDelay ?? o.jobTimeout) throw new CalcdxError('usage', { detail: '--job-retries, --job-retry-delay and --job-timeout need --db postgres://… (or CALCDX_DB)' });
+    return undefined;
+  }
+  const { checkDbUrl } = await import('../queue/queue.js');
+  try { checkDbUrl(db); } catch (e) { throw new CalcdxError('usage', { detail: (e as Error).message }); }
+  const { configuredArchives } = await import('./worker.js');
+  return {
+    db,
+    archives: await configuredArchives(o.archive),
+    settings: {
+      ...(o.jobRetries !== undefined ? { retryLimit: wholeNumber('job-retries', o.jobRetries, 0, 20) } : {}),
+      ...(o.jobRetryDelay !== undefined ? { retryDelaySeconds: wholeNumber('job-retry-delay', o.jobRetryDelay, 0, 3600) } : {}),
+      ...(o.jobTimeout !== undefined ? { expireInSeconds: wholeNumber('job-timeout', o.jobTimeout, 1, 23 * 3600) } : {}),
+    },
+  };
 }
 
 /** Waits for SIGINT or SIGTERM, then runs stop once. */

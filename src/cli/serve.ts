@@ -20,6 +20,11 @@ export interface ServeOptions {
   /** the registry: sqlite:PATH or postgres://… (default CALCDX_DB, else the file under the user's data folder); false: --no-registry */
   db?: string;
   registry?: boolean;
+  /** the CT job queue (with a postgres:// --db): the archives jobs may name, retries, time limit of an attempt */
+  archive?: string[];
+  jobRetries?: string;
+  jobRetryDelay?: string;
+  jobTimeout?: string;
   /** every API route but login, health and the OpenAPI document needs a session */
   requireLogin?: boolean;
   /** behind a TLS-terminating reverse proxy: its address (or "true") */
@@ -40,7 +45,11 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
     .option('--pacs-config <file>', 'image archives for "Open from PACS" (JSON or YAML: archives with id, label, url, auth none|basic|bearer; secrets in the file or named environment variables)')
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
-    .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db)')
+    .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db); a postgres:// database also queues CT jobs (POST /api/ct/jobs) for calcdx worker')
+    .option('--archive <url...>', 'with a postgres:// --db: DICOMweb archives a queued CT job may name (also CALCDX_DICOMWEB_ARCHIVES)')
+    .option('--job-retries <n>', 'with a postgres:// --db: attempts after the first for a transient CT job failure (default 3)')
+    .option('--job-retry-delay <s>', 'with a postgres:// --db: seconds before the first retry, doubled for each further one (default 10)')
+    .option('--job-timeout <s>', 'with a postgres:// --db: seconds a CT job attempt may run before it is retried (a worker that died; default 900)')
     .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')
     .option('--trust-proxy <address>', 'behind a reverse proxy that terminates TLS: its address (or true): X-Forwarded-Proto/For are believed, so the session cookie is Secure and login limits count client addresses')
     .option('--require-login', 'every API route (assessments included) needs a logged-in user; default: only the registry routes do')

@@ -24,6 +24,7 @@ import { bodiesPlugin } from './plugins/bodies.js';
 import { CtSlots } from './ct-jobs.js';
 import { ctPlugin } from './plugins/ct.js';
 import { pacsPlugin } from './plugins/pacs.js';
+import { ctJobsPlugin } from './plugins/ct-jobs.js';
 import { clientProblem, errorsPlugin } from './plugins/errors.js';
 import { kbPlugin } from './plugins/kb.js';
 import { requestsPlugin } from './plugins/requests.js';
@@ -64,6 +65,8 @@ export interface ServerOptions {
   maxVoxels?: number;
   /** the JavaScript heap of a CT worker thread, MiB (default 512) */
   ctWorkerHeapMb?: number;
+  /** the CT job queue in PostgreSQL (plugins/ct-jobs.ts): its database, settings and the archives jobs may name */
+  ctQueue?: Pick<import('./plugins/ct-jobs.js').CtJobsPluginOptions, 'db' | 'settings' | 'archives'>;
   /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
   cds?: import('./cds-hooks.js').CdsHooksOptions;
   /**
@@ -138,6 +141,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     archives: o.pacs ?? [], slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, ctTimeoutMs: o.ctTimeoutMs,
     tmpDir: o.tmpDir, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
   });
+  await app.register(ctJobsPlugin, { ...o.ctQueue, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, tmpDir: o.tmpDir, maxVoxels: o.maxVoxels, workerHeapMb: o.ctWorkerHeapMb });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
   await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });
   if (store) {

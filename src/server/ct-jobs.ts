@@ -57,13 +57,14 @@ export const DEFAULT_CT_WORKER_HEAP_MB = 512;
 /** A worker that ran out of its heap: the input needs more than the server allows (not our bug). */
 const outOfMemory = (e: unknown): boolean => (e as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 
-export function runCtJob(kind: 'measure', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult>;
+/** `onProgress`: the percentage of the volume read so far (files or slices), while it is read. */
+export function runCtJob(kind: 'measure', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal, onProgress?: (percent: number) => void): Promise<CtResult>;
 export function runCtJob(kind: 'volume', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<VolumeResult>;
 export function runCtJob(kind: 'writeback', input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<WritebackResult>;
-export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: string, signal?: AbortSignal): Promise<CtResult | VolumeResult | WritebackResult> {
+export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: string, signal?: AbortSignal, onProgress?: (percent: number) => void): Promise<CtResult | VolumeResult | WritebackResult> {
   return new Promise((resolveJob, reject) => {
     if (signal?.aborted) { reject(new CtJobAborted()); return; }
-    const data: CtJobData = { kind, input, lang, instance };
+    const data: CtJobData = { kind, input, lang, instance, ...(onProgress ? { progress: true } : {}) };
     const heapMb = input.limits?.workerHeapMb ?? DEFAULT_CT_WORKER_HEAP_MB;
     const worker = new Worker(CT_WORKER_FILE, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     let settled = false;
@@ -77,7 +78,11 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
     worker.once('online', () => publishCtEvent({ event: 'job-start' }));
     const onAbort = () => settle(() => { void worker.terminate(); reject(new CtJobAborted()); }, 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (m: Outcome) => settle(() => {
+    worker.on('message', (m: Outcome | { progress: number }) => {
+      if ('progress' in m) { if (!settled) onProgress?.(m.progress); return; }
+      onOutcome(m);
+    });
+    const onOutcome = (m: Outcome) => settle(() => {
       if (m.ok) {
         if (kind === 'volume') {
           const v = m.result as Omit<VolumeResult, 'nifti'> & { nifti: Uint8Array };
@@ -88,7 +93,7 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
       } else {
         reject(new RenderedProblem(m.rendered, m.log));
       }
-    }, m.ok ? 'ok' : 'problem'));
+    }, m.ok ? 'ok' : 'problem');
     worker.once('error', (e) => settle(() => {
       if (!outOfMemory(e)) { reject(e); return; }
       reject(new ImagingError('too_large', 'upload', `the CT job needed more than its ${heapMb} MiB of memory and was stopped (a volume with very many calcified components? a higher threshold, a larger minimum component size or a smaller ROI needs less)`));

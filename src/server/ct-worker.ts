@@ -12,12 +12,19 @@ import { measureUpload, volumeUpload, writebackUpload, type CtInput } from './ct
 import { toProblem } from './problem.js';
 
 export type CtJobKind = 'measure' | 'volume' | 'writeback';
-export interface CtJobData { kind: CtJobKind; input: CtInput; lang: Lang; instance: string }
+/** `progress`: post { progress: percent } messages while the volume is read (the CT job queue shows them) */
+export interface CtJobData { kind: CtJobKind; input: CtInput; lang: Lang; instance: string; progress?: boolean }
 
-const { kind, input, lang, instance } = workerData as CtJobData;
+const { kind, input, lang, instance, progress } = workerData as CtJobData;
+// reading progress (files or slices read of all), at most one message per percent
+let lastPercent = -1;
+const onProgress = progress ? (done: number, total: number) => {
+  const p = total > 0 ? Math.floor((100 * done) / total) : 0;
+  if (p !== lastPercent) { lastPercent = p; parentPort!.postMessage({ progress: p }); }
+} : undefined;
 try {
   if (kind === 'measure') {
-    parentPort!.postMessage({ ok: true, result: await measureUpload(input) });
+    parentPort!.postMessage({ ok: true, result: await measureUpload(input, onProgress) });
   } else if (kind === 'writeback') {
     parentPort!.postMessage({ ok: true, result: await writebackUpload(input) });
   } else {

@@ -254,11 +254,11 @@ export function uploadedNames(text: string, names: ReadonlyMap<string, string> |
  * several DICOM series). An imaging error names the file by its uploaded name; the volume's
  * warnings too.
  */
-export async function readUploadedVolume(input: CtInput, series?: string): Promise<Volume> {
+export async function readUploadedVolume(input: CtInput, series?: string, onProgress?: (done: number, total: number) => void): Promise<Volume> {
   let volume: Volume;
   try {
     const limits = input.limits ? { maxBytes: input.limits.maxBytes, maxVoxels: input.limits.maxVoxels } : undefined;
-    volume = await readVolume(input.volumePath, { ...(series ? { seriesInstanceUid: series } : {}), ...(limits ? { limits } : {}) });
+    volume = await readVolume(input.volumePath, { ...(series ? { seriesInstanceUid: series } : {}), ...(limits ? { limits } : {}), ...(onProgress ? { onProgress } : {}) });
   } catch (e) {
     if (e instanceof ImagingError && !(e instanceof UploadImagingError)) {
       throw new UploadImagingError(e, uploadedNames(e.file, input.names), uploadedNames(e.detail, input.names));
@@ -308,10 +308,10 @@ export function ctOptions(fields: Record<string, string>, hasMask: boolean): { r
   };
 }
 
-/** Reads and analyses an upload received by receiveCtUpload: the volume, the analysis, and the answer of POST /api/ct. */
-export async function analyseUpload(input: CtInput): Promise<{ volume: Volume; analysis: Analysis; result: CtResult }> {
+/** Reads and analyses an upload received by receiveCtUpload (`onProgress`: files or slices read of all): the volume, the analysis, and the answer of POST /api/ct. */
+export async function analyseUpload(input: CtInput, onProgress?: (done: number, total: number) => void): Promise<{ volume: Volume; analysis: Analysis; result: CtResult }> {
   const o = ctOptions(input.fields, input.maskPath !== undefined);
-  const volume: Volume = await readUploadedVolume(input, o.series);
+  const volume: Volume = await readUploadedVolume(input, o.series, onProgress);
   let spec: RoiSpec;
   if (o.roiText.trim().toLowerCase() === 'mask') {
     // .nii or .nii.gz, read as its header declares (the same limits as the volume)
@@ -330,8 +330,8 @@ export async function analyseUpload(input: CtInput): Promise<{ volume: Volume; a
 }
 
 /** Reads and measures an upload received by receiveCtUpload. */
-export async function measureUpload(input: CtInput): Promise<CtResult> {
-  return (await analyseUpload(input)).result;
+export async function measureUpload(input: CtInput, onProgress?: (done: number, total: number) => void): Promise<CtResult> {
+  return (await analyseUpload(input, onProgress)).result;
 }
 
 /** A DICOM object written back to an archive (the bytes of a SEG or an SR). */

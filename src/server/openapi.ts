@@ -220,6 +220,42 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...pacsOpenApiPaths(),
+      '/api/ct/jobs': {
+        post: {
+          summary: 'queue a CT measurement for `calcdx worker` processes (needs `calcdx serve --db`): an upload as for /api/ct, or JSON naming a series of a configured DICOMweb archive',
+          parameters: [langParam],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': { schema: ref('CtForm') },
+              'application/json': { schema: { type: 'object', required: ['dicomweb', 'roi'], additionalProperties: false, properties: {
+                dicomweb: { type: 'object', required: ['archive', 'study'], additionalProperties: false, properties: { archive: { type: 'string' }, study: { type: 'string' }, series: { type: 'string' } } },
+                roi: { type: 'string' }, threshold: { type: ['number', 'string'] }, connectivity: { type: ['number', 'string'] }, minVoxels: { type: ['number', 'string'] },
+              } } },
+            },
+          },
+          responses: {
+            202: { description: 'queued', headers: { Location: { description: 'the job', schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, state: { type: 'string' }, url: { type: 'string' }, events: { type: 'string' } } } } } },
+            400: problemResponse('malformed ROI or option, an archive that is not configured, a body that is neither multipart nor the JSON above'),
+            413: problemResponse('upload larger than the queue\'s limit'),
+            503: problemResponse('no queue: the server was started without --db'),
+          },
+        },
+      },
+      '/api/ct/jobs/{id}': {
+        get: {
+          summary: 'a queued CT job: state (queued, running, retrying, completed, failed, dead, expired), progress 0–100, attempt, and its result (as /api/ct answers) or error (a problem)',
+          parameters: [langParam, { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: { 200: { description: 'the job', content: { 'application/json': { schema: { type: 'object', required: ['id', 'state', 'progress', 'attempt'], properties: { id: { type: 'string' }, state: { type: 'string' }, progress: { type: 'integer' }, attempt: { type: 'integer' }, result: ref('CtResult'), error: ref('Problem') } } } } }, 404: problemResponse('no such job (ended jobs are kept 7 days)'), 503: problemResponse('no queue') },
+        },
+      },
+      '/api/ct/jobs/{id}/events': {
+        get: {
+          summary: 'server-sent events of a queued CT job: `state` and `progress` events with data {id, state, progress, attempt}, from its current state to its end',
+          parameters: [langParam, { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: { 200: { description: 'event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: problemResponse('no such job'), 503: problemResponse('no queue') },
+        },
+      },
       ...fhirOpenApiPaths(),
       ...registryOpenApiPaths(),
       '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },

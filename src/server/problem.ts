@@ -26,7 +26,7 @@ export const PROBLEM_CODES = [
   'bad_request', 'bad_parameter', 'invalid_body', 'case_invalid', 'unknown_entity', 'not_found',
   'method_not_allowed', 'forbidden', 'header_too_large', 'payload_too_large', 'unsupported_media_type', 'request_timeout', 'timeout',
   'too_many_requests', 'web_not_built', 'no_surgery_date', 'no_visits', 'imaging', 'roi', 'upload_invalid',
-  'pacs', 'internal', 'invalid_input', 'unauthorized', 'conflict', 'account_locked',
+  'pacs', 'internal', 'invalid_input', 'unauthorized', 'conflict', 'account_locked', 'archive', 'queue_not_configured',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
