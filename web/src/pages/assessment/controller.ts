@@ -353,7 +353,7 @@ export function mountAssessment(initial: Lang): AssessmentController {
     let html: string;
     let local = false;
     try {
-      const res = await fetch(`api/report?format=html&lang=${lang}&audience=${audience}`, {
+      const res = await fetch(`/api/report?format=html&lang=${lang}&audience=${audience}`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(caseDoc),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
