@@ -32,6 +32,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { registerServe } from './serve.js';
 import { ctFromArchive, registerPacs } from './pacs.js';
 import { registerFhir } from './fhir.js';
+import { registerRegistry } from './registry.js';
 import { FhirInputError } from '../fhir/messages.js';
 import { renderEvalHtml, renderEvalText } from '../eval/render.js';
 import { assignSplit, readSplit } from '../eval/split.js';
@@ -242,6 +243,7 @@ export function buildProgram(): Command {
   registerServe(program, envLang);
   registerPacs(program);
   registerFhir(program, envLang);
+  registerRegistry(program, envLang);
 
   program.command('demo')
     .description('assess the bundled example cases and print their reports')
@@ -279,6 +281,11 @@ export function errorText(e: unknown, lang: Lang): { text: string; exitCode: num
   if (e instanceof Error && e.name === 'PacsError') {
     const p = e as Error & { code: string; archive: string; context: string; detail: string };
     return { text: t(lang, 'error.pacs', { archive: p.archive, context: p.context, what: t(lang, `pacs.${p.code}`), detail: p.detail }), exitCode: 1 };
+  }
+  // a registry error (src/registry/errors.ts; matched by name so that other commands do not load the registry)
+  if (e instanceof Error && e.name === 'RegistryError') {
+    const r = e as Error & { code: string; details: { issues?: Array<{ field: string; found?: string; allowed: string }> } };
+    return { text: t(lang, 'error.registry', { what: t(lang, `registry.${r.code}`), detail: r.message }), exitCode: 1 };
   }
   if (e instanceof RoiError) return { text: t(lang, 'error.roi', { what: t(lang, `roi.${e.code}`), detail: e.message }), exitCode: e.code === 'roi_required' || e.code === 'roi_syntax' ? 2 : 1 };
   if (e instanceof FhirInputError) return { text: e.render(lang), exitCode: 1 };

@@ -25,6 +25,11 @@ export interface ServeOptions {
   /** CDS Hooks: trusted issuers and public URL (JSON), or no authentication on loopback */
   cdsConfig?: string;
   cdsDevNoAuth?: boolean;
+  /** the registry: sqlite:PATH or postgres://… (default CALCDX_DB, else the file under the user's data folder); false: --no-registry */
+  db?: string;
+  registry?: boolean;
+  /** every API route but login, health and the OpenAPI document needs a session */
+  requireLogin?: boolean;
 }
 
 const MAX_WORKERS = 64;
@@ -47,10 +52,27 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const port = wholeNumber('port', o.port, 0, 65535);
   const ctJobs = o.maxCtJobs !== undefined ? wholeNumber('max-ct-jobs', o.maxCtJobs, 1, 64) : DEFAULTS.maxCtJobs;
   const cds = o.cdsConfig || o.cdsDevNoAuth ? (await import('./cds-config.js')).cdsOptions(o.cdsConfig, o.cdsDevNoAuth, o.host) : undefined;
+  if (o.requireLogin && o.registry === false) throw new CalcdxError('usage', { detail: '--require-login: needs the registry (users and sessions); drop --no-registry' });
+  // the registry, opened here so that the first administrator's one-time password is printed once
+  // to the terminal (never through the request log); an empty registry gets one
+  let store: import('../registry/store.js').RegistryStore | undefined;
+  if (o.registry !== false) {
+    const { openRegistry } = await import('../registry/open.js');
+    const { ensureFirstAdmin } = await import('../registry/password.js');
+    store = await openRegistry(o.db);
+    try {
+      const admin = await ensureFirstAdmin(store);
+      if (admin) process.stdout.write(`${t(lang, 'registry.first_admin', admin)}\n`);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   // the server (fastify and its plugins) is loaded only when a server starts, not for every command
   const { buildServer } = await import('../server/app.js');
   const app = await buildServer({
     ...(cds ? { cds } : {}),
+    ...(store ? { registry: store, requireLogin: o.requireLogin ?? false } : {}),
     logger: o.quiet ? false : true,
     maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
     ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
@@ -59,6 +81,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
     await app.listen({ port, host: o.host });
   } catch (e) {
     await app.close();
+    await store?.close();
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new CalcdxError('usage', { detail: t(lang, `server.listen_${code}`, { host: o.host, port }) });
@@ -71,7 +94,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const url = `http://${host}:${actualPort}`;
   if (cluster.isWorker) process.send?.({ calcdx: 'listening', url });
   else process.stdout.write(`${t(lang, 'server.listening', { url })}\n`);
-  return { url, close: () => app.close() };
+  return { url, close: async () => { await app.close(); await store?.close(); } };
 }
 
 /** Waits for SIGINT or SIGTERM, then runs stop once. */
@@ -139,13 +162,16 @@ export function registerServe(program: Command, envLang: () => Lang): void {
   program.command('serve')
     .description('run the HTTP API and the browser app (binds 127.0.0.1 unless --host says otherwise)')
     .option('--port <port>', 'TCP port (0 = any free port)', '8080')
-    .option('--host <host>', 'address to bind; 0.0.0.0 exposes calcdx to the network, which has no authentication', '127.0.0.1')
+    .option('--host <host>', 'address to bind; 0.0.0.0 exposes calcdx to the network (the registry needs a login; the stateless API does only with --require-login)', '127.0.0.1')
     .option('--max-ct-jobs <n>', `CT uploads measured at once (default ${DEFAULTS.maxCtJobs})`)
     .option('--upload-limit-mb <n>', `largest CT upload, MiB (default ${DEFAULTS.uploadLimit / 1024 / 1024})`)
     .option('--quiet', 'no request log')
     .option('--workers <n>', 'server processes sharing the port: a number, or auto (one per core); default 1')
     .option('--cds-config <file>', 'CDS Hooks: trusted issuers (iss, jku allow-list, jwks or jwksUrl, fhirServers) and publicUrl, as JSON')
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
+    .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db)')
+    .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')
+    .option('--require-login', 'every API route (assessments included) needs a logged-in user; default: only the registry routes do')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {
       const lang = o.lang ?? envLang();

@@ -17,6 +17,8 @@ import type { KnowledgeBase } from '../core/knowledge/compile.js';
 import { loadKnowledgeBase } from '../io/kb-files.js';
 import type { CtInput, CtResult } from './ct.js';
 import { DEFAULTS } from './defaults.js';
+import { authPlugin } from './auth/plugin.js';
+import { usersPlugin } from './auth/users.js';
 import { assessPlugin } from './plugins/assess.js';
 import { bodiesPlugin } from './plugins/bodies.js';
 import { ctPlugin } from './plugins/ct.js';
@@ -26,6 +28,7 @@ import { requestsPlugin } from './plugins/requests.js';
 import { securityPlugin } from './plugins/security.js';
 import { webPlugin } from './plugins/web.js';
 import { toProblem } from './problem.js';
+import { registryPlugin } from './registry/plugin.js';
 import { pathOf, safeLang } from './request.js';
 
 export { DEFAULTS };
@@ -61,6 +64,17 @@ export interface ServerOptions {
   ctWorkerHeapMb?: number;
   /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
   cds?: import('./cds-hooks.js').CdsHooksOptions;
+  /**
+   * The registry (patients, follow-up, outcomes, users): an open store, or its location (--db:
+   * sqlite:PATH or postgres://…; the server opens it and closes it with itself). Without either
+   * the server has no registry, auth or user routes (the stateless API only).
+   */
+  registry?: import('../registry/store.js').RegistryStore;
+  db?: string;
+  /** every /api and /fhir route but login, health and the OpenAPI document needs a session */
+  requireLogin?: boolean;
+  /** session timeouts, login limits and lock, the clock (src/server/auth/plugin.ts) */
+  auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
 }
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -94,6 +108,11 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(securityPlugin);
   await app.register(errorsPlugin, { kb });
   await app.register(bodiesPlugin, { uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles });
+  // sessions and the role guard (global: --require-login covers the routes registered below)
+  const store = o.registry ?? (o.db !== undefined ? await (await import('../registry/open.js')).openRegistry(o.db) : undefined);
+  if (store && !o.registry) app.addHook('onClose', async () => store.close());
+  if (o.requireLogin && !store) throw new Error('buildServer: requireLogin needs a registry (registry or db)');
+  if (store) await app.register(authPlugin, { ...o.auth, store, requireLogin: o.requireLogin ?? false });
 
   // ---- one plugin per concern (each in its own context)
   await app.register(kbPlugin, { kb });
@@ -104,6 +123,10 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
   await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });
+  if (store) {
+    await app.register(usersPlugin, { store });
+    await app.register(registryPlugin, { kb, store });
+  }
   await app.register(webPlugin, { ...(o.webRoot !== undefined ? { webRoot: o.webRoot } : {}) });
 
   return app;

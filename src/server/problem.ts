@@ -9,6 +9,7 @@ import { formatIssue, t, type Lang } from '../i18n/index.js';
 import { ImagingError } from '../imaging/errors.js';
 import { RoiError } from '../imaging/roi.js';
 import { CalcdxError } from '../io/errors.js';
+import { RegistryError } from '../registry/errors.js';
 
 /** An imaging error about an upload, its file and detail given with the names the files were uploaded under. */
 export class UploadImagingError extends ImagingError {
@@ -25,7 +26,7 @@ export const PROBLEM_CODES = [
   'bad_request', 'bad_parameter', 'invalid_body', 'case_invalid', 'unknown_entity', 'not_found',
   'method_not_allowed', 'forbidden', 'header_too_large', 'payload_too_large', 'unsupported_media_type', 'request_timeout', 'timeout',
   'too_many_requests', 'web_not_built', 'no_surgery_date', 'no_visits', 'imaging', 'roi', 'upload_invalid',
-  'internal',
+  'internal', 'invalid_input', 'unauthorized', 'conflict', 'account_locked',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
@@ -145,6 +146,24 @@ export function toProblem(e: unknown, lang: Lang, instance: string, label?: Fiel
       case 'parse_json': case 'parse_yaml': case 'file_empty': case 'file_binary': case 'multiple_documents':
         return P(400, 'invalid_body', detail, { reason: e.code });
       case 'usage': return P(400, 'bad_request', detail, { reason: e.code });
+      default: return { ...P(500, 'internal', t(lang, 'server.internal')), internal: true };
+    }
+  }
+  if (e instanceof RegistryError) {
+    const d = e.details;
+    const record = d.recordType ?? 'record';
+    const errs = (d.issues ?? []).map((i) => ({
+      path: i.field, code: e.code, ...(i.found !== undefined ? { found: i.found } : {}), allowed: i.allowed,
+      message: t(lang, 'server.field_invalid', { path: i.field, found: i.found ?? t(lang, 'allowed.nothing'), allowed: i.allowed }),
+    }));
+    switch (e.code) {
+      case 'not_found': return P(404, 'not_found', t(lang, 'server.record_not_found', { record, id: d.id ?? '' }), { reason: 'not_found' });
+      case 'conflict': return P(409, 'conflict', t(lang, 'server.conflict', { record, id: d.id ?? '', expected: d.expectedVersion, current: d.currentVersion }), { reason: 'stale_version' });
+      case 'exists': {
+        const i = d.issues?.[0];
+        return P(409, 'conflict', t(lang, 'server.exists', { field: i?.field ?? record, found: i?.found ?? '' }), { reason: 'exists', errors: errs });
+      }
+      case 'invalid': return P(400, 'invalid_input', t(lang, 'server.invalid_input', { count: errs.length, fields: errs.map((x) => x.path).join(', ') }), { reason: 'invalid', errors: errs });
       default: return { ...P(500, 'internal', t(lang, 'server.internal')), internal: true };
     }
   }
