@@ -34,6 +34,10 @@ let language: Lang = 'en';
 
 /** the session's CSRF token (from the login answer or /api/auth/me), sent with every change */
 export function setCsrfToken(token: string | undefined): void { csrfToken = token; }
+let unauthorized: () => void = () => undefined;
+/** called when the server answers 401 to a call other than login: the session has ended */
+export function onUnauthorized(f: () => void): void { unauthorized = f; }
+
 /** the language problems are asked in */
 export function setApiLang(l: Lang): void { language = l; }
 
@@ -61,6 +65,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const data: unknown = type.includes('json') ? await res.json().catch(() => undefined) : await res.text();
   if (!res.ok) {
     const p = (data && typeof data === 'object' ? data : {}) as Partial<Problem>;
+    if (res.status === 401 && path !== '/api/auth/login') unauthorized();
     throw new ApiError({ ...p, title: p.title ?? res.statusText, status: res.status, detail: p.detail ?? (typeof data === 'string' ? data : res.statusText) });
   }
   return data as T;

@@ -1,5 +1,6 @@
 /**
- * Who is logged in: the registry session (GET /api/auth/me at start, the login answer, logout).
+ * Who is logged in: the registry session (GET /api/auth/me at start when this browser logged in,
+ * the login answer, logout).
  * `user` is undefined while it is being asked, null when nobody is logged in (or the server has no
  * registry). The CSRF token of the session is handed to the API client (web/src/api/registry.ts).
  * Pages that need a role render through <RequireRole>, which sends a visitor to /login first.
@@ -25,14 +26,31 @@ const SessionContext = createContext<SessionState>({ user: null, setMe: () => un
 
 export const useSession = (): SessionState => useContext(SessionContext);
 
+/**
+ * Set in this browser at login, removed at logout or when the server no longer knows the session:
+ * without it nobody is logged in here, and the page does not ask the server (the stateless
+ * assessment page, a server without a registry). The session itself is the HttpOnly cookie.
+ */
+const SIGNED_IN_KEY = 'calcdx.signedIn';
+
+function signedInHere(): boolean {
+  try { return localStorage.getItem(SIGNED_IN_KEY) === '1'; } catch { return true; }
+}
+
 export function SessionProvider({ children }: { children: ComponentChildren }) {
-  const [user, setUser] = useState<SessionUser | null | undefined>(undefined);
+  const [user, setUser] = useState<SessionUser | null | undefined>(() => (signedInHere() ? undefined : null));
   const setMe = (m: api.Me | null): void => {
     api.setCsrfToken(m?.csrfToken);
+    try {
+      if (m) localStorage.setItem(SIGNED_IN_KEY, '1');
+      else localStorage.removeItem(SIGNED_IN_KEY);
+    } catch { /* storage unavailable: the session is asked for at every start */ }
     setUser(m ? m.user : null);
   };
   useEffect(() => {
-    api.me().then(setMe, () => setMe(null));
+    if (user === undefined) api.me().then(setMe, () => setMe(null));
+    // a session that ended meanwhile (idle or absolute timeout, logout elsewhere): back to the login page
+    api.onUnauthorized(() => setMe(null));
   }, []);
   return <SessionContext.Provider value={{ user, setMe }}>{children}</SessionContext.Provider>;
 }

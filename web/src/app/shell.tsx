@@ -34,7 +34,7 @@ export function Shell({ actions, children }: { actions?: ComponentChildren; chil
           <h1>{t(lang, 'web.title')}</h1>
           <p class="tagline">{t(lang, 'web.tagline')}</p>
         </div>
-        {nav.length > 1 && (
+        {(nav.length > 1 || (user && nav.length > 0)) && (
           <nav class="pages" aria-label={t(lang, 'web.pages')}>
             {nav.map((r) => (
               <a href={r.path} aria-current={r.path === path ? 'page' : undefined}>{t(lang, r.label)}</a>
