@@ -12,11 +12,7 @@ import { useLang } from '../../app/lang.js';
 import { homeOf, useSession } from '../../app/session.js';
 import { Shell } from '../../app/shell.js';
 import { ProblemView } from '../../components/problem-view.js';
-
-/** a path of this app to go on to, never another site */
-export function safeNext(next: string | undefined): string | undefined {
-  return next && /^\/(?![/\\])/.test(next) && !next.startsWith('/login') ? next : undefined;
-}
+import { safeNext } from './next.js';
 
 export function LoginPage() {
   const { lang } = useLang();
