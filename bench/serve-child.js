@@ -12,7 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * the origin, the child's pid and a stop function (SIGTERM, resolves when it has exited).
  */
 export async function startServeChild(extraArgs = []) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en', ...extraArgs], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en', '--no-registry', ...extraArgs], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const origin = await new Promise((resolveUrl, reject) => {

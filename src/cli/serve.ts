@@ -30,6 +30,8 @@ export interface ServeOptions {
   registry?: boolean;
   /** every API route but login, health and the OpenAPI document needs a session */
   requireLogin?: boolean;
+  /** behind a TLS-terminating reverse proxy: its address (or "true") */
+  trustProxy?: string;
 }
 
 const MAX_WORKERS = 64;
@@ -73,6 +75,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
   const app = await buildServer({
     ...(cds ? { cds } : {}),
     ...(store ? { registry: store, requireLogin: o.requireLogin ?? false } : {}),
+    ...(o.trustProxy ? { trustProxy: o.trustProxy === 'true' ? true : o.trustProxy } : {}),
     logger: o.quiet ? false : true,
     maxCtJobs: Math.max(1, Math.floor(ctJobs / workers)),
     ...(o.uploadLimitMb !== undefined ? { uploadLimit: wholeNumber('upload-limit-mb', o.uploadLimitMb, 1, 64 * 1024) * 1024 * 1024 } : {}),
@@ -171,6 +174,7 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
     .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db)')
     .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')
+    .option('--trust-proxy <address>', 'behind a reverse proxy that terminates TLS: its address (or true): X-Forwarded-Proto/For are believed, so the session cookie is Secure and login limits count client addresses')
     .option('--require-login', 'every API route (assessments included) needs a logged-in user; default: only the registry routes do')
     .addOption(new Option('--lang <lang>', 'language of the start message').choices(['zh', 'en']))
     .action(async (o: ServeOptions & { lang?: Lang }) => {

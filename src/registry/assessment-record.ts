@@ -1,6 +1,8 @@
 /**
  * An assessment as the registry keeps it: the engine run on a case (case format v1), its full
- * JSON output (src/report/json.ts, all evidence), the knowledge-base and engine versions.
+ * JSON output as the API and `calcdx assess --format json` return it (src/report/json.ts; the
+ * evidence of the leading entities, ~30 kB — with every entity's evidence it is ~90 kB, three
+ * times the storage for what no report shows), the knowledge-base and engine versions.
  * The route and the command that add assessments both build it here.
  */
 import { assess } from '../core/engine/assess.js';
@@ -17,7 +19,7 @@ export function assessmentRecord(kb: KnowledgeBase, lesionId: string, c: CaseFil
   return {
     lesionId,
     caseInput: JSON.parse(JSON.stringify(c)) as Record<string, unknown>,
-    output: assessmentToJson(kb, a, lang, 'all'),
+    output: assessmentToJson(kb, a, lang, 'leading'),
     kbVersion: kbVersion(kb),
     engineVersion: VERSION,
     assessedOn,

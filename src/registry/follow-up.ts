@@ -17,6 +17,8 @@ import type { Visit, VisitStatus } from './schema.js';
  * either side keeps a 3-monthly visit inside its interval.
  */
 export const DEFAULT_WINDOW_DAYS = 14;
+/** the widest window a plan may set (schema.ts planInput.windowDays) */
+export const MAX_WINDOW_DAYS = 180;
 
 export function visitStatus(v: Pick<Visit, 'state' | 'windowStart' | 'windowEnd'>, today: string): VisitStatus {
   if (v.state !== 'planned') return v.state;

@@ -14,7 +14,7 @@ import { addDays } from '../core/engine/dates.js';
 import type { AssessmentRow, AuditRow, LesionRow, OutcomeRow, PatientRow, PlanRow, RegistryDb, UserRow, VisitRow } from './db-types.js';
 import { conflict, invalid, notFound, RegistryError } from './errors.js';
 import { EXPORT_FORMAT, EXPORT_KINDS, EXPORT_VERSION, exportRecord, type ExportRecord } from './export-format.js';
-import { DEFAULT_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, schemaVersion, type Dialect } from './migrations.js';
 import {
   assessmentInput, auditInput, auditQuery, lesionInput, lesionPatch, outcomeInput, patientInput, patientSearch, planInput,
@@ -378,6 +378,8 @@ export class KyselyRegistryStore implements RegistryStore {
       version: 1, createdAt: now, updatedAt: now,
     }));
     await this.#tx(async (tx) => {
+      // one plan change of a lesion at a time (SQLite: BEGIN IMMEDIATE already serialises writers)
+      if (this.dialect === 'postgres') await tx.selectFrom('lesion').select('id').where('id', '=', a.lesionId).forUpdate().execute();
       // the new plan supersedes the lesion's open plans: their planned visits are cancelled
       const open = await tx.selectFrom('plan').select('id').where('lesionId', '=', a.lesionId).where('supersededAt', 'is', null).execute();
       if (open.length) {
@@ -438,7 +440,10 @@ export class KyselyRegistryStore implements RegistryStore {
       .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
       .innerJoin('patient', 'patient.id', 'visit.patientId')
       .where('visit.state', '=', 'planned');
-    // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed
+    // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed.
+    // A window is at most MAX_WINDOW_DAYS wide, so every such visit is due by today + MAX_WINDOW_DAYS: a range on
+    // the (state, due_date) index that the planner can use before the exact test
+    base = base.where('visit.dueDate', '<=', addDays(today, Math.max(6, MAX_WINDOW_DAYS)));
     base = w.overdueOnly
       ? base.where('visit.windowEnd', '<', today)
       : base.where((eb) => eb.or([eb('visit.windowStart', '<=', today), eb('visit.dueDate', '<=', weekEnd)]));

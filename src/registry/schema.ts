@@ -154,7 +154,7 @@ export const planInput = z.strictObject({
   startDate: isoDate.optional(),
   datedFrom: z.enum(PLAN_BASES).optional(),
   /** ± days around the due date in which the visit counts as on time (default: DEFAULT_WINDOW_DAYS) */
-  windowDays: z.number().int().min(0).max(180).optional(),
+  windowDays: z.number().int().min(0).max(180).optional(), // MAX_WINDOW_DAYS in follow-up.ts
 });
 export type PlanInput = z.infer<typeof planInput>;
 
@@ -166,7 +166,7 @@ export const visit = z.strictObject({
   /** months after the plan's start date */
   month: z.number().int().min(0),
   dueDate: isoDate,
-  windowDays: z.number().int().min(0),
+  windowDays: z.number().int().min(0).max(180),
   /** dueDate − windowDays, dueDate + windowDays */
   windowStart: isoDate,
   windowEnd: isoDate,

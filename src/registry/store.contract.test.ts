@@ -149,6 +149,18 @@ function contract(name: string, factory: () => TestDbFactory): void {
       expect(tl.plans.map((x) => x.supersededAt === null)).toEqual([false, true]);
     });
 
+    it('keeps one open plan per lesion when plans are made at once', async () => {
+      const p = await store.createPatient({}, null);
+      const l = await store.createLesion({ patientId: p.id, site: 'hip' }, null);
+      const a = await store.addAssessment(assessmentRecord(kb, l.id, sarcoma, '2026-03-10'), null);
+      await Promise.all(Array.from({ length: 6 }, (_, i) => store.createPlan({ assessmentId: a.id, startDate: `2026-04-0${i + 1}` }, null)));
+      const tl = await store.lesionTimeline(l.id);
+      expect(tl.plans).toHaveLength(6);
+      const open = tl.plans.filter((x) => x.supersededAt === null);
+      expect(open).toHaveLength(1);
+      expect(tl.visits.filter((v) => v.state === 'planned').every((v) => v.planId === open[0]!.id)).toBe(true);
+    });
+
     it('needs a start date when the assessment gave no visit dates', async () => {
       const p = await store.createPatient({}, null);
       const l = await store.createLesion({ patientId: p.id, site: 'thigh' }, null);

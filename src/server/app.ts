@@ -73,6 +73,12 @@ export interface ServerOptions {
   db?: string;
   /** every /api and /fhir route but login, health and the OpenAPI document needs a session */
   requireLogin?: boolean;
+  /**
+   * behind a reverse proxy that terminates TLS: trust its X-Forwarded-For / X-Forwarded-Proto
+   * (true, or the proxy's address), so that the session cookie is Secure and login limits count
+   * the client's address, not the proxy's
+   */
+  trustProxy?: boolean | string;
   /** session timeouts, login limits and lock, the clock (src/server/auth/plugin.ts) */
   auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
 }
@@ -101,6 +107,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
       void (reply as FastifyReply).code(problem.status).type('application/problem+json; charset=utf-8').send(problem);
     },
     return503OnClosing: true,
+    ...(o.trustProxy !== undefined ? { trustProxy: o.trustProxy } : {}),
   });
 
   // ---- global: hooks and handlers for every route registered after them

@@ -9,6 +9,7 @@ import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES } from '../report/json.js';
 import { VERSION } from '../report/version.js';
 import { PROBLEM_CODES } from './problem.js';
 import { assessFormatParam, cdsSecuritySchemes, fhirOpenApiPaths, fhirOpenApiSchemas } from './openapi-fhir.js';
+import { registryOpenApiPaths, registryOpenApiSchemas, registrySecuritySchemes } from './openapi-registry.js';
 
 const allowed = z.union([z.string(), z.looseObject({})]);
 
@@ -218,12 +219,14 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...fhirOpenApiPaths(),
+      ...registryOpenApiPaths(),
       '/api/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
     },
     components: {
-      securitySchemes: cdsSecuritySchemes,
+      securitySchemes: { ...cdsSecuritySchemes, ...registrySecuritySchemes },
       schemas: {
         ...fhirOpenApiSchemas(),
+        ...registryOpenApiSchemas(),
         Case: component(caseJsonSchema()),
         Assessment: component(json(assessmentSchema)),
         Problem: component(json(problemSchema)),

@@ -110,6 +110,17 @@ function suite(name: string, factory: () => TestDbFactory): void {
         'GET /api/registry/performance', 'GET /api/users', 'POST /api/users', 'GET /api/auth/me', 'POST /api/auth/logout']) expect(checked).toContain(must);
     }, 120_000);
 
+    it('the OpenAPI document has every guarded route with its roles, and every $ref resolves', async () => {
+      const doc = (await app.inject('/api/openapi.json')).json();
+      for (const r of app.routeTable.filter((x) => x.access !== undefined)) {
+        const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
+        expect(op, `${r.method} ${r.url} in the OpenAPI document`).toBeDefined();
+        expect(op['x-roles']).toEqual(Array.isArray(r.access) ? [...r.access] : r.access);
+      }
+      const body = JSON.stringify(doc);
+      for (const m of body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) expect(doc.components.schemas[m[1]!], m[1]).toBeDefined();
+    });
+
     it('the clinical flow: patient, lesion, assessment with its plan, worklist, visit with findings → pre-filled case, outcome, performance, .ics, audit', async () => {
       const doc = await login('clinician');
       const p = await as(doc, 'POST', '/api/patients', { mrn: 'MRN-FLOW-1', name: 'Zhang San', birthDate: '1970-01-01', sex: 'male' });
@@ -263,7 +274,16 @@ function suite(name: string, factory: () => TestDbFactory): void {
       expect((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'locktest', password: PASSWORD } })).statusCode).toBe(401);
     }, 60_000);
 
-    it('limits login attempts per username (429 with Retry-After)', async () => {
+    it('the session cookie is Secure when the request came over TLS (a trusted proxy says so)', async () => {
+      const proxied = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now }, trustProxy: true });
+      try {
+        const r = await proxied.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'viewer', password: PASSWORD }, headers: { 'x-forwarded-proto': 'https' } });
+        expect(r.statusCode).toBe(200);
+        expect(String(r.headers['set-cookie'])).toMatch(/; Secure/);
+      } finally { await proxied.close(); }
+    });
+
+    it('limits login attempts per username and per client address (429 with Retry-After)', async () => {
       const limited = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now, perUser: 3, perIp: 100 } });
       try {
         const codes: number[] = [];
@@ -272,6 +292,12 @@ function suite(name: string, factory: () => TestDbFactory): void {
         const r = await limited.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'nobody-here', password: 'whatever it is' } });
         expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
       } finally { await limited.close(); }
+      const perIp = await buildServer({ logger: false, webRoot: join(ROOT, 'no-web-here'), registry: store, auth: { now, perUser: 100, perIp: 2 } });
+      try {
+        const codes: number[] = [];
+        for (const u of ['one-name', 'two-name', 'three-name']) codes.push((await perIp.inject({ method: 'POST', url: '/api/auth/login', payload: { username: u, password: 'whatever it is' } })).statusCode);
+        expect(codes).toEqual([401, 401, 429]);
+      } finally { await perIp.close(); }
     });
 
     it('a concurrent edit of the same record is a 409, not a silent overwrite', async () => {
@@ -303,6 +329,7 @@ function suite(name: string, factory: () => TestDbFactory): void {
       };
       const writes = app.routeTable.filter((r) => Array.isArray(r.access) && r.method !== 'GET');
       expect(writes.length).toBeGreaterThanOrEqual(12);
+      const auditor = await login('auditor');
       const before = await counts();
       for (const r of writes) {
         const who = (r.access as readonly string[]).includes('clinician') ? doc : admin;
@@ -333,6 +360,22 @@ function suite(name: string, factory: () => TestDbFactory): void {
       }
       const audits = await as(admin, 'GET', '/api/audit?recordType=nothing');
       expect(audits.json().errors[0].path).toBe('query.recordType');
+      // every guarded GET: an unknown query parameter is named; every route with an id: a malformed id is named
+      for (const r of app.routeTable.filter((x) => x.access !== undefined && x.access !== 'public')) {
+        const roles = Array.isArray(r.access) ? r.access : ['clinician'];
+        const who = roles.includes('clinician') ? doc : roles.includes('admin') ? admin : auditor;
+        if (r.method === 'GET') {
+          const url = r.url.includes(':id') ? r.url.replace(':id', ids[r.url] ?? p.id) : r.url;
+          const res = await as(who, 'GET', `${url}?bogus=1`);
+          expect(res.statusCode, `GET ${r.url}?bogus=1: ${res.body}`).toBe(400);
+          expect(res.json().errors[0].path).toBe('query.bogus');
+        }
+        if (r.url.includes(':id')) {
+          const res = await as(who, r.method, r.url.replace(':id', 'bad%20id'), r.method === 'GET' ? undefined : { version: 1 });
+          expect(res.statusCode, `${r.method} ${r.url} with a malformed id: ${res.body}`).toBe(400);
+          expect(res.json().errors.map((e: { path: string }) => e.path)).toContain('params.id');
+        }
+      }
       // nothing written, not even an audit row: every request above was refused before the store was touched
       expect(await counts()).toEqual(before);
     }, 120_000);

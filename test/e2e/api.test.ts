@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { buildServer, CSP_REPORT, type ServerOptions } from '../../src/server/app.js';
 import type { CtEvent } from '../../src/server/ct-jobs.js';
 import { assessmentSchema, ctResultSchema, healthSchema, kbListSchema, problemSchema } from '../../src/server/openapi.js';
+import { registryOpenApiPaths } from '../../src/server/openapi-registry.js';
 import { caseJsonSchema } from '../../src/core/case-format/json-schema.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
 import { makePhantom } from '../../src/test-support/phantom.js';
@@ -156,7 +157,7 @@ describe('GET /api/health, /api/kb, /api/openapi.json', () => {
     expect(r.statusCode).toBe(200);
     const doc = JSON.parse(r.body);
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/fhir/case', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate', '/api/volume', '/cds-services', '/cds-services/{id}', '/cds-services/{id}/feedback', '/fhir/$assess']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/fhir/case', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json', '/api/report', '/api/validate', '/api/volume', '/cds-services', '/cds-services/{id}', '/cds-services/{id}/feedback', '/fhir/$assess', ...Object.keys(registryOpenApiPaths())].sort());
     const { $id: _id, $schema: _s, ...caseSchema } = caseJsonSchema();
     expect(doc.components.schemas.Case).toEqual(caseSchema);
     for (const s of ['Assessment', 'Problem', 'Health', 'Valid', 'KbList', 'KbEntity', 'CtForm', 'CtResult', 'VolumeForm']) expect(doc.components.schemas[s]).toBeTypeOf('object');
@@ -1041,7 +1042,7 @@ describe('over a real socket on 127.0.0.1', () => {
 describe('calcdx serve', () => {
   /** Spawns `calcdx serve … --port 0` and resolves with the child and the URL it prints. */
   async function startServe(extra: string[]): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string }> {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en', '--no-registry', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -1103,7 +1104,7 @@ describe('calcdx serve', () => {
     const { child, url } = await startServe([]);
     try {
       const port = new URL(url).port;
-      const r = spawnSync(process.execPath, [BIN, 'serve', '--port', port, '--workers', '2', '--quiet'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--port', port, '--workers', '2', '--quiet', '--no-registry'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
       expect(r.signal).toBeNull();
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/already in use/);

@@ -16,8 +16,8 @@ const BIN = join(ROOT, 'bin', 'calcdx.js');
 
 interface Running { child: ChildProcess; url: string; stdout: () => string }
 
-function start(db: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--lang', 'en', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CALCDX_LANG: '' } });
+function start(db: string, extra: string[] = ['--quiet']): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...extra, '--lang', 'en', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CALCDX_LANG: '' } });
   let out = '';
   let err = '';
   return new Promise((resolve, reject) => {
@@ -118,6 +118,33 @@ function durability(name: string, factory: () => TestDbFactory): void {
 }
 
 durability('sqlite', sqliteFactory);
+
+describe('first start', () => {
+  const f = sqliteFactory();
+  afterAll(async () => f.cleanup());
+  it('an empty registry gets an admin whose one-time password is printed once to the terminal, never in the log; --require-login closes the stateless API', async () => {
+    const db = await f.fresh();
+    const s = await start(db, ['--require-login']);
+    try {
+      const pw = /one-time password: (\S+)/.exec(s.stdout())![1]!;
+      const anon = await fetch(`${s.url}/api/assess`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"formatVersion":1}' });
+      expect(anon.status).toBe(401);
+      expect((await fetch(`${s.url}/api/health`)).status).toBe(200);
+      const admin = await login(s.url, 'admin', pw);
+      const ok = await fetch(`${s.url}/api/assess`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: admin.cookie, 'x-csrf-token': admin.csrf }, body: '{"formatVersion":1}' });
+      expect(ok.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const out = s.stdout();
+      expect(out.split(pw).length - 1).toBe(1);
+      const logLines = out.split('\n').filter((l) => l.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(2);
+      expect(logLines.join('\n')).not.toContain(pw);
+    } finally {
+      s.child.kill('SIGTERM');
+      await exited(s.child);
+    }
+  }, 120_000);
+});
 const pg = postgresTestPlan();
 if (pg.run) durability('postgres', () => postgresFactory(pg.url));
 else if (pg.fail) describe('SIGKILL during writes: postgres', () => { it('runs in CI', () => { throw new Error(pg.message); }); });

@@ -10,8 +10,10 @@
  * new password end it at once.
  *
  * CSRF: a synchroniser token. Each session has a random token, given by the login answer and
- * by GET /api/auth/me; every state-changing request (any method but GET, HEAD, OPTIONS) of a
- * logged-in user must carry it in the `X-CSRF-Token` header. Chosen over a double-submit
+ * by GET /api/auth/me; every state-changing request (any method but GET, HEAD, OPTIONS to a
+ * route of the registry, users or auth) must carry it in the `X-CSRF-Token` header. The
+ * stateless POST routes (/api/assess, …) change nothing and need none, even behind
+ * --require-login. Chosen over a double-submit
  * cookie because the token lives server-side with the session (nothing for a sibling
  * sub-domain to plant, no second cookie), and a custom header cannot be sent cross-site
  * without a CORS preflight, which this server never grants. Bodies must be application/json,
@@ -19,7 +21,7 @@
  *
  * Login: argon2id verification (src/registry/password.ts); an unknown username costs the same
  * verification (against a fixed hash), so timing does not tell which usernames exist. Limits:
- * `perIp` attempts (30) per client address and `perUser` (10) per username per window of
+ * `perIp` attempts (100: a clinic behind one NAT address logs many people in) per client address and `perUser` (10) per username per window of
  * 15 min → 429 with Retry-After; `lockAfter` (5) failed logins in a row lock the account for
  * `lockMs` (15 min) → 423, until it expires or an administrator sets a new password.
  */
@@ -28,7 +30,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { t } from '../../i18n/index.js';
+import { LANGS, t } from '../../i18n/index.js';
 import { isRegistryError } from '../../registry/errors.js';
 import { hashPassword, PASSWORD_MAX, verifyPassword } from '../../registry/password.js';
 import type { AuditInput, Role, Session, User } from '../../registry/schema.js';
@@ -51,7 +53,7 @@ export const AUTH_DEFAULTS = {
   /** how long it stays locked */
   lockMs: 15 * 60_000,
   /** login attempts per client address / per username per window */
-  perIp: 30,
+  perIp: 100,
   perUser: 10,
   windowMs: 15 * 60_000,
 } as const;
@@ -89,6 +91,8 @@ const loginBody = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(PASSWORD_MAX),
 });
+
+export const langQuery = z.strictObject({ lang: z.enum(LANGS).optional() });
 
 /** routes usable without a session even with --require-login */
 const ALWAYS_PUBLIC = new Set(['/api/health', '/api/openapi.json', '/api/auth/login']);
@@ -184,7 +188,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     if (need !== 'session' && !need.includes(a.user.role)) {
       throw new HttpProblem(403, 'forbidden', (l) => t(l, 'server.role_denied', { role: a.user.role, roles: need.join(', ') }), { reason: 'role' });
     }
-    if (!SAFE_METHODS.has(req.method)) {
+    // the stateless routes (behind --require-login) change nothing: they need a session, not a token
+    if (access !== undefined && !SAFE_METHODS.has(req.method)) {
       const sent = req.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !sameToken(sent, a.session.csrfToken)) {
         throw new HttpProblem(403, 'forbidden', (l) => t(l, 'server.csrf'), { reason: 'csrf' });
@@ -252,7 +257,10 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.get('/api/auth/me', { config: { access: 'session' } }, async (req) => me(req.auth!));
+  app.get('/api/auth/me', { config: { access: 'session' } }, async (req) => {
+    parseInput(langQuery, req.query, 'query');
+    return me(req.auth!);
+  });
 
   // sessions past their absolute expiry are removed now and then (expired ones are refused anyway)
   const purge = setInterval(() => { void store.purgeSessions(now()).catch(() => undefined); }, 15 * 60_000);

@@ -11,7 +11,7 @@ import { recordId, ROLES, rowVersion, username } from '../../registry/schema.js'
 import type { RegistryStore } from '../../registry/store.js';
 import { parseInput } from '../input.js';
 import { ADMIN } from './access.js';
-import { jsonBody, publicUser } from './plugin.js';
+import { jsonBody, langQuery, publicUser } from './plugin.js';
 
 const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
 export const userCreateBody = z.strictObject({ username, role: z.enum(ROLES), password });
@@ -24,6 +24,7 @@ export async function usersPlugin(app: FastifyInstance, o: { store: RegistryStor
   const config = { access: ADMIN };
 
   app.get('/api/users', { config }, async (req) => {
+    parseInput(langQuery, req.query, 'query');
     const users = await store.listUsers();
     await app.audit(req, 'list', 'user', null);
     return { items: users.map(publicUser) };

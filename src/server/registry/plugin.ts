@@ -21,7 +21,7 @@ import {
   visitFindings, WORKLIST_SORTS, AUDIT_RECORD_TYPES, isoInstant, type Assessment, type VisitFindings,
 } from '../../registry/schema.js';
 import type { RegistryStore } from '../../registry/store.js';
-import { jsonBody } from '../auth/plugin.js';
+import { jsonBody, langQuery } from '../auth/plugin.js';
 import { AUDIT, READ_AGGREGATE, READ_CLINICAL, WRITE_CLINICAL } from '../auth/access.js';
 import { caseOf, langOf } from '../request.js';
 import { invalidInput, parseInput } from '../input.js';
@@ -34,7 +34,6 @@ const count = (min: number, max: number) => z.coerce.number().int().min(min).max
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 const pageQuery = { limit: count(1, 1000).optional(), offset: count(0, 1_000_000_000).optional(), lang: z.enum(LANGS).optional() };
 const idParams = z.strictObject({ id: recordId });
-const langQuery = z.strictObject({ lang: z.enum(LANGS).optional() });
 
 export const patientSearchQuery = z.strictObject({
   mrn: z.string().min(1).max(64).optional(),
@@ -141,6 +140,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   // the patient's open follow-up visits as a calendar (the same iCalendar code as /api/followup.ics)
   app.get('/api/patients/:id/followup.ics', read, async (req, reply) => {
     const { id } = parseInput(idParams, req.params, 'params');
+    parseInput(langQuery, req.query, 'query');
     const lang = langOf(req);
     const timeline = await store.patientTimeline(id);
     await app.audit(req, 'export', 'patient', id);
@@ -164,6 +164,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
 
   app.get('/api/lesions/:id', read, async (req) => {
     const { id } = parseInput(idParams, req.params, 'params');
+    parseInput(langQuery, req.query, 'query');
     const timeline = await store.lesionTimeline(id);
     await app.audit(req, 'read', 'lesion', id);
     return timeline;
@@ -180,6 +181,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   // ---- assessments: the timeline, and a new one (engine run, snapshot kept, follow-up planned)
   app.get('/api/lesions/:id/assessments', read, async (req) => {
     const { id } = parseInput(idParams, req.params, 'params');
+    parseInput(langQuery, req.query, 'query');
     const items = await store.listAssessments(id);
     await app.audit(req, 'read', 'lesion', id);
     return { items };
@@ -219,6 +221,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   // ---- visits
   app.get('/api/visits/:id', read, async (req) => {
     const { id } = parseInput(idParams, req.params, 'params');
+    parseInput(langQuery, req.query, 'query');
     const v = await store.getVisit(id);
     await app.audit(req, 'read', 'visit', id);
     return v;
