@@ -28,11 +28,15 @@ function Worklist() {
   const [desc, setDesc] = useState(false);
   const [offset, setOffset] = useState(0);
   const [result, setResult] = useState<api.Page<api.WorklistRow> | undefined>(undefined);
+  /** the choices the rows shown were loaded for (data-loaded: the tests wait for it) */
+  const [loadedFor, setLoadedFor] = useState('');
   const [error, setError] = useState<unknown>(undefined);
 
   useEffect(() => {
     let live = true;
-    api.worklist({ overdue, sort, desc, limit: PAGE, offset }).then((r) => { if (live) { setResult(r); setError(undefined); } }, (e) => { if (live) setError(e); });
+    api.worklist({ overdue, sort, desc, limit: PAGE, offset }).then((r) => {
+      if (live) { setResult(r); setLoadedFor(`${overdue ? 'overdue' : 'week'}:${sort}:${desc ? 'desc' : 'asc'}:${offset}`); setError(undefined); }
+    }, (e) => { if (live) setError(e); });
     return () => { live = false; };
   }, [overdue, sort, desc, offset]);
 
@@ -45,7 +49,7 @@ function Worklist() {
 
   return (
     <Shell actions={<button type="button" id="print-worklist" onClick={() => window.print()}>{t(lang, 'web.reg.print')}</button>}>
-      <main class="reg-page worklist-page">
+      <main class="reg-page worklist-page" data-loaded={loadedFor}>
         <h2 id="worklist-heading">{t(lang, overdue ? 'web.reg.worklistOverdue' : 'web.reg.worklistTitle')}</h2>
         <p class="print-only">{t(lang, 'web.reg.printedOn', { date: new Date().toISOString().slice(0, 10) })}</p>
         <p class="no-print">
