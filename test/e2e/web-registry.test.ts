@@ -5,9 +5,10 @@
  * an auditor on the users page; the clinician finds no patient, adds one and a lesion, assesses a
  * case on the assessment page and saves it to the lesion, sees the timeline with the chart and the
  * planned visits, downloads the .ics, records a visit with new findings and re-assesses from the
- * pre-filled case, sees the worklist (sortable, overdue only, printable), records an outcome (a bad
- * one first: the field named, in Chinese) and sees the local performance; the viewer sees no edit
- * buttons; the auditor sees the audit view only, without clinical content.
+ * pre-filled case, sees the worklist (sortable, overdue only, printable), corrects the patient's
+ * details, plans the follow-up from a treatment date, records an outcome (a bad one first: the field
+ * named, in Chinese) and sees the local performance; the viewer sees no edit
+ * buttons; the auditor sees the audit view only, without clinical content, and logs out.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -229,6 +230,25 @@ describe('registry web pages', () => {
     await logIn(page, 'dr.li', PASSWORD, `/login?next=${encodeURIComponent(new URL(patientUrl).pathname)}`);
     await page.waitForURL(patientUrl);
     await page.waitForSelector('form.outcome-form');
+    // the patient's details corrected (row version carried)
+    await page.click('#edit-patient summary');
+    await page.fill('#ep-name', 'Wang Wu Li');
+    await page.click('#ep-submit');
+    await page.waitForFunction(() => document.querySelector('#patient-heading')?.textContent === 'Wang Wu Li');
+    // the follow-up counted from a treatment date entered later: the open visits of the plan before are cancelled
+    const count = (status: string) => page.$$eval(`table.visits tr[data-status="${status}"]`, (rs) => rs.length);
+    const rows = await page.$$eval('table.visits tr[data-visit]', (rs) => rs.length);
+    const cancelled = await count('cancelled');
+    const open = rows - cancelled - await count('done');
+    await page.click('details.plan-from-date summary');
+    await page.fill('details.plan-from-date input[name="startDate"]', '2026-11-20');
+    await page.click('details.plan-from-date button.plan-save');
+    await page.waitForFunction((n) => document.querySelectorAll('table.visits tr[data-visit]').length > n, rows);
+    expect(await count('cancelled')).toBe(cancelled + open);
+    const dues = await page.$$eval('table.visits tr[data-status="planned"] td:nth-child(2)', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(dues.length).toBeGreaterThan(0);
+    expect(dues.every((d) => d > '2026-11-20')).toBe(true);
+
     await page.selectOption('#lang', 'zh');
     await page.waitForFunction(() => document.documentElement.lang.startsWith('zh'));
     await page.click('form.outcome-form button.outcome-save');
@@ -280,6 +300,12 @@ describe('registry web pages', () => {
     await page.goto(patientUrl);
     await page.waitForSelector('main.page-message h2');
     expect(await page.textContent('main.page-message')).toContain('auditor');
+    // logging out ends the session: the audit view asks for a login again
+    await page.click('#logout');
+    await page.waitForURL(/\/login$/);
+    expect(await page.$$('#session-user')).toHaveLength(0);
+    await page.goto(`${base}/audit`);
+    await page.waitForURL(/\/login\?next=%2Faudit$/);
     expect(page.errors).toEqual([]);
   }, 120_000);
 });

@@ -85,6 +85,7 @@ export interface PatientQuery { mrn?: string; name?: string; entity?: string; fr
 export const searchPatients = (q: PatientQuery) => call<Page<Patient>>('GET', withQuery('/api/patients', q as Query));
 export interface PatientFields { mrn?: string | null; name?: string | null; birthDate?: string | null; sex?: Patient['sex'] }
 export const createPatient = (p: PatientFields) => call<Patient>('POST', '/api/patients', p);
+export const updatePatient = (id: string, version: number, p: PatientFields) => call<Patient>('PATCH', `/api/patients/${encodeURIComponent(id)}`, { version, ...p });
 export const patientTimeline = (id: string) => call<PatientTimeline>('GET', `/api/patients/${encodeURIComponent(id)}`);
 export const patientIcsUrl = (id: string, lang: Lang) => withQuery(`/api/patients/${encodeURIComponent(id)}/followup.ics`, { lang });
 
@@ -95,6 +96,10 @@ export const lesionTimeline = (id: string) => call<PatientTimeline['lesions'][nu
 export interface AssessmentCreated { assessment: Assessment; plan: FollowUpPlan | null; visits: Visit[] }
 export const assessLesion = (lesionId: string, caseDoc: Record<string, unknown>, assessedOn?: string) =>
   call<AssessmentCreated>('POST', `/api/lesions/${encodeURIComponent(lesionId)}/assessments`, { case: caseDoc, ...(assessedOn ? { assessedOn } : {}) });
+
+/** a follow-up plan counted from a treatment date entered later (it replaces the open plan of the lesion) */
+export const planFrom = (lesionId: string, assessmentId: string, startDate: string) =>
+  call<{ plan: FollowUpPlan; visits: Visit[] }>('POST', `/api/lesions/${encodeURIComponent(lesionId)}/plans`, { assessmentId, startDate, datedFrom: 'surgery' });
 
 // ---- visits
 export interface VisitRecorded { visit: Visit; reassess: { lesionId: string; fromAssessment: string; case: Record<string, unknown> } | null }

@@ -37,6 +37,12 @@ function signedInHere(): boolean {
   try { return localStorage.getItem(SIGNED_IN_KEY) === '1'; } catch { return true; }
 }
 
+/** after logout: this browser is no longer logged in (the page is then reloaded) */
+export function forgetSession(): void {
+  api.setCsrfToken(undefined);
+  try { localStorage.removeItem(SIGNED_IN_KEY); } catch { /* storage unavailable */ }
+}
+
 export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [user, setUser] = useState<SessionUser | null | undefined>(() => (signedInHere() ? undefined : null));
   const setMe = (m: api.Me | null): void => {

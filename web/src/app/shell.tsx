@@ -10,7 +10,7 @@ import { useLocation } from 'preact-iso';
 import { isLang, t } from '../../../src/i18n/index.js';
 import { logout } from '../api/registry.js';
 import { useLang } from './lang.js';
-import { allowed, useSession, type Audience } from './session.js';
+import { allowed, forgetSession, useSession, type Audience } from './session.js';
 
 /** A link of the header: a page's path, the i18n key of its label and who sees it (given by app.tsx from ROUTES). */
 export interface NavLink { path: string; label: string; roles?: readonly Audience[] }
@@ -18,14 +18,15 @@ export const NavContext = createContext<NavLink[]>([]);
 
 export function Shell({ actions, children }: { actions?: ComponentChildren; children: ComponentChildren }) {
   const { lang, setLang } = useLang();
-  const { path, route } = useLocation();
-  const { user, setMe } = useSession();
+  const { path } = useLocation();
+  const { user } = useSession();
   // only the pages this user may open (a viewer's are read-only; an auditor sees the audit view only)
   const nav = useContext(NavContext).filter((r) => allowed(r.roles, user));
   const signOut = async (): Promise<void> => {
     try { await logout(); } catch { /* the session had ended already */ }
-    setMe(null);
-    route('/login');
+    forgetSession();
+    // a fresh start of the app at the login page: nothing of the user's pages stays in memory
+    location.assign('/login');
   };
   return (
     <>

@@ -2,7 +2,8 @@
  * A patient's timeline (/patients/:id, clinician and viewer): who the patient is, the calendar of
  * open follow-up visits (.ics), and for each lesion episode its assessments, a chart of size and
  * calcified volume over time, its follow-up visits and its outcome. A clinician also adds a lesion,
- * starts an assessment (on the assessment page, `/?lesion=…`), records or cancels a visit (a done
+ * starts an assessment (on the assessment page, `/?lesion=…`), plans the follow-up from a treatment
+ * date entered later, corrects the patient's details, records or cancels a visit (a done
  * visit with new findings offers a new assessment pre-filled from the last case) and records or
  * corrects the outcome. A viewer sees the same without the buttons.
  */
@@ -21,6 +22,7 @@ type LesionTimeline = api.PatientTimeline['lesions'][number];
 type Names = Map<string, Record<Lang, string>>;
 
 const SIDES = ['left', 'right', 'midline', 'bilateral', 'not_applicable'] as const;
+const SEXES = ['female', 'male', 'other', 'unknown'] as const;
 const GROWTH = ['none', 'grown', 'shrunk', 'unknown'] as const;
 const LUNG = ['none', 'nodules_indeterminate', 'metastases', 'not_imaged'] as const;
 const CONFIRMED_BY = ['histology', 'clinical', 'follow_up'] as const;
@@ -159,6 +161,65 @@ function OutcomeForm({ lesionId, outcome, names, onDone }: { lesionId: string; o
   );
 }
 
+function PlanFromDate({ l, onDone }: { l: LesionTimeline; onDone(): void }) {
+  const { lang } = useLang();
+  const [error, setError] = useState<unknown>(undefined);
+  const last = l.assessments[l.assessments.length - 1];
+  if (!last) return null;
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    setError(undefined);
+    try {
+      await api.planFrom(l.lesion.id, last.id, text(f, 'startDate') ?? '');
+      onDone();
+    } catch (err) { setError(err); }
+  };
+  return (
+    <details class="plan-from-date">
+      <summary>{t(lang, 'web.reg.planFromDate')}</summary>
+      <p class="hint">{t(lang, 'web.reg.planFromDateHint')}</p>
+      <form class="reg-form inline" onSubmit={(e) => void submit(e)}>
+        <label>{t(lang, 'web.reg.treatmentDate')}<input name="startDate" type="date" aria-invalid={!!fieldError(error, 'startDate')} /></label>
+        <button type="submit" class="plan-save">{t(lang, 'web.reg.planVisits')}</button>
+      </form>
+      <ProblemView error={error} />
+    </details>
+  );
+}
+
+function EditPatient({ p, onDone }: { p: api.Patient; onDone(): void }) {
+  const { lang } = useLang();
+  const [error, setError] = useState<unknown>(undefined);
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    setError(undefined);
+    try {
+      await api.updatePatient(p.id, p.version, {
+        mrn: text(f, 'mrn') ?? null, name: text(f, 'name') ?? null, birthDate: text(f, 'birthDate') ?? null, sex: (text(f, 'sex') ?? null) as api.Patient['sex'],
+      });
+      onDone();
+    } catch (err) { setError(err); }
+  };
+  const err = (k: string) => !!fieldError(error, k);
+  return (
+    <details class="reg-box" id="edit-patient">
+      <summary>{t(lang, 'web.reg.editPatient')}</summary>
+      <form id="edit-patient-form" class="reg-form inline" onSubmit={(e) => void submit(e)}>
+        <label>{t(lang, 'web.reg.mrn')}<input name="mrn" value={p.mrn ?? ''} aria-invalid={err('mrn')} /></label>
+        <label>{t(lang, 'web.reg.name')}<input name="name" id="ep-name" value={p.name ?? ''} aria-invalid={err('name')} /></label>
+        <label>{t(lang, 'web.reg.birthDate')}<input name="birthDate" type="date" value={p.birthDate ?? ''} aria-invalid={err('birthDate')} /></label>
+        <label>{t(lang, 'web.reg.sex')}
+          <select name="sex" value={p.sex ?? ''}><option value="">—</option>{SEXES.map((s) => <option value={s}>{t(lang, `web.reg.sexes.${s}`)}</option>)}</select>
+        </label>
+        <button type="submit" id="ep-submit">{t(lang, 'web.reg.saveChanges')}</button>
+      </form>
+      <ProblemView error={error} />
+    </details>
+  );
+}
+
 function LesionSection({ l, names, canEdit, reload }: { l: LesionTimeline; names: Names; canEdit: boolean; reload(): void }) {
   const { lang } = useLang();
   const [recording, setRecording] = useState<string | undefined>(undefined);
@@ -218,6 +279,7 @@ function LesionSection({ l, names, canEdit, reload }: { l: LesionTimeline; names
         series={chartSeries(l, { size: t(lang, 'web.reg.sizeSeries'), volume: t(lang, 'web.reg.volumeSeries') })} />
 
       <h4>{t(lang, 'web.reg.visits')}</h4>
+      {canEdit && <PlanFromDate l={l} onDone={reload} />}
       {l.visits.length === 0 ? <p class="hint">{t(lang, 'web.reg.noVisits')}</p> : (
         <table class="reg-table visits">
           <thead><tr><th>{t(lang, 'web.reg.month')}</th><th>{t(lang, 'web.reg.dueDate')}</th><th>{t(lang, 'web.reg.window')}</th><th>{t(lang, 'web.reg.status')}</th><th>{t(lang, 'web.reg.items')}</th><th>{t(lang, 'web.reg.result')}</th>{canEdit && <th />}</tr></thead>
@@ -300,6 +362,7 @@ function Patient({ id }: { id: string }) {
               <dt>{t(lang, 'web.reg.sex')}</dt><dd>{p.sex ? t(lang, `web.reg.sexes.${p.sex}`) : '—'}</dd>
             </dl>
             {openVisits && <p><a id="patient-ics" href={api.patientIcsUrl(p.id, lang)} download="calcdx-followup.ics">{t(lang, 'web.reg.ics')}</a></p>}
+            {canEdit && <EditPatient key={`${p.id}-${p.version}`} p={p} onDone={reload} />}
             {canEdit && <NewLesion patientId={p.id} onDone={reload} />}
             {timeline!.lesions.length === 0 && <p class="hint">{t(lang, 'web.reg.noLesions')}</p>}
             {timeline!.lesions.map((l) => <LesionSection key={l.lesion.id} l={l} names={names} canEdit={canEdit} reload={reload} />)}
