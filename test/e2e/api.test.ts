@@ -348,7 +348,8 @@ describe('routes, static app, headers', () => {
     expectProblem(await app.inject({ url: '/api/patients-nothing', headers: html }), 404, 'not_found');
     expectProblem(await app.inject({ url: '/fhir/nothing', headers: html }), 404, 'not_found');
     expectProblem(await app.inject({ url: '/chunks/missing.js', headers: { accept: '*/*' } }), 404, 'not_found');
-    expectProblem(await app.inject({ url: '/../../etc/passwd', headers: { accept: '*/*' } }), 404, 'not_found');
+    expectProblem(await app.inject({ url: '/a%2f..%2f..%2fpackage.json', headers: html }), 403, 'forbidden');
+    expectProblem(await app.inject({ url: '/%E0%A4%A', headers: html }), 400, 'bad_request');
     expectProblem(await app.inject({ method: 'POST', url: '/patients/42', payload: '{}', headers: { ...html, 'content-type': 'application/json' } }), 404, 'not_found');
     expect((await app.inject('/index.html')).body).toContain('calcdx app');
   });

@@ -31,11 +31,12 @@ export function isPageRequest(path: string, accept: string | undefined): boolean
   return !NOT_PAGES.test(path) && /\btext\/html\b/i.test(accept ?? '');
 }
 
-/** the file of the app a path names, or undefined (no such file, a folder, or outside the root) */
-function fileOf(root: string, path: string): string | undefined {
-  let rel: string;
-  try { rel = decodeURIComponent(path); } catch { return undefined; }
-  if (rel.includes('\0')) return undefined;
+/** a path with a parent segment (either slash) or a NUL: left to the static files' own checks (403 / 400) */
+const SUSPICIOUS = /(?:^|[\\/])\.\.(?:[\\/]|$)|\0/;
+
+/** the file of the app a (decoded) path names, or undefined (no such file, a folder, or outside the root) */
+function fileOf(root: string, rel: string): string | undefined {
+  if (SUSPICIOUS.test(rel)) return undefined;
   const abs = resolve(root, `.${rel}`);
   if (abs !== root && !abs.startsWith(root + sep)) return undefined;
   try { return statSync(abs).isFile() ? abs.slice(root.length + 1).split(sep).join('/') : undefined; } catch { return undefined; }
@@ -48,10 +49,16 @@ export async function webPlugin(app: FastifyInstance, o: WebOptions): Promise<vo
     await app.register(fastifyStatic, { root: webRoot, serve: false, cacheControl: true, maxAge: 0 });
     const serve = async (req: FastifyRequest, reply: FastifyReply) => {
       const path = req.url.split('?')[0]!;
-      const file = path === '/' ? 'index.html' : fileOf(webRoot, path);
+      if (path === '/') return reply.sendFile('index.html');
+      let rel: string;
+      try { rel = decodeURIComponent(path); } catch {
+        throw Object.assign(new Error('malformed path'), { statusCode: 400 });
+      }
+      const file = fileOf(webRoot, rel);
       if (file) return reply.sendFile(file);
-      if (isPageRequest(path, req.headers.accept)) return reply.sendFile('index.html');
-      return reply.callNotFound();
+      if (!SUSPICIOUS.test(rel) && isPageRequest(path, req.headers.accept)) return reply.sendFile('index.html');
+      // anything else meets the static files' own checks: a refused path is their 403 or 400, a missing file the not-found problem
+      return reply.sendFile(rel);
     };
     app.get('/', serve);
     app.get('/*', serve);
