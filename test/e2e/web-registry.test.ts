@@ -144,10 +144,13 @@ describe('registry web pages', () => {
     await page.waitForSelector('section.lesion a.new-assessment');
     expect(await page.textContent('section.lesion h3')).toContain('left knee');
 
-    // the assessment page, opened for this lesion: import the case file, save it to the registry
+    // the assessment page, opened for this lesion: it starts empty, not from another case's draft
+    // kept in this browser; import the case file, save it to the registry
+    await page.evaluate(() => localStorage.setItem('calcdx.draft', JSON.stringify({ formatVersion: 1, lesion: { sizeCm: 3.3 } })));
     await page.click('section.lesion a.new-assessment');
     await page.waitForURL(/\/\?lesion=/);
     await page.waitForSelector('body[data-ready]');
+    expect(await page.inputValue('#f-lesion-sizeCm')).toBe('');
     await page.setInputFiles('#import-file', join(EXAMPLES, 'synovial-sarcoma-knee.yaml'));
     await page.waitForSelector('#notice .alert-info');
     await page.click('#save-registry');

@@ -27,6 +27,8 @@ const GROWTH = ['none', 'grown', 'shrunk', 'unknown'] as const;
 const LUNG = ['none', 'nodules_indeterminate', 'metastases', 'not_imaged'] as const;
 const CONFIRMED_BY = ['histology', 'clinical', 'follow_up'] as const;
 const OPEN = new Set(['planned', 'due', 'overdue']);
+/** a lesion's first assessment starts from an empty form, never from the draft of another case kept in this browser */
+const EMPTY_CASE = { formatVersion: 1 };
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 const pct = (p: number | null): string => (p === null ? '—' : `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`);
@@ -243,7 +245,7 @@ function LesionSection({ l, names, canEdit, reload }: { l: LesionTimeline; names
       </h3>
       {canEdit && (
         <p class="buttons">
-          <a class="button new-assessment" href={assessmentLink(l.lesion.id, last ? last.caseInput : undefined)}>{t(lang, last ? 'web.reg.reassess' : 'web.reg.assess')}</a>
+          <a class="button new-assessment" href={assessmentLink(l.lesion.id, last ? last.caseInput : EMPTY_CASE)}>{t(lang, last ? 'web.reg.reassess' : 'web.reg.assess')}</a>
         </p>
       )}
       {reassess && (
