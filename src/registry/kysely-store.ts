@@ -333,13 +333,21 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async addAssessment(input: AssessmentInput, actor: Actor): Promise<Assessment> {
     const a = check(assessmentInput, input);
-    const lesion = await this.getLesion(a.lesionId).catch((e) => { throw refersTo(e, 'lesionId', a.lesionId, 'lesion'); });
-    const row: AssessmentRow = {
-      id: randomUUID(), lesionId: a.lesionId, patientId: lesion.patientId, caseInput: JSON.stringify(a.caseInput), output: JSON.stringify(a.output),
+    const row: Omit<AssessmentRow, 'patientId'> = {
+      id: randomUUID(), lesionId: a.lesionId, caseInput: JSON.stringify(a.caseInput), output: JSON.stringify(a.output),
       kbVersion: a.kbVersion, engineVersion: a.engineVersion, assessedOn: a.assessedOn, topEntity: topEntityOf(a.output), createdBy: actor, createdAt: iso(this.#now()),
     };
-    await this.#db.insertInto('assessment').values(row).execute();
-    return toAssessment(row);
+    // one statement: the patient is the lesion's, and no row is written when the lesion does not exist
+    const cols = ['id', 'lesionId', 'caseInput', 'output', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
+    const inserted = await this.#db.insertInto('assessment')
+      .columns([...cols, 'patientId'])
+      .expression((eb) => eb.selectFrom('lesion')
+        .select([...cols.map((c) => eb.val(row[c]).as(c)), 'lesion.patientId'])
+        .where('lesion.id', '=', a.lesionId))
+      .returning('patientId')
+      .executeTakeFirst();
+    if (!inserted) throw invalid([{ field: 'lesionId', found: a.lesionId, allowed: 'the id of an existing lesion' }]);
+    return toAssessment({ ...row, patientId: inserted.patientId });
   }
 
   async getAssessment(id: string): Promise<Assessment> {
@@ -436,31 +444,40 @@ export class KyselyRegistryStore implements RegistryStore {
     const w = check(worklistQuery, q);
     const today = w.today ?? this.#today();
     const weekEnd = addDays(today, 6);
-    let base = this.#db.selectFrom('visit')
-      .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
-      .innerJoin('patient', 'patient.id', 'visit.patientId')
-      .where('visit.state', '=', 'planned');
     // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed.
-    // A window is at most MAX_WINDOW_DAYS wide, so every such visit is due by today + MAX_WINDOW_DAYS: a range on
-    // the (state, due_date) index that the planner can use before the exact test
-    base = base.where('visit.dueDate', '<=', addDays(today, Math.max(6, MAX_WINDOW_DAYS)));
+    // A window is at most MAX_WINDOW_DAYS wide, so every such visit is due by today + MAX_WINDOW_DAYS: a range on the
+    // covering index (state, due_date, window_start, window_end), the exact test on its columns, no table row read.
+    // Lesion and patient always exist (foreign keys): the count and the filter need no join.
+    let base = this.#db.selectFrom('visit')
+      .where('visit.state', '=', 'planned')
+      .where('visit.dueDate', '<=', addDays(today, Math.max(6, MAX_WINDOW_DAYS)));
     base = w.overdueOnly
       ? base.where('visit.windowEnd', '<', today)
-      : base.where((eb) => eb.or([eb('visit.windowStart', '<=', today), eb('visit.dueDate', '<=', weekEnd)]));
+      : base.where(sql<boolean>`(case when visit.window_start <= ${today} or visit.due_date <= ${weekEnd} then 1 else 0 end) = 1`);
     const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     const dir = w.desc ? 'desc' : 'asc';
-    let rowsQ = base.selectAll('visit')
-      .select(['patient.mrn as pMrn', 'patient.name as pName', 'lesion.site as lSite', 'lesion.side as lSide']);
-    if (w.sort === 'status') rowsQ = rowsQ.orderBy(sql`case when visit.window_end < ${today} then 0 when visit.window_start <= ${today} then 1 else 2 end`, dir);
-    else if (w.sort === 'patient') rowsQ = rowsQ.orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
-    else if (w.sort === 'site') rowsQ = rowsQ.orderBy('lesion.site', dir);
-    rowsQ = rowsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
-    const rows = await rowsQ.limit(w.limit).offset(w.offset).execute();
+    // first the page's ids in order (joining only what the sort needs), then their rows
+    let idsQ = base.select('visit.id');
+    if (w.sort === 'status') idsQ = idsQ.orderBy(sql`case when visit.window_end < ${today} then 0 when visit.window_start <= ${today} then 1 else 2 end`, dir);
+    else if (w.sort === 'patient') idsQ = idsQ.innerJoin('patient', 'patient.id', 'visit.patientId').orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
+    else if (w.sort === 'site') idsQ = idsQ.innerJoin('lesion', 'lesion.id', 'visit.lesionId').orderBy('lesion.site', dir);
+    idsQ = idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
+    const ids = (await idsQ.limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
+    const rows = ids.length ? await this.#db.selectFrom('visit')
+      .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
+      .innerJoin('patient', 'patient.id', 'visit.patientId')
+      .selectAll('visit')
+      .select(['patient.mrn as pMrn', 'patient.name as pName', 'lesion.site as lSite', 'lesion.side as lSide'])
+      .where('visit.id', 'in', ids)
+      .execute() : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
     return {
-      items: rows.map((r) => {
+      items: ids.flatMap((id) => {
+        const r = byId.get(id);
+        if (!r) return []; // changed between the two reads
         const { pMrn, pName, lSite, lSide, ...v } = r;
         const visit = view(toVisit(v), today);
-        return { visit, patient: { id: v.patientId, mrn: pMrn, name: pName }, lesion: { id: v.lesionId, site: lSite, side: lSide as Lesion['side'] } };
+        return [{ visit, patient: { id: v.patientId, mrn: pMrn, name: pName }, lesion: { id: v.lesionId, site: lSite, side: lSide as Lesion['side'] } }];
       }),
       total: n(total.n), limit: w.limit, offset: w.offset,
     };

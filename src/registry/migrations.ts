@@ -100,7 +100,8 @@ async function v1(db: AnyDb): Promise<void> {
     .execute();
   // the worklist reads open visits by their window
   await db.schema.createIndex('visit_open_window').on('visit').columns(['state', 'window_start']).execute();
-  await db.schema.createIndex('visit_open_due').on('visit').columns(['state', 'due_date']).execute();
+  // covering: the worklist filters and counts on these columns alone
+  await db.schema.createIndex('visit_open_due').on('visit').columns(['state', 'due_date', 'window_start', 'window_end', 'id']).execute();
   await db.schema.createIndex('visit_patient').on('visit').columns(['patient_id', 'due_date']).execute();
   await db.schema.createIndex('visit_plan').on('visit').column('plan_id').execute();
 

@@ -105,6 +105,11 @@ function contract(name: string, factory: () => TestDbFactory): void {
       expect(got.output).toEqual(in1.output);
       expect(got.caseInput).toEqual(in1.caseInput);
       expect((await store.listAssessments(l.id)).map((a) => a.id)).toEqual([a1.id, a2.id]);
+      const n0 = (await store.status()).counts.assessments;
+      const e = await rejects(store.addAssessment({ ...in1, lesionId: 'missing' }, null), 'invalid');
+      expect(e.details.issues?.[0]).toMatchObject({ field: 'lesionId', found: 'missing' });
+      await rejects(store.addAssessment({ ...in1, assessedOn: '2026-1-1' }, null), 'invalid');
+      expect((await store.status()).counts.assessments).toBe(n0);
       // the interface has no way to change or remove an assessment
       expect(Object.getOwnPropertyNames(Object.getPrototypeOf(store)).filter((m) => /assessment/i.test(m) && !/^(add|get|list)/.test(m))).toEqual([]);
     });
