@@ -11,7 +11,7 @@
  * buttons; the auditor sees the audit view only, without clinical content, and logs out.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -21,6 +21,8 @@ import { ensureFirstAdmin } from '../../src/registry/password.js';
 import type { RegistryStore } from '../../src/registry/store.js';
 import { buildServer, type FastifyInstance } from '../../src/server/app.js';
 import { EXAMPLES, ROOT } from '../../src/test-support/cases.js';
+
+const SHOTS = join(ROOT, 'test-output', 'screenshots');
 
 const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'a long enough password';
@@ -35,6 +37,7 @@ const contexts: BrowserContext[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}`);
   tmp = mkdtempSync(join(tmpdir(), 'calcdx-webreg-'));
+  mkdirSync(SHOTS, { recursive: true });
   const webRoot = join(tmp, 'web');
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs'), '--out', webRoot], { cwd: ROOT, encoding: 'utf8' });
   store = await openRegistry(`sqlite:${join(tmp, 'registry.sqlite')}`);
@@ -189,6 +192,7 @@ describe('registry web pages', () => {
     await page.waitForSelector(`table.visits tr[data-visit="${visitId}"][data-status="done"]`);
     await page.waitForSelector('.reassess a.reassess-link');
     // the chart's table now has the visit's size and volume
+    await page.screenshot({ path: join(SHOTS, 'registry-patient.png'), fullPage: true });
     const chart = await page.textContent('section.lesion .line-chart');
     expect(chart).toContain('6.2');
     expect(chart).toContain('2.5');
@@ -220,6 +224,7 @@ describe('registry web pages', () => {
     expect(await page.textContent('#worklist-heading')).toBe('Overdue follow-up');
     const shown = await page.$$eval('#worklist tr[data-visit], #worklist-empty', (rs) => rs.map((r) => r.getAttribute('data-status') ?? 'empty'));
     expect(shown.every((s) => s === 'overdue' || s === 'empty')).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'registry-worklist.png') });
     await page.emulateMedia({ media: 'print' });
     expect(await page.isVisible('header.top')).toBe(false);
     expect(await page.isVisible('#overdue-only')).toBe(false);
