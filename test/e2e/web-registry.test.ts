@@ -259,8 +259,11 @@ describe('registry web pages', () => {
 
     await page.selectOption('#lang', 'zh');
     await page.waitForFunction(() => document.documentElement.lang.startsWith('zh'));
+    await page.selectOption('form.outcome-form select[name="confirmedBy"]', 'histology');
     await page.click('form.outcome-form button.outcome-save');
     await page.waitForSelector('form.outcome-form .problem li[data-path="body.entity"]');
+    // what was entered stays for the correction
+    expect(await page.inputValue('form.outcome-form select[name="confirmedBy"]')).toBe('histology');
     expect(await page.textContent('form.outcome-form .problem')).toMatch(/[\u4e00-\u9fff]/);
     expect(await page.getAttribute('form.outcome-form select[name="entity"]', 'aria-invalid')).toBe('true');
     await page.selectOption('#lang', 'en');

@@ -99,7 +99,7 @@ function VisitForm({ visit, onDone, onCancel }: { visit: api.VisitView; onDone(r
   const err = (k: string) => !!fieldError(error, k);
   return (
     <form class="reg-form visit-form" id={`visit-form-${visit.id}`} onSubmit={(e) => void submit(e)}>
-      <label>{t(lang, 'web.reg.doneOn')}<input name="doneOn" type="date" value={today()} aria-invalid={err('doneOn')} /></label>
+      <label>{t(lang, 'web.reg.doneOn')}<input name="doneOn" type="date" defaultValue={today()} aria-invalid={err('doneOn')} /></label>
       <label>{t(lang, 'web.reg.findings.sizeMm')}<input name="sizeMm" type="number" step="any" min="0" inputmode="decimal" aria-invalid={err('findings.sizeMm')} /></label>
       <label>{t(lang, 'web.reg.findings.calcifiedVolumeMl')}<input name="calcifiedVolumeMl" type="number" step="any" min="0" inputmode="decimal" aria-invalid={err('findings.calcifiedVolumeMl')} /></label>
       <label>{t(lang, 'web.reg.findings.growth')}
@@ -143,20 +143,20 @@ function OutcomeForm({ lesionId, outcome, names, onDone }: { lesionId: string; o
   return (
     <form class="reg-form inline outcome-form" onSubmit={(e) => void submit(e)}>
       <label>{t(lang, 'web.reg.outcome.entity')}
-        <select name="entity" value={outcome?.entity ?? ''} aria-invalid={err('entity')}>
-          <option value="">—</option>{entities.map(([id, n]) => <option value={id}>{n[lang]}</option>)}
+        <select name="entity" aria-invalid={err('entity')}>
+          <option value="">—</option>{entities.map(([id, n]) => <option value={id} selected={id === outcome?.entity}>{n[lang]}</option>)}
         </select>
       </label>
       <label>{t(lang, 'web.reg.outcome.confirmedBy')}
-        <select name="confirmedBy" value={outcome?.confirmedBy ?? ''} aria-invalid={err('confirmedBy')}>
-          <option value="">—</option>{CONFIRMED_BY.map((c) => <option value={c}>{t(lang, `web.reg.confirmedBy.${c}`)}</option>)}
+        <select name="confirmedBy" aria-invalid={err('confirmedBy')}>
+          <option value="">—</option>{CONFIRMED_BY.map((c) => <option value={c} selected={c === outcome?.confirmedBy}>{t(lang, `web.reg.confirmedBy.${c}`)}</option>)}
         </select>
       </label>
-      <label>{t(lang, 'web.reg.outcome.date')}<input name="date" type="date" value={outcome?.date ?? today()} aria-invalid={err('date')} /></label>
+      <label>{t(lang, 'web.reg.outcome.date')}<input name="date" type="date" defaultValue={outcome?.date ?? today()} aria-invalid={err('date')} /></label>
       <label>{t(lang, 'web.reg.outcome.grade')}
-        <select name="grade" value={outcome?.grade ? String(outcome.grade) : ''}><option value="">—</option>{[1, 2, 3].map((g) => <option value={String(g)}>{g}</option>)}</select>
+        <select name="grade"><option value="">—</option>{[1, 2, 3].map((g) => <option value={String(g)} selected={g === outcome?.grade}>{g}</option>)}</select>
       </label>
-      <label>{t(lang, 'web.reg.outcome.stage')}<input name="stage" value={outcome?.stage ?? ''} aria-invalid={err('stage')} /></label>
+      <label>{t(lang, 'web.reg.outcome.stage')}<input name="stage" defaultValue={outcome?.stage ?? ''} aria-invalid={err('stage')} /></label>
       <button type="submit" class="outcome-save">{t(lang, outcome ? 'web.reg.saveChanges' : 'web.reg.recordOutcome')}</button>
       <ProblemView error={error} />
     </form>
@@ -209,11 +209,11 @@ function EditPatient({ p, onDone }: { p: api.Patient; onDone(): void }) {
     <details class="reg-box" id="edit-patient">
       <summary>{t(lang, 'web.reg.editPatient')}</summary>
       <form id="edit-patient-form" class="reg-form inline" onSubmit={(e) => void submit(e)}>
-        <label>{t(lang, 'web.reg.mrn')}<input name="mrn" value={p.mrn ?? ''} aria-invalid={err('mrn')} /></label>
-        <label>{t(lang, 'web.reg.name')}<input name="name" id="ep-name" value={p.name ?? ''} aria-invalid={err('name')} /></label>
-        <label>{t(lang, 'web.reg.birthDate')}<input name="birthDate" type="date" value={p.birthDate ?? ''} aria-invalid={err('birthDate')} /></label>
+        <label>{t(lang, 'web.reg.mrn')}<input name="mrn" defaultValue={p.mrn ?? ''} aria-invalid={err('mrn')} /></label>
+        <label>{t(lang, 'web.reg.name')}<input name="name" id="ep-name" defaultValue={p.name ?? ''} aria-invalid={err('name')} /></label>
+        <label>{t(lang, 'web.reg.birthDate')}<input name="birthDate" type="date" defaultValue={p.birthDate ?? ''} aria-invalid={err('birthDate')} /></label>
         <label>{t(lang, 'web.reg.sex')}
-          <select name="sex" value={p.sex ?? ''}><option value="">—</option>{SEXES.map((s) => <option value={s}>{t(lang, `web.reg.sexes.${s}`)}</option>)}</select>
+          <select name="sex"><option value="">—</option>{SEXES.map((s) => <option value={s} selected={s === p.sex}>{t(lang, `web.reg.sexes.${s}`)}</option>)}</select>
         </label>
         <button type="submit" id="ep-submit">{t(lang, 'web.reg.saveChanges')}</button>
       </form>
