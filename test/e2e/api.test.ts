@@ -337,6 +337,24 @@ describe('routes, static app, headers', () => {
     expectSecurityHeaders(r.headers);
   });
 
+  it('answers a page address of the app (a browser asking for HTML) with index.html; API paths, missing assets and other methods stay problems', async () => {
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    for (const url of ['/patients/42', '/worklist?overdue=true', '/admin/users']) {
+      const r = await app.inject({ url, headers: html });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.headers['content-type']).toMatch(/^text\/html/);
+      expect(r.body).toContain('calcdx app');
+      expectSecurityHeaders(r.headers);
+    }
+    expectProblem(await app.inject({ url: '/api/patients-nothing', headers: html }), 404, 'not_found');
+    expectProblem(await app.inject({ url: '/fhir/nothing', headers: html }), 404, 'not_found');
+    expectProblem(await app.inject({ url: '/chunks/missing.js', headers: { accept: '*/*' } }), 404, 'not_found');
+    expectProblem(await app.inject({ url: '/a%2f..%2f..%2fpackage.json', headers: html }), 403, 'forbidden');
+    expectProblem(await app.inject({ url: '/%E0%A4%A', headers: html }), 400, 'bad_request');
+    expectProblem(await app.inject({ method: 'POST', url: '/patients/42', payload: '{}', headers: { ...html, 'content-type': 'application/json' } }), 404, 'not_found');
+    expect((await app.inject('/index.html')).body).toContain('calcdx app');
+  });
+
   it('serves the browser app at / and a 503 problem when it is not built', async () => {
     const r = await app.inject('/');
     expect(r.statusCode).toBe(200);

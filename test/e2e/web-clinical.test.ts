@@ -241,7 +241,7 @@ describe('the page as clinicians read it', () => {
     expect(await page.inputValue('#f-lesion-sizeCm')).toBe('');
     expect(await page.textContent('#notice')).toBe('');
     // the favicon is ours
-    expect(await page.getAttribute('link[rel=icon]', 'href')).toBe('favicon.svg');
+    expect(await page.getAttribute('link[rel=icon]', 'href')).toBe('/favicon.svg');
     const icon = await fetch(`${hx.base}/favicon.svg`);
     expect(icon.status).toBe(200);
     expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);

@@ -38,6 +38,8 @@ export interface AssessmentController {
   openReport(audience: Audience): Promise<void>;
   setGroupsOpen(open: boolean): void;
   backToResults(): void;
+  /** the case as the form holds it now (case format v1) */
+  currentCase(): Record<string, unknown>;
   /** removes the document-level listeners (the page is left) */
   destroy(): void;
 }
@@ -353,7 +355,7 @@ export function mountAssessment(initial: Lang): AssessmentController {
     let html: string;
     let local = false;
     try {
-      const res = await fetch(`api/report?format=html&lang=${lang}&audience=${audience}`, {
+      const res = await fetch(`/api/report?format=html&lang=${lang}&audience=${audience}`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(caseDoc),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -467,7 +469,7 @@ export function mountAssessment(initial: Lang): AssessmentController {
 
   const noop = (): void => undefined;
   if (!start()) {
-    return { setLang: noop, importFile: async () => undefined, exportCase: noop, newCase: noop, openReport: async () => undefined, setGroupsOpen: noop, backToResults: noop, destroy: noop };
+    return { setLang: noop, importFile: async () => undefined, exportCase: noop, newCase: noop, openReport: async () => undefined, setGroupsOpen: noop, backToResults: noop, currentCase: () => ({ formatVersion: 1 }), destroy: noop };
   }
   return {
     setLang,
@@ -477,6 +479,7 @@ export function mountAssessment(initial: Lang): AssessmentController {
     openReport,
     setGroupsOpen: (open) => setGroupsOpen(fieldsRoot(), open),
     backToResults,
+    currentCase,
     destroy: () => {
       document.removeEventListener('keydown', onKey);
       delete document.body.dataset.ready;

@@ -5,10 +5,14 @@
  * buttons do, is controller.ts (built from the form builder and src/report's document model).
  * The element ids are the page's contract with its tests (test/e2e/web*.test.ts).
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
 import { t } from '../../../../src/i18n/index.js';
+import { assessLesion } from '../../api/registry.js';
 import { Shell } from '../../app/shell.js';
 import { useLang } from '../../app/lang.js';
+import { useSession } from '../../app/session.js';
+import { ProblemView } from '../../components/problem-view.js';
 import { mountAssessment, type AssessmentController } from './controller.js';
 
 export function AssessmentPage() {
@@ -26,9 +30,32 @@ export function AssessmentPage() {
     ctrl.current.setLang(lang);
   }, [lang]);
 
+  // ?lesion=<id>: opened from a patient's timeline; a clinician can keep this assessment in the registry
+  const { query, route } = useLocation();
+  const { user } = useSession();
+  const lesionId = query.lesion;
+  const [saveError, setSaveError] = useState<unknown>(undefined);
+  const [saving, setSaving] = useState(false);
+  const save = async (): Promise<void> => {
+    if (!lesionId || !ctrl.current) return;
+    setSaving(true);
+    setSaveError(undefined);
+    try {
+      const r = await assessLesion(lesionId, ctrl.current.currentCase());
+      route(`/patients/${encodeURIComponent(r.assessment.patientId)}`);
+    } catch (e) {
+      setSaveError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+
   const file = useRef<HTMLInputElement>(null);
   const actions = (
     <>
+      {lesionId && user?.role === 'clinician' && (
+        <button type="button" id="save-registry" disabled={saving} onClick={() => void save()}>{t(lang, 'web.reg.saveAssessment')}</button>
+      )}
       <span class="file-button">
         <input type="file" id="import-file" ref={file} accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
           onChange={() => { const f = file.current?.files?.[0]; if (f) void ctrl.current?.importFile(f); if (file.current) file.current.value = ''; }} />
@@ -48,6 +75,7 @@ export function AssessmentPage() {
     <>
       <a class="skip" href="#results-panel">{t(lang, 'web.skip')}</a>
       <Shell actions={actions}>
+        {lesionId && saveError !== undefined && <div id="save-registry-error"><ProblemView error={saveError} /></div>}
         <div id="sticky-summary" class="sticky-summary" />
         <main class="layout">
           <section class="form-panel" aria-labelledby="case-heading">
