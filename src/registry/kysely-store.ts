@@ -380,7 +380,7 @@ export class KyselyRegistryStore implements RegistryStore {
       id: randomUUID(), lesionId: a.lesionId, patientId: a.patientId, assessmentId: a.id, scheme: f.scheme, datedFrom, startDate,
       supersededAt: null, createdBy: actor, createdAt: now,
     };
-    const rows: VisitRow[] = dated.map((v) => ({
+    let rows: VisitRow[] = dated.map((v) => ({
       id: randomUUID(), planId: plan.id, lesionId: a.lesionId, patientId: a.patientId, month: v.month, dueDate: v.dueDate, windowDays,
       windowStart: v.windowStart, windowEnd: v.windowEnd, items: JSON.stringify(v.items), state: 'planned', doneOn: null, findings: null,
       version: 1, createdAt: now, updatedAt: now,
@@ -395,6 +395,11 @@ export class KyselyRegistryStore implements RegistryStore {
         await tx.updateTable('plan').set({ supersededAt: now }).where('id', 'in', ids).execute();
         await tx.updateTable('visit').set({ state: 'cancelled', version: sql<number>`version + 1`, updatedAt: now }).where('planId', 'in', ids).where('state', '=', 'planned').execute();
       }
+      // a visit already done for this lesion (under any plan) covers the schedule up to its date: the
+      // new plan starts after it, so a re-assessment does not bring back visits already made as overdue
+      const lastDone = await tx.selectFrom('visit').select(sql<string | null>`max(done_on)`.as('d')).where('lesionId', '=', a.lesionId).where('state', '=', 'done').executeTakeFirst();
+      const covered = lastDone?.d ?? null;
+      if (covered) rows = rows.filter((r) => r.dueDate > covered);
       await tx.insertInto('plan').values(plan).execute();
       for (let i = 0; i < rows.length; i += 100) await tx.insertInto('visit').values(rows.slice(i, i + 100)).execute();
     });

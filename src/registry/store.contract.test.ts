@@ -152,6 +152,13 @@ function contract(name: string, factory: () => TestDbFactory): void {
       expect(old.filter((v) => v.id !== first.id).every((v) => v.status === 'cancelled')).toBe(true);
       const tl = await store.lesionTimeline(l.id);
       expect(tl.plans.map((x) => x.supersededAt === null)).toEqual([false, true]);
+
+      // re-assessing with the same treatment date: the visit already done covers the schedule up to
+      // its date, so the new plan brings back no earlier visit as overdue
+      const third = await store.createPlan({ assessmentId: a.id }, null);
+      expect(third.visits.length).toBeGreaterThan(0);
+      expect(third.visits.every((v) => v.dueDate > first.dueDate)).toBe(true);
+      expect(third.visits.length).toBe(visits.filter((v) => v.dueDate > first.dueDate).length);
     });
 
     it('keeps one open plan per lesion when plans are made at once', async () => {
