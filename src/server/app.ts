@@ -83,7 +83,7 @@ export interface ServerOptions {
   trustProxy?: boolean | string;
   /** session timeouts, login limits and lock, the clock (src/server/auth/plugin.ts) */
   auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
-  /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts) */
+  /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts); needs a registry (its routes need login) */
   pacs?: readonly import('../pacs/config.js').ConfiguredArchive[];
 }
 
@@ -123,6 +123,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   const store = o.registry ?? (o.db !== undefined ? await (await import('../registry/open.js')).openRegistry(o.db) : undefined);
   if (store && !o.registry) app.addHook('onClose', async () => store.close());
   if (o.requireLogin && !store) throw new Error('buildServer: requireLogin needs a registry (registry or db)');
+  // the archive's routes are guarded by the auth plugin (clinician/viewer only): without it they would be open to anyone
+  if (o.pacs?.length && !store) throw new Error('buildServer: pacs (image archives, --pacs-config) needs a registry (registry or db): the archive\'s patient data is shown only to logged-in users');
   if (store) await app.register(authPlugin, { ...o.auth, store, requireLogin: o.requireLogin ?? false });
 
   // ---- one plugin per concern (each in its own context)
