@@ -366,7 +366,8 @@ function suite(name: string, factory: () => TestDbFactory): void {
       const audits = await as(admin, 'GET', '/api/audit?recordType=nothing');
       expect(audits.json().errors[0].path).toBe('query.recordType');
       // every guarded GET: an unknown query parameter is named; every route with an id: a malformed id is named
-      for (const r of app.routeTable.filter((x) => x.access !== undefined && x.access !== 'public')) {
+      // (a route of an archive answers 404 for an archive not configured first: its query keys are tested against a real one in pacs-server.test.ts)
+      for (const r of app.routeTable.filter((x) => x.access !== undefined && x.access !== 'public' && !x.url.includes(':archive'))) {
         const roles = Array.isArray(r.access) ? r.access : ['clinician'];
         const who = roles.includes('clinician') ? doc : roles.includes('admin') ? admin : auditor;
         if (r.method === 'GET') {
