@@ -89,6 +89,8 @@ export interface ServerOptions {
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & ServerOptions;
+  // the archive's routes are guarded by the auth plugin (clinician/viewer only): without it they would be open to anyone
+  if (o.pacs?.length && !o.registry && o.db === undefined) throw new Error('buildServer: pacs (image archives, --pacs-config) needs a registry (registry or db): the archive\'s patient data is shown only to logged-in users');
   const kb = o.knowledgeBase ?? loadKnowledgeBase();
 
   const logger = o.logger === undefined || o.logger === false
@@ -123,8 +125,6 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   const store = o.registry ?? (o.db !== undefined ? await (await import('../registry/open.js')).openRegistry(o.db) : undefined);
   if (store && !o.registry) app.addHook('onClose', async () => store.close());
   if (o.requireLogin && !store) throw new Error('buildServer: requireLogin needs a registry (registry or db)');
-  // the archive's routes are guarded by the auth plugin (clinician/viewer only): without it they would be open to anyone
-  if (o.pacs?.length && !store) throw new Error('buildServer: pacs (image archives, --pacs-config) needs a registry (registry or db): the archive\'s patient data is shown only to logged-in users');
   if (store) await app.register(authPlugin, { ...o.auth, store, requireLogin: o.requireLogin ?? false });
 
   // ---- one plugin per concern (each in its own context)

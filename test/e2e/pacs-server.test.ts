@@ -324,6 +324,15 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
 });
 
 describe('calcdx serve --pacs-config', () => {
+  it('buildServer refuses archives without a registry: nothing could enforce their login', async () => {
+    const pacs = resolvePacsConfig({ archives: [{ id: 'main', label: 'PACS', url: 'http://127.0.0.1:1/dicom-web', auth: { kind: 'none' } }] }, 'test');
+    await expect(buildServer({ pacs, logger: false })).rejects.toThrow(/pacs .*needs a registry \(registry or db\)/);
+    // no archive: nothing to guard, the server starts without a registry
+    const bare = await buildServer({ pacs: [], logger: false });
+    expect((await bare.inject('/api/pacs/archives')).json()).toEqual({ archives: [] });
+    await bare.close();
+  });
+
   it('refuses archives without the registry (a usage error naming both options, in English and Chinese)', async () => {
     for (const [lang, text] of [['en', /--pacs-config needs the registry.*--no-registry/], ['zh', /--pacs-config 需要登记库.*--no-registry/]] as const) {
       const r = await cli(['serve', '--port', '0', '--pacs-config', join(ROOT, 'no-such-pacs.yaml'), '--no-registry', '--lang', lang]);
