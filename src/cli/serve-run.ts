@@ -45,6 +45,8 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
     cds.replay = state;
     cds.feedback = state;
   }
+  // the archive's routes need login (clinician or viewer): without the registry nobody could log in
+  if (o.pacsConfig && o.registry === false) throw new CalcdxError('usage', { detail: t(lang, 'server.pacs_needs_registry') });
   let pacs;
   if (o.pacsConfig) {
     const { loadPacsConfig, PacsConfigError } = await import('../pacs/config.js');
@@ -206,6 +208,7 @@ async function primary(n: number, lang: Lang): Promise<number> {
 export async function runServe(o: ServeOptions & { lang?: Lang }, lang: Lang): Promise<void> {
   const workers = workerCount(o.workers);
   wholeNumber('port', o.port, 0, 65535);
+  if (o.pacsConfig && o.registry === false) throw new CalcdxError('usage', { detail: t(lang, 'server.pacs_needs_registry') });
   if (workers > 1 && cluster.isPrimary) {
     const code = await primary(workers, lang);
     if (code !== 0) throw new CalcdxError('usage', { detail: t(lang, 'server.worker_failed', { code }) });

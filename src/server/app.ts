@@ -86,12 +86,14 @@ export interface ServerOptions {
   trustProxy?: boolean | string;
   /** session timeouts, login limits and lock, the clock (src/server/auth/plugin.ts) */
   auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
-  /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts) */
+  /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts); needs a registry (its routes need login) */
   pacs?: readonly import('../pacs/config.js').ConfiguredArchive[];
 }
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & ServerOptions;
+  // the archive's routes are guarded by the auth plugin (clinician/viewer only): without it they would be open to anyone
+  if (o.pacs?.length && !o.registry && o.db === undefined) throw new Error('buildServer: pacs (image archives, --pacs-config) needs a registry (registry or db): the archive\'s patient data is shown only to logged-in users');
   const kb = o.knowledgeBase ?? loadKnowledgeBase();
 
   const logger = o.logger === undefined || o.logger === false

@@ -3,6 +3,7 @@
  * the OpenAPI document is generated from them) and their OpenAPI paths.
  */
 import { z } from 'zod';
+import { READ_CLINICAL, WRITE_CLINICAL } from './auth/access.js';
 
 /** A DICOM UID (PS3.5 9.1): digit components without leading zeros, separated by dots, at most 64 characters. */
 export const DICOM_UID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
@@ -74,57 +75,64 @@ const archiveErrors = {
 };
 const jsonBody = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
 
+/**
+ * The archive's patient data is behind login (src/server/plugins/pacs.ts): each operation with its
+ * roles (`x-roles`), its security (the session cookie, plus the CSRF header for a POST) and 401/403.
+ */
+function guarded(method: 'get' | 'post', roles: readonly string[], o: { responses: Record<string, unknown> } & Record<string, unknown>): Record<string, unknown> {
+  return {
+    [method]: {
+      ...o,
+      'x-roles': [...roles],
+      security: [method === 'get' ? { session: [] } : { session: [], csrf: [] }],
+      responses: {
+        ...o.responses,
+        401: problemResponse('not logged in, or the session ended (idle or absolute timeout)'),
+        403: problemResponse('the role may not do this (reason role), or the X-CSRF-Token header is missing or wrong (reason csrf)'),
+      },
+    },
+  };
+}
+
 export function pacsOpenApiPaths(): Record<string, unknown> {
   const q = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required: false, schema, description });
   return {
-    '/api/pacs/archives': {
-      get: { summary: 'the image archives configured on the server (ids and labels only)', responses: { 200: { description: 'archives', content: { 'application/json': { schema: ref('PacsArchives') } } } } },
-    },
-    '/api/pacs/{archive}/studies': {
-      get: {
-        summary: 'search the studies of an archive (QIDO-RS through the server; only these query keys are passed on)',
-        parameters: [archiveParam, langParam, q('PatientID', 'patient ID (* and ? wildcards)'), q('AccessionNumber', 'accession number'),
-          q('StudyDate', 'YYYYMMDD, YYYY-MM-DD, or a range FROM-TO, FROM-, -TO'), q('PatientName', 'patient name (DICOM PN matching)'),
-          q('limit', 'at most this many studies (1–1000, default 100)', { type: 'integer' }), q('offset', 'skip this many (paging)', { type: 'integer' })],
-        responses: { 200: { description: 'studies', content: { 'application/json': { schema: ref('PacsStudies') } } }, 400: problemResponse('a query key or value not allowed'), ...archiveErrors },
+    '/api/pacs/archives': guarded('get', READ_CLINICAL, { summary: 'the image archives configured on the server (ids and labels only)', responses: { 200: { description: 'archives', content: { 'application/json': { schema: ref('PacsArchives') } } } } }),
+    '/api/pacs/{archive}/studies': guarded('get', READ_CLINICAL, {
+      summary: 'search the studies of an archive (QIDO-RS through the server; only these query keys are passed on)',
+      parameters: [archiveParam, langParam, q('PatientID', 'patient ID (* and ? wildcards)'), q('AccessionNumber', 'accession number'),
+        q('StudyDate', 'YYYYMMDD, YYYY-MM-DD, or a range FROM-TO, FROM-, -TO'), q('PatientName', 'patient name (DICOM PN matching)'),
+        q('limit', 'at most this many studies (1–1000, default 100)', { type: 'integer' }), q('offset', 'skip this many (paging)', { type: 'integer' })],
+      responses: { 200: { description: 'studies', content: { 'application/json': { schema: ref('PacsStudies') } } }, 400: problemResponse('a query key or value not allowed'), ...archiveErrors },
+    }),
+    '/api/pacs/{archive}/studies/{study}/series': guarded('get', READ_CLINICAL, {
+      summary: 'the series of a study (QIDO-RS), CT series marked',
+      parameters: [archiveParam, { name: 'study', in: 'path', required: true, schema: { type: 'string' } }, langParam],
+      responses: { 200: { description: 'series', content: { 'application/json': { schema: ref('PacsSeries') } } }, 400: problemResponse('not a DICOM UID'), ...archiveErrors },
+    }),
+    '/api/pacs/{archive}/volume': guarded('post', READ_CLINICAL, {
+      summary: 'a CT series of the archive (WADO-RS, retrieved by the server) as a gzip NIfTI-1 HU volume for the viewer, as POST /api/volume answers',
+      parameters: [archiveParam, langParam], requestBody: jsonBody('PacsSeriesBody'),
+      responses: {
+        200: { description: 'the volume', content: { 'application/gzip': { schema: { type: 'string', contentMediaType: 'application/gzip' } } } },
+        400: problemResponse('a field missing or not allowed'), 422: problemResponse('not a CT series, or not readable'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
       },
-    },
-    '/api/pacs/{archive}/studies/{study}/series': {
-      get: {
-        summary: 'the series of a study (QIDO-RS), CT series marked',
-        parameters: [archiveParam, { name: 'study', in: 'path', required: true, schema: { type: 'string' } }, langParam],
-        responses: { 200: { description: 'series', content: { 'application/json': { schema: ref('PacsSeries') } } }, 400: problemResponse('not a DICOM UID'), ...archiveErrors },
+    }),
+    '/api/pacs/{archive}/measure': guarded('post', READ_CLINICAL, {
+      summary: 'measure a CT series of the archive (retrieved by the server; the same measurement and JSON as POST /api/ct)',
+      parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
+      responses: {
+        200: { description: 'measurement, case-format findings and the component label mask', content: { 'application/json': { schema: ref('CtResult') } } },
+        400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, or the ROI does not fit it'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
       },
-    },
-    '/api/pacs/{archive}/volume': {
-      post: {
-        summary: 'a CT series of the archive (WADO-RS, retrieved by the server) as a gzip NIfTI-1 HU volume for the viewer, as POST /api/volume answers',
-        parameters: [archiveParam, langParam], requestBody: jsonBody('PacsSeriesBody'),
-        responses: {
-          200: { description: 'the volume', content: { 'application/gzip': { schema: { type: 'string', contentMediaType: 'application/gzip' } } } },
-          400: problemResponse('a field missing or not allowed'), 422: problemResponse('not a CT series, or not readable'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
-        },
+    }),
+    '/api/pacs/{archive}/store': guarded('post', WRITE_CLINICAL, {
+      summary: 'measure a CT series of the archive and store the DICOM SEG (component labels) and the TID 1500 SR (measurement) in its study (STOW-RS, one request)',
+      parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
+      responses: {
+        200: { description: 'the measurement and the UIDs of the stored SEG and SR', content: { 'application/json': { schema: ref('PacsStored') } } },
+        400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, the ROI does not fit it, or the source cannot be referenced'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
       },
-    },
-    '/api/pacs/{archive}/measure': {
-      post: {
-        summary: 'measure a CT series of the archive (retrieved by the server; the same measurement and JSON as POST /api/ct)',
-        parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
-        responses: {
-          200: { description: 'measurement, case-format findings and the component label mask', content: { 'application/json': { schema: ref('CtResult') } } },
-          400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, or the ROI does not fit it'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
-        },
-      },
-    },
-    '/api/pacs/{archive}/store': {
-      post: {
-        summary: 'measure a CT series of the archive and store the DICOM SEG (component labels) and the TID 1500 SR (measurement) in its study (STOW-RS, one request)',
-        parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
-        responses: {
-          200: { description: 'the measurement and the UIDs of the stored SEG and SR', content: { 'application/json': { schema: ref('PacsStored') } } },
-          400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, the ROI does not fit it, or the source cannot be referenced'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
-        },
-      },
-    },
+    }),
   };
 }

@@ -1,7 +1,10 @@
 /**
  * "Open from PACS" through the HTTP server against a real archive: Debian's Orthanc with its
  * DICOMweb plugin on a free loopback port (src/test-support/orthanc.ts), the server built with an
- * archive configuration as `calcdx serve --pacs-config` reads it. Search, series list, volume,
+ * archive configuration as `calcdx serve --pacs-config` reads it and a registry (a temporary SQLite
+ * file: the routes need login, as the archive holds any patient's data). Access: anonymous → 401,
+ * a viewer searches and measures but may not store (403), an administrator may not search, a store
+ * without the CSRF token → 403; the rest as a clinician. Search, series list, volume,
  * measure (the same JSON as `calcdx ct --json` from the same files), store SEG + SR and find them
  * again in the archive; the allow-list (an archive not configured, a query key not listed, a
  * malformed UID, a path outside the routes), an archive down (502) and refusing the credentials,
@@ -17,6 +20,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { buildServer, type FastifyInstance } from '../../src/server/app.js';
+import { openRegistry } from '../../src/registry/open.js';
+import { hashPassword } from '../../src/registry/password.js';
+import type { RegistryStore } from '../../src/registry/store.js';
+import { sqliteFactory, type TestDbFactory } from '../../src/registry/test-db.js';
 import { resolvePacsConfig } from '../../src/pacs/config.js';
 import { archiveFromEnv, retrieveSeries, searchSeries } from '../../src/pacs/dicomweb.js';
 import { problemSchema } from '../../src/server/openapi.js';
@@ -41,6 +48,17 @@ let log = '';
 /** an archive that answers what DICOMweb does not allow */
 let broken: Server;
 const answers: string[] = [];
+let db: TestDbFactory;
+let store: RegistryStore;
+const PASSWORD = 'correct horse battery staple';
+interface Login { cookie: string; csrf: string }
+const sessions: Record<'clinician' | 'viewer' | 'admin', Login> = {} as never;
+
+async function login(username: string): Promise<Login> {
+  const r = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: PASSWORD } });
+  expect(r.statusCode, r.body).toBe(200);
+  return { cookie: String(r.headers['set-cookie']).split(';')[0]!, csrf: r.json().csrfToken };
+}
 
 function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -52,8 +70,14 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
   });
 }
 
-async function req(method: 'GET' | 'POST', url: string, body?: unknown) {
-  const r = await app.inject({ method, url, ...(body !== undefined ? { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+/** a request as `who` (a clinician unless told; null: anonymous); a POST carries the session's CSRF token unless `csrf` is false */
+async function req(method: 'GET' | 'POST', url: string, body?: unknown, who: keyof typeof sessions | null = 'clinician', csrf = true) {
+  const l = who ? sessions[who] : undefined;
+  const headers: Record<string, string> = {
+    ...(l ? { cookie: l.cookie } : {}), ...(l && csrf && method === 'POST' ? { 'x-csrf-token': l.csrf } : {}),
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
+  const r = await app.inject({ method, url, headers, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
   if (!/gzip/.test(String(r.headers['content-type']))) answers.push(r.body);
   return r;
 }
@@ -81,13 +105,59 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
         { id: 'broken', label: 'Broken archive', url: `http://127.0.0.1:${brokenPort}/dicom-web`, timeoutSeconds: 5 },
       ],
     }, 'test', { TEST_PACS_PASSWORD: orthanc.password });
-    app = await buildServer({ pacs: archives, logger: new Writable({ write(c, _e, cb) { log += String(c); cb(); } }), tmpDir: dir });
+    db = sqliteFactory();
+    store = await openRegistry(await db.fresh());
+    const hash = await hashPassword(PASSWORD);
+    for (const role of ['clinician', 'viewer', 'admin'] as const) await store.createUser({ username: role, role, passwordHash: hash });
+    app = await buildServer({ pacs: archives, registry: store, logger: new Writable({ write(c, _e, cb) { log += String(c); cb(); } }), tmpDir: dir });
+    for (const role of ['clinician', 'viewer', 'admin'] as const) sessions[role] = await login(role);
   }, 120_000);
   afterAll(async () => {
     await app?.close();
+    await store?.close();
+    await db?.cleanup();
     await orthanc?.stop();
     await new Promise((resolve) => (broken ? broken.close(resolve) : resolve(undefined)));
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('needs login: anonymous 401, a viewer searches and measures but may not store, an administrator sees no archive data, a POST without the CSRF token is refused', async () => {
+    const body = { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID };
+    const routes: Array<['GET' | 'POST', string, unknown?]> = [
+      ['GET', '/api/pacs/archives'], ['GET', '/api/pacs/main/studies?PatientID=CALCDX-PHANTOM'], ['GET', `/api/pacs/main/studies/${PHANTOM_STUDY_UID}/series`],
+      ['POST', '/api/pacs/main/volume', body], ['POST', '/api/pacs/main/measure', { ...body, roi: 'whole' }], ['POST', '/api/pacs/main/store', { ...body, roi: 'whole' }],
+    ];
+    for (const [method, url, b] of routes) {
+      const anon = await req(method, url, b, null);
+      expect(anon.statusCode, `${method} ${url} anonymous`).toBe(401);
+      expect(problemSchema.parse(anon.json())).toMatchObject({ code: 'unauthorized' });
+      expect(anon.body).not.toMatch(/CALCDX-PHANTOM|Test archive/);
+      const admin = await req(method, url, b, 'admin');
+      expect(admin.statusCode, `${method} ${url} as admin`).toBe(403);
+      expect(admin.json()).toMatchObject({ code: 'forbidden', reason: 'role' });
+    }
+    const search = await req('GET', '/api/pacs/main/studies?PatientID=CALCDX-PHANTOM', undefined, 'viewer');
+    expect(search.statusCode, search.body).toBe(200);
+    expect(pacsStudiesSchema.parse(search.json()).studies.map((s) => s.studyInstanceUid)).toEqual([PHANTOM_STUDY_UID]);
+    const seriesList = await req('GET', `/api/pacs/main/studies/${PHANTOM_STUDY_UID}/series`, undefined, 'viewer');
+    expect(seriesList.statusCode).toBe(200);
+    const viewerStore = await req('POST', '/api/pacs/main/store', { ...body, roi: 'whole' }, 'viewer');
+    expect(viewerStore.statusCode).toBe(403);
+    expect(viewerStore.json()).toMatchObject({ code: 'forbidden', reason: 'role' });
+    expect(viewerStore.json().detail).toMatch(/viewer.*clinician/);
+    // a POST without the session's CSRF token: refused before anything is retrieved or stored
+    const before = (await searchSeries(archiveFromEnv(orthanc.dicomweb, { CALCDX_DICOMWEB_USER: orthanc.user, CALCDX_DICOMWEB_PASSWORD: orthanc.password }), PHANTOM_STUDY_UID)).length;
+    for (const [who, url] of [['clinician', '/api/pacs/main/store'], ['viewer', '/api/pacs/main/measure'], ['clinician', '/api/pacs/main/volume']] as const) {
+      const noCsrf = await req('POST', url, { ...body, roi: 'whole' }, who, false);
+      expect(noCsrf.statusCode, `${url} as ${who} without CSRF`).toBe(403);
+      expect(noCsrf.json()).toMatchObject({ code: 'forbidden', reason: 'csrf' });
+    }
+    const wrongCsrf = await app.inject({ method: 'POST', url: '/api/pacs/main/store', payload: JSON.stringify({ ...body, roi: 'whole' }),
+      headers: { cookie: sessions.clinician.cookie, 'x-csrf-token': sessions.viewer.csrf, 'content-type': 'application/json' } });
+    expect(wrongCsrf.statusCode).toBe(403);
+    expect(wrongCsrf.json().reason).toBe('csrf');
+    const after = (await searchSeries(archiveFromEnv(orthanc.dicomweb, { CALCDX_DICOMWEB_USER: orthanc.user, CALCDX_DICOMWEB_PASSWORD: orthanc.password }), PHANTOM_STUDY_UID)).length;
+    expect(after).toBe(before);
   });
 
   it('lists the configured archives by id and label only', async () => {
@@ -254,26 +324,58 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
 });
 
 describe('calcdx serve --pacs-config', () => {
-  it('refuses a configuration that is not valid, naming the file and field, and serves the archives of a valid one', async () => {
+  it('buildServer refuses archives without a registry: nothing could enforce their login', async () => {
+    const pacs = resolvePacsConfig({ archives: [{ id: 'main', label: 'PACS', url: 'http://127.0.0.1:1/dicom-web', auth: { kind: 'none' } }] }, 'test');
+    await expect(buildServer({ pacs, logger: false })).rejects.toThrow(/pacs .*needs a registry \(registry or db\)/);
+    // no archive: nothing to guard, the server starts without a registry
+    const bare = await buildServer({ pacs: [], logger: false });
+    expect((await bare.inject('/api/pacs/archives')).json()).toEqual({ archives: [] });
+    await bare.close();
+  });
+
+  it('refuses archives without the registry (a usage error naming both options, in English and Chinese)', async () => {
+    for (const [lang, text] of [['en', /--pacs-config needs the registry.*--no-registry/], ['zh', /--pacs-config 需要登记库.*--no-registry/]] as const) {
+      const r = await cli(['serve', '--port', '0', '--pacs-config', join(ROOT, 'no-such-pacs.yaml'), '--no-registry', '--lang', lang]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(text);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('refuses a configuration that is not valid, naming the file and field, and serves the archives of a valid one only after login', async () => {
     const d = mkdtempSync(join(tmpdir(), 'calcdx-pacs-serve-'));
+    const dbArg = `sqlite:${join(d, 'registry.db')}`;
     try {
       const bad = join(d, 'bad.yaml');
       writeFileSync(bad, 'archives:\n  - id: main\n    label: PACS\n    url: https://pacs.example.org/dicom-web\n    auth: { kind: basic, user: u, passwordEnv: CALCDX_TEST_UNSET_PW }\n');
-      const r = await cli(['serve', '--port', '0', '--pacs-config', bad]);
+      const r = await cli(['serve', '--port', '0', '--pacs-config', bad, '--db', dbArg]);
       expect(r.code).toBe(2); // a usage error
       expect(r.err).toContain(`--pacs-config ${bad}: archives.0.auth.passwordEnv: the environment variable CALCDX_TEST_UNSET_PW is not set`);
       expect(r.err).not.toMatch(/\n\s+at /);
       const good = join(d, 'good.json');
       writeFileSync(good, JSON.stringify({ archives: [{ id: 'main', label: 'PACS', url: 'https://pacs.example.org/dicom-web', auth: { kind: 'bearer', token: 'secret-token-123' } }] }));
-      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--pacs-config', good], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--pacs-config', good, '--db', dbArg], { env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
       try {
         const url = await new Promise<string>((resolve, reject) => {
           let out = '';
           child.stdout.on('data', (c) => { out += c; const m = /http:\/\/[\d.]+:\d+/.exec(out); if (m) resolve(m[0]); });
           child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
         });
+        // the first administrator's one-time password is printed; an administrator may not see the archive (nor may anyone anonymous)
         const res = await fetch(`${url}/api/pacs/archives`);
-        const text = await res.text();
+        expect(res.status).toBe(401);
+        const reg = await openRegistry(dbArg);
+        try {
+          await reg.createUser({ username: 'doc', role: 'clinician', passwordHash: await hashPassword(PASSWORD) });
+        } finally {
+          await reg.close();
+        }
+        const li = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'doc', password: PASSWORD }) });
+        expect(li.status).toBe(200);
+        const cookie = String(li.headers.get('set-cookie')).split(';')[0]!;
+        const ok = await fetch(`${url}/api/pacs/archives`, { headers: { cookie } });
+        const text = await ok.text();
+        expect(ok.status, text).toBe(200);
         expect(JSON.parse(text)).toEqual({ archives: [{ id: 'main', label: 'PACS' }] });
         expect(text).not.toContain('secret-token-123');
       } finally {

@@ -3,14 +3,20 @@
  * configured with a real archive (Orthanc on a free loopback port, src/test-support/orthanc.ts):
  * search by patient ID, pick the study, list its series (CT marked), open the CT series into the
  * NiiVue panel, measure an ROI (the findings fill the form, as the upload flow does), store the
- * SEG + SR to the archive and find them there. The browser never sees the archive's URL or
- * credentials. Skipped with a message when Orthanc or Chromium is missing — except in CI.
+ * SEG + SR to the archive and find them there. The server has a registry (a temporary SQLite
+ * file): before login the panel says to sign in; the test logs in through the API from the page
+ * (the HttpOnly session cookie is set for the origin), and the PACS POSTs carry the session's CSRF
+ * token (web/src/api/session.ts). The browser never sees the archive's URL or credentials. Skipped with a message when Orthanc or Chromium is missing — except in CI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePacsConfig } from '../../src/pacs/config.js';
+import { openRegistry } from '../../src/registry/open.js';
+import { hashPassword } from '../../src/registry/password.js';
+import type { RegistryStore } from '../../src/registry/store.js';
+import { sqliteFactory, type TestDbFactory } from '../../src/registry/test-db.js';
 import { archiveFromEnv, searchSeries } from '../../src/pacs/dicomweb.js';
 import { dicomwebPlugin, ORTHANC_BIN, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
 import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID, writePhantomStudy } from '../../src/test-support/dicom-series.js';
@@ -28,6 +34,9 @@ let orthanc: Orthanc;
 let dir: string;
 let phantom: ReturnType<typeof writePhantomStudy>;
 let h: WebHarness;
+let db: TestDbFactory;
+let store: RegistryStore;
+const PASSWORD = 'correct horse battery staple';
 
 describe.skipIf(missing.length > 0 && !inCi)('the web app opens a CT series from PACS, measures it and stores the result back', () => {
   beforeAll(async () => {
@@ -37,20 +46,42 @@ describe.skipIf(missing.length > 0 && !inCi)('the web app opens a CT series from
     phantom = writePhantomStudy(join(dir, 'phantom'));
     for (const b of phantom.instances) await orthanc.upload(b);
     const pacs = resolvePacsConfig({ archives: [{ id: 'main', label: 'Test PACS', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: orthanc.password } }] }, 'test');
-    h = await startWebHarness({ pacs });
+    db = sqliteFactory();
+    store = await openRegistry(await db.fresh());
+    await store.createUser({ username: 'doc', role: 'clinician', passwordHash: await hashPassword(PASSWORD) });
+    h = await startWebHarness({ pacs, registry: store });
   }, 180_000);
   afterAll(async () => {
     await h?.close();
+    await store?.close();
+    await db?.cleanup();
     await orthanc?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('search → pick → measure → store', async () => {
+  it('sign in → search → pick → measure → store', async () => {
     const page = await openApp(h, { lang: 'en' });
+    // not logged in: the archive's routes answer 401 and the panel says to sign in
+    await page.click('#ct-panel summary');
+    await page.waitForSelector('#pacs-signin');
+    expect(await page.textContent('#pacs-signin')).toBe('Sign in to use the image archive (clinicians and viewers).');
+    expect(await page.locator('#pacs-browser').count()).toBe(0);
+    expect(page.errors.every((e) => /401/.test(e)), page.errors.join('\n')).toBe(true);
+    // log in through the API from the page: the session cookie (HttpOnly) is set for the origin
+    const loggedIn = await page.evaluate(async (password) => {
+      const r = await fetch('api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'doc', password }) });
+      return r.status;
+    }, PASSWORD);
+    expect(loggedIn).toBe(200);
+    expect(await page.evaluate(() => document.cookie)).not.toContain('calcdx_session');
+    await page.reload();
+    await page.waitForSelector('body[data-ready]');
+    page.errors.length = 0;
     const seen: string[] = [];
     page.on('response', (r) => { seen.push(r.url()); });
     await page.click('#ct-panel summary');
     await page.waitForSelector('#pacs-browser');
+    expect(await page.locator('#pacs-signin').count()).toBe(0);
     expect(await page.locator('#pacs-archive option').allTextContents()).toEqual(['Test PACS']);
     await page.fill('#pacs-patient', 'CALCDX-PHANTOM');
     await page.fill('#pacs-from', '2026-11-30');
@@ -92,6 +123,8 @@ describe.skipIf(missing.length > 0 && !inCi)('the web app opens a CT series from
 
     const [st] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/pacs/main/store')), page.click('#ct-store')]);
     expect(st.status()).toBe(200);
+    // the store carried the session's CSRF token (the server refuses a POST without it)
+    expect(st.request().headers()['x-csrf-token']).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await st.json() as { stored: { seg: { sopInstanceUid: string; seriesInstanceUid: string }; sr: { sopInstanceUid: string; seriesInstanceUid: string } } };
     await page.waitForSelector('#ct-panel[data-stored]', { state: 'attached', timeout: 60_000 });
     const status = await page.textContent('#ct-status');

@@ -10,6 +10,11 @@
  * The store route measures again (the same input gives the same result) and writes the SEG and the
  * SR in the worker, then stores both with one STOW-RS request.
  *
+ * Access: the archive answers with any patient's names and IDs, so every route is behind login
+ * (src/server/auth): searching, listing, retrieving and measuring need a clinician or a viewer
+ * (READ_CLINICAL), storing into the archive a clinician (WRITE_CLINICAL); every POST carries the
+ * session's CSRF token. buildServer refuses archives without the registry that enforces this.
+ *
  * Problems name the archive by its label, never its URL or credentials; an archive that cannot be
  * reached or answers wrongly is a 502. Logs carry the archive id and the error code only.
  */
@@ -23,6 +28,7 @@ import { chooseSeries } from '../../pacs/ct.js';
 import type { ConfiguredArchive } from '../../pacs/config.js';
 import { dicomDateRange, retrieveSeries, searchSeries, searchStudies, storeInstances, type StudyQuery } from '../../pacs/dicomweb.js';
 import { PacsError } from '../../pacs/errors.js';
+import { READ_CLINICAL, WRITE_CLINICAL } from '../auth/access.js';
 import { asciiJson, measureUpload, uploadDir, volumeUpload, writebackUpload, type CtInput } from '../ct.js';
 import { CtJobAborted, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { DICOM_UID, pacsMeasureBodySchema, pacsSeriesBodySchema } from '../openapi-pacs.js';
@@ -112,12 +118,16 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
     return v;
   };
 
-  app.get('/api/pacs/archives', async (req) => {
+  // the archive holds any patient's data: every route needs a logged-in clinician or viewer, and
+  // storing into the archive a clinician (the auth plugin checks the role, and the CSRF token of a POST)
+  const read = { config: { access: READ_CLINICAL } };
+
+  app.get('/api/pacs/archives', read, async (req) => {
     onlyLang(req);
     return { archives: o.archives.map((a) => ({ id: a.id, label: a.label })) };
   });
 
-  app.get('/api/pacs/:archive/studies', async (req) => {
+  app.get('/api/pacs/:archive/studies', read, async (req) => {
     const entry = archiveOf(req);
     const query = (req.query ?? {}) as Record<string, unknown>;
     const q: StudyQuery = {};
@@ -148,7 +158,7 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
     return { studies: await call(req, entry, () => searchStudies(entry.archive, q)) };
   });
 
-  app.get('/api/pacs/:archive/studies/:study/series', async (req) => {
+  app.get('/api/pacs/:archive/studies/:study/series', read, async (req) => {
     const entry = archiveOf(req);
     const study = uidParam('path.study', (req.params as { study: string }).study);
     onlyLang(req);
@@ -210,7 +220,7 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
   app.addHook('preHandler', async (req, reply) => {
     reply.raw.once('close', () => { if (!reply.raw.writableFinished) requests.abort(req); });
   });
-  const ctRoute = { config: { upload: true } };
+  const ctRoute = { config: { upload: true, access: READ_CLINICAL } };
 
   app.post('/api/pacs/:archive/volume', ctRoute, async (req, reply) => {
     const entry = archiveOf(req);
@@ -234,7 +244,7 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
     return result;
   });
 
-  app.post('/api/pacs/:archive/store', ctRoute, async (req, reply) => {
+  app.post('/api/pacs/:archive/store', { config: { upload: true, access: WRITE_CLINICAL } }, async (req, reply) => {
     const entry = archiveOf(req);
     onlyLang(req);
     const b = parse(pacsMeasureBodySchema, req);

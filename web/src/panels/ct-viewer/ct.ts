@@ -15,6 +15,7 @@
  */
 import { t, type Lang } from '../../../../src/i18n/index.js';
 import { h } from '../../dom.js';
+import { csrfHeaders } from '../../api/session.js';
 import { mountPacsBrowser, type PacsSelection } from '../pacs/pacs-browser.js';
 
 type NiivueModule = typeof import('@niivue/niivue');
@@ -352,7 +353,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     setStatus(t(getLang(), 'web.pacs.retrieving', { archive: sel.archiveLabel }));
     try {
       const body = JSON.stringify({ study: sel.study, series: sel.series });
-      const res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/volume?lang=${getLang()}`, body, (stage, frac) => { if (seq === loadSeq) showProgress(stage === 'server' ? 'retrieve' : stage, frac); });
+      const res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/volume?lang=${getLang()}`, body, (stage, frac) => { if (seq === loadSeq) showProgress(stage === 'server' ? 'retrieve' : stage, frac); }, await csrfHeaders());
       if (res.status !== 200) throw problemError(res, getLang());
       const warnings = parseWarnings(res.header('x-calcdx-warnings'));
       if (seq !== loadSeq) return;
@@ -385,7 +386,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     btn.disabled = true;
     setStatus(t(lang, 'web.pacs.storing', { archive: m.sel.archiveLabel }));
     try {
-      const res = await send(`api/pacs/${encodeURIComponent(m.sel.archive)}/store?lang=${lang}`, m.body, (stage, frac) => showProgress(stage === 'server' ? 'store' : stage, frac));
+      const res = await send(`api/pacs/${encodeURIComponent(m.sel.archive)}/store?lang=${lang}`, m.body, (stage, frac) => showProgress(stage === 'server' ? 'store' : stage, frac), await csrfHeaders());
       if (res.status !== 200) throw problemError(res, lang);
       const stored = (res.json().stored ?? {}) as { seg?: { sopInstanceUid?: string }; sr?: { sopInstanceUid?: string } };
       root.dataset.stored = '1';
@@ -415,7 +416,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
         measuredPacs = undefined;
         showStore();
         const body = JSON.stringify({ study: sel.study, series: sel.series, roi });
-        res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/measure?lang=${lang}`, body, onStage);
+        res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/measure?lang=${lang}`, body, onStage, await csrfHeaders());
         if (res.status === 200 && pacs === sel) measuredPacs = { sel, body };
       } else {
         const body = new FormData();
@@ -540,13 +541,15 @@ interface Sent { status: number; body: ArrayBuffer; header(name: string): string
 
 /**
  * POST a form (or a JSON text) with XMLHttpRequest (fetch has no upload progress): reports 'upload' with the
- * fraction sent, 'server' while the server works, 'download' with the fraction received.
+ * fraction sent, 'server' while the server works, 'download' with the fraction received. `headers`: the
+ * session's CSRF token for the PACS routes (web/src/api/session.ts).
  */
-function send(url: string, body: FormData | string, onStage: (stage: 'upload' | 'server' | 'download', frac?: number) => void): Promise<Sent> {
+function send(url: string, body: FormData | string, onStage: (stage: 'upload' | 'server' | 'download', frac?: number) => void, headers: Record<string, string> = {}): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     if (typeof body === 'string') xhr.setRequestHeader('content-type', 'application/json');
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.responseType = 'arraybuffer';
     xhr.upload.onprogress = (e) => onStage('upload', e.lengthComputable && e.total ? e.loaded / e.total : undefined);
     xhr.upload.onload = () => onStage('server');

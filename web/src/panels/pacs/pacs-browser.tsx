@@ -3,7 +3,8 @@
  * studies (patient ID, accession number, date range), list a study's series (CT series marked,
  * the others not openable) and open one; the CT panel then loads it into the viewer and measures
  * it through the server (which holds the archive's credentials: the browser only ever talks to
- * /api/pacs/…). Hidden when the server has no archive configured.
+ * /api/pacs/…). Hidden when the server has no archive configured; the routes need login (a
+ * clinician or a viewer): before it, a line says to sign in.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -15,11 +16,11 @@ interface Archive { id: string; label: string }
 interface Study { studyInstanceUid: string; date?: string; accession?: string; patientId?: string; patientName?: string; description?: string; modalities: string[]; series?: number }
 interface Series { seriesInstanceUid: string; modality?: string; number?: number; description?: string; instances?: number; ct: boolean }
 
-/** A problem answer's detail, else the HTTP status. */
+/** A problem answer's detail, else the HTTP status (`status` kept: 401 means not logged in). */
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { headers: { accept: 'application/json' } });
   const body = await res.json().catch(() => ({})) as Record<string, unknown>;
-  if (!res.ok) throw new Error(typeof body.detail === 'string' ? body.detail : `HTTP ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(typeof body.detail === 'string' ? body.detail : `HTTP ${res.status}`), { status: res.status });
   return body as T;
 }
 
@@ -38,12 +39,15 @@ export function PacsBrowser({ lang, onOpen }: { lang: Lang; onOpen: (s: PacsSele
   const [series, setSeries] = useState<Series[] | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
+  const [signIn, setSignIn] = useState(false);
 
   useEffect(() => {
     getJson<{ archives: Archive[] }>('api/pacs/archives')
       .then((r) => { setArchives(r.archives); setArchive(r.archives[0]?.id ?? ''); })
-      .catch(() => setArchives([]));
+      .catch((e: { status?: number }) => { setSignIn(e.status === 401); setArchives([]); });
   }, []);
+  // the archive's patient data is for logged-in clinicians and viewers only (the server answers 401)
+  if (signIn) return <p id="pacs-signin" class="muted">{t(lang, 'web.pacs.signIn')}</p>;
   if (!archives?.length) return null;
 
   const run = async (f: () => Promise<void>) => {
