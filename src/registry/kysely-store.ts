@@ -395,9 +395,10 @@ export class KyselyRegistryStore implements RegistryStore {
         await tx.updateTable('plan').set({ supersededAt: now }).where('id', 'in', ids).execute();
         await tx.updateTable('visit').set({ state: 'cancelled', version: sql<number>`version + 1`, updatedAt: now }).where('planId', 'in', ids).where('state', '=', 'planned').execute();
       }
-      // a visit already done for this lesion (under any plan) covers the schedule up to its date: the
-      // new plan starts after it, so a re-assessment does not bring back visits already made as overdue
-      const lastDone = await tx.selectFrom('visit').select(sql<string | null>`max(done_on)`.as('d')).where('lesionId', '=', a.lesionId).where('state', '=', 'done').executeTakeFirst();
+      // a visit already done for this lesion (under any plan) covers the schedule up to its due date:
+      // the new plan's visits start after it, so a re-assessment does not bring back visits already
+      // made as overdue; visits not done stay on the schedule (an overdue one stays overdue)
+      const lastDone = await tx.selectFrom('visit').select(sql<string | null>`max(due_date)`.as('d')).where('lesionId', '=', a.lesionId).where('state', '=', 'done').executeTakeFirst();
       const covered = lastDone?.d ?? null;
       if (covered) rows = rows.filter((r) => r.dueDate > covered);
       await tx.insertInto('plan').values(plan).execute();
