@@ -33,6 +33,14 @@ export class CtJobAborted extends Error {
 }
 
 /**
+ * A CT job stopped because its client went away or its time ran out: the 503 timeout problem (not
+ * an internal error); any other error as it is. One mapping for the upload and the archive routes.
+ */
+export function ctJobError(e: unknown, ctTimeoutMs: number): unknown {
+  return e instanceof CtJobAborted ? new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(ctTimeoutMs / 1000) })) : e;
+}
+
+/**
  * Progress of CT requests, published on the diagnostics channel `calcdx:ct` (node:diagnostics_channel)
  * for whoever subscribes (the tests wait on it instead of sleeping): `upload-start` when the first
  * file part of an upload begins to arrive, `upload-end` when the upload is read or given up

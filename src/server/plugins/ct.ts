@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tmpdir } from 'node:os';
 import { t } from '../../i18n/index.js';
 import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from '../ct.js';
-import { CtJobAborted, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
+import { ctJobError, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { HttpProblem } from '../problem.js';
 import { langOf, multipartType, pathOf, safeLang } from '../request.js';
 
@@ -78,8 +78,7 @@ export async function ctPlugin(app: FastifyInstance, o: CtPluginOptions): Promis
       return await work(input);
     } catch (e) {
       // a job stopped because its client went away: not an internal error; the answer reaches nobody
-      if (e instanceof CtJobAborted) throw new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(o.ctTimeoutMs / 1000) }));
-      throw e;
+      throw ctJobError(e, o.ctTimeoutMs);
     } finally {
       release();
       await tmp?.remove();

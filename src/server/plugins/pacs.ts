@@ -30,7 +30,7 @@ import { dicomDateRange, retrieveSeries, searchSeries, searchStudies, storeInsta
 import { PacsError } from '../../pacs/errors.js';
 import { READ_CLINICAL, WRITE_CLINICAL } from '../auth/access.js';
 import { asciiJson, measureUpload, uploadDir, volumeUpload, writebackUpload, type CtInput } from '../ct.js';
-import { CtJobAborted, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
+import { CtJobAborted, ctJobError, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { DICOM_UID, pacsMeasureBodySchema, pacsSeriesBodySchema } from '../openapi-pacs.js';
 import { badParameter, HttpProblem, type ProblemError } from '../problem.js';
 import { langOf, pathOf, safeLang } from '../request.js';
@@ -196,8 +196,7 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
         limits: { maxBytes: o.uploadLimit, maxVoxels: o.maxVoxels ?? 2 ** 28, ...(o.ctWorkerHeapMb !== undefined ? { workerHeapMb: o.ctWorkerHeapMb } : {}) },
       });
     } catch (e) {
-      if (e instanceof CtJobAborted) throw new HttpProblem(503, 'timeout', (l) => t(l, 'server.timeout', { seconds: Math.round(o.ctTimeoutMs / 1000) }));
-      throw e;
+      throw ctJobError(e, o.ctTimeoutMs);
     } finally {
       release();
       await tmp?.remove();
