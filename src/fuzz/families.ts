@@ -23,10 +23,10 @@ export interface Mutant {
   files: MutantFile[];
   /** names the mutant itself supplies (zip entry names): an answer may quote them, even when they look like absolute paths */
   supplied?: string[];
-  /** case: the text's media type; ct: the CLI `ct` inputs (file names or one folder "series"); upload: the route (files[0] is the multipart body) */
+  /** case: the text's media type; ct: the CLI `ct` inputs (file names or one folder "series") and its `--roi` (default whole: a region makes the DICOM reader read only the ROI's box); upload: the route (files[0] is the multipart body) */
   run:
     | { kind: 'case'; json: boolean }
-    | { kind: 'ct'; inputs: string[] }
+    | { kind: 'ct'; inputs: string[]; roi?: string }
     | { kind: 'upload'; route: '/api/ct' | '/api/volume' }
     | { kind: 'fhir' };
 }
@@ -88,6 +88,9 @@ const upload = (family: Family, index: number, what: string, route: '/api/ct' | 
 
 const ROIS = ['whole', 'box:0,0,0,3,3,0', 'sphere:2,2,0,2', 'box-mm:-1e9,-1e9,-1e9,1e9,1e9,1e9', 'sphere-mm:0,0,0,1e308', 'box:0,0,0,-1,-1,-1', 'box:1,2', 'mask', '', 'sphere:NaN,0,0,1', 'x'.repeat(5000)];
 
+/** The `--roi` of a CLI `ct` run of a DICOM mutant: half whole; otherwise an ROI, so the reader's region path (only the ROI's slices and rows read and converted) is fuzzed too. */
+const cliRoi = (rng: Rng): string => (rng.chance(0.5) ? 'whole' : rng.pick(ROIS));
+
 function mutateDicomFile(rng: Rng, data: Buffer): { data: Buffer; what: string } {
   const m = dicomMutation(rng, data);
   if (!rng.chance(0.15)) return m;
@@ -113,13 +116,13 @@ export function makeMutant(fx: Fixtures, family: Family, seed: number, index: nu
     if (rng.chance(0.6) || !fx.dicomSeries.length) {
       const f = rng.pick(fx.dicomSingles);
       const m = mutateDicomFile(rng, f.data);
-      return { family, index, what: `${f.name}: ${m.what}`, files: [{ name: 'mutant.dcm', data: m.data }], run: { kind: 'ct', inputs: ['mutant.dcm'] } };
+      return { family, index, what: `${f.name}: ${m.what}`, files: [{ name: 'mutant.dcm', data: m.data }], run: { kind: 'ct', inputs: ['mutant.dcm'], roi: cliRoi(rng) } };
     }
     const s = rng.pick(fx.dicomSeries);
     const k = rng.int(s.files.length);
     const m = mutateDicomFile(rng, s.files[k]!.data);
     const files = s.files.map((f, i) => ({ name: `series/${f.name}`, data: i === k ? m.data : f.data }));
-    return { family, index, what: `${s.name}/${s.files[k]!.name}: ${m.what}`, files, run: { kind: 'ct', inputs: ['series'] } };
+    return { family, index, what: `${s.name}/${s.files[k]!.name}: ${m.what}`, files, run: { kind: 'ct', inputs: ['series'], roi: cliRoi(rng) } };
   }
   if (family === 'nifti') {
     const f = rng.pick(fx.nifti);

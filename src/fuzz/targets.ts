@@ -123,7 +123,7 @@ export async function runMutant(m: Mutant, ctx: TargetContext): Promise<Outcome>
       outcomes.push(await http(ctx, '/api/fhir/case?lang=zh', m.files[0]!.data, 'application/fhir+json'));
       outcomes.push(await http(ctx, '/fhir/$assess?lang=en', m.files[0]!.data, m.index % 2 ? 'application/json' : 'application/fhir+json'));
     } else if (m.run.kind === 'ct') {
-      outcomes.push(judgeCli('calcdx ct', await cli(['ct', ...m.run.inputs, '--roi', 'whole', '--json']), ctx.folders));
+      outcomes.push(judgeCli('calcdx ct', await cli(['ct', ...m.run.inputs, '--roi', m.run.roi ?? 'whole', '--json']), ctx.folders));
     } else {
       outcomes.push(await http(ctx, `${m.run.route}?lang=en`, m.files[0]!.data, `multipart/form-data; boundary=${BOUNDARY}`, m.supplied));
     }
