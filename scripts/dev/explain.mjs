@@ -5,7 +5,8 @@ import { validateCase } from '../../dist/core/case-format/validate.js';
 import { assess } from '../../dist/core/engine/assess.js';
 const kb = loadKnowledgeBase();
 for (const f of process.argv.slice(2)) {
-  const { source, expect, ...rest } = parse(readFileSync(f, 'utf8'));
+  const { source, expect: exp, finalDiagnosis, confirmedBy, ...rest } = parse(readFileSync(f, 'utf8'));
+  const expect = exp ?? (finalDiagnosis ? { inTop3: finalDiagnosis } : undefined);
   const v = validateCase(rest); if (!v.ok) { console.log(f, v.issues); continue; }
   const a = assess(kb, v.value);
   console.log('==', f.split('/').pop(), 'expect', expect?.inTop3, 'malig', a.malignancy.probability.toFixed(3), a.malignancy.urgentReferral);

@@ -389,6 +389,7 @@ export function compileKnowledgeBase(raw: RawKnowledgeBase): CompileResult {
   const temperedRefs = findings.map((f) => temperedReference(f, f.def.evidenceWeight?.value ?? weight));
   for (const f of findings) if (f.def.evidenceWeight) checkSrc('findings.yaml', `findings.${f.def.id}.evidenceWeight.src`, f.def.evidenceWeight.src, new Set());
   for (const f of findings) if (f.def.likelihoodFloor) checkSrc('findings.yaml', `findings.${f.def.id}.likelihoodFloor.src`, f.def.likelihoodFloor.src, new Set());
+  for (const f of findings) if (f.def.referenceBasis) checkSrc('findings.yaml', `findings.${f.def.id}.referenceBasis.src`, f.def.referenceBasis.src, new Set());
 
   entities.forEach((e, ei) => {
     const file = `entities/${e.id}.yaml`;

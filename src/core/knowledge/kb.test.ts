@@ -32,8 +32,9 @@ describe('knowledge base', () => {
       const k = f.values.length;
       kb.entities.forEach((e, ei) => {
         if (e.likelihoods[f.def.id] !== undefined) return;
-        // the likelihood floor may lift a tiny reference value; every other value keeps likelihood ratio 1
-        for (let v = 0; v < k; v++) if (f.reference[v]! >= 0.01) { expect(Math.abs(f.logLr[ei * k + v]!), `${e.id} ${f.def.id}=${f.values[v]}`).toBeLessThan(0.02); checked++; }
+        // the likelihood floor may lift a reference value below it; every other value keeps likelihood ratio 1
+        const fl = f.def.likelihoodFloor?.value ?? kb.rules.thresholds.likelihoodFloor.value;
+        for (let v = 0; v < k; v++) if (f.reference[v]! >= fl) { expect(Math.abs(f.logLr[ei * k + v]!), `${e.id} ${f.def.id}=${f.values[v]}`).toBeLessThan(0.02); checked++; }
       });
     }
     expect(checked).toBeGreaterThan(1000);
@@ -104,6 +105,31 @@ describe('knowledge base', () => {
       for (const s of e.sources) expect(s.url).toMatch(/^https?:\/\//);
       expect(e.prior.src === 'expert' || e.prior.src.every((id) => local.has(id) || kb.sources.has(id))).toBe(true);
     }
+  });
+
+  it("a history fact's reference is its population prevalence where sourced, so the entity it points to gains against every unrelated one", () => {
+    const based = kb.findings.filter((f) => f.def.referenceBasis).map((f) => f.def.id);
+    expect(based).toEqual(expect.arrayContaining(['history.connectiveTissueDisease', 'history.dialysis', 'history.hyperparathyroidism', 'history.neurologicInjuryOrBurns']));
+    for (const f of kb.findings.filter((x) => x.def.referenceBasis)) {
+      expect(f.def.referenceBasis!.src === 'expert' || f.def.referenceBasis!.src.every((id) => kb.sources.has(id)), f.def.id).toBe(true);
+      // a rare fact: every value but the commonest ('none' / false) is at most 1% in the population
+      const k = f.values.length;
+      const ref = [...f.reference];
+      const top = ref.indexOf(Math.max(...ref));
+      ref.forEach((r, v) => { if (v !== top) expect(r, `${f.def.id}=${f.values[v]}`).toBeLessThanOrEqual(0.01); });
+      // an entity that lists the fact with a higher share than the population's gains by at least that ratio
+      kb.entities.forEach((e, ei) => {
+        const l = e.likelihoods[f.def.id];
+        if (l === undefined) return;
+        for (let v = 0; v < k; v++) if (v !== top && f.lik[ei * k + v]! > 10 * f.reference[v]!) expect(f.logLr[ei * k + v]!, `${e.id} ${f.def.id}=${f.values[v]}`).toBeGreaterThan(Math.log(5));
+      });
+    }
+    const raw = readRawKnowledgeBase();
+    const bad = structuredClone(raw);
+    const dialysis = (bad.findings as { findings: Record<string, any>[] }).findings.find((x) => x.id === 'history.dialysis')!;
+    dialysis.referenceBasis = { src: ['no-such-source'], note: { en: 'x', zh: '无' } };
+    const r = compileKnowledgeBase(bad);
+    expect(r.problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(/findings\.history\.dialysis\.referenceBasis\.src: unknown source id "no-such-source"/);
   });
 
   it('rejects a knowledge base with a bad probability, an unknown finding or a missing translation', () => {

@@ -67,6 +67,11 @@ const findingBase = {
    * between adjacent values of the two findings (value order as listed; 0 = independent)
    */
   dependsOn: z.strictObject({ finding: z.string().min(1), association: sourcedValue(z.number()) }).optional(),
+  /**
+   * the source and reasoning of this finding's `reference` when it is not the file-wide expert estimate
+   * (e.g. a fact of the patient's history whose neutral point is its prevalence in the population)
+   */
+  referenceBasis: z.strictObject({ src, note: text }).optional(),
 };
 
 export const findingDef = z.discriminatedUnion('kind', [
