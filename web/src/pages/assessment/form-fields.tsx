@@ -6,10 +6,11 @@
  * its drawing. The controls show the form's state (form.ts) and report each edit; a field the CT
  * measurement filled or confirmed carries the "measured" mark.
  */
+import { Component } from 'preact';
 import type { KnowledgeBase } from '../../../../src/core/knowledge/compile.js';
 import { t, type Lang } from '../../../../src/i18n/index.js';
 import { GROUPS, type FieldDef, type FieldValue } from './fields.js';
-import { PATTERN_STATES, fieldId, fieldLabel, patternName, patternState, translated, valueLabel, type FormState, type PatternState } from './form.js';
+import { PATTERN_STATES, fieldId, fieldLabel, patternName, translated, valueLabel, type FormState, type PatternState } from './form.js';
 import { PatternIcon } from './pattern-icon.js';
 
 export interface FormProps {
@@ -23,12 +24,24 @@ export interface FormProps {
   onPattern: (member: string, st: PatternState) => void;
 }
 
+/** One field's part of the form: its text, or for the pattern control the patterns' states. */
+interface FieldProps {
+  f: FieldDef;
+  kb: KnowledgeBase;
+  lang: Lang;
+  value: string | Readonly<Record<string, PatternState>>;
+  measured: boolean;
+  onText: FormProps['onText'];
+  onPattern: FormProps['onPattern'];
+}
+
 function Badge({ lang }: { lang: Lang }) {
   return <span class="measured-badge" title={t(lang, 'web.measuredTitle')}>{t(lang, 'web.measured')}</span>;
 }
 
-const PatternControl = ({ f, kb, lang, form, onPattern }: FormProps & { f: FieldDef }) => {
+const PatternControl = ({ f, kb, lang, value, onPattern }: FieldProps) => {
   const id = fieldId(f.path);
+  const states = typeof value === 'string' ? {} : value;
   return (
     <fieldset class="patterns" id={id}>
       <legend>{t(lang, 'web.patterns')}<Badge lang={lang} /></legend>
@@ -36,7 +49,7 @@ const PatternControl = ({ f, kb, lang, form, onPattern }: FormProps & { f: Field
       <div class="pattern-grid">
         {(f.values ?? []).map(String).map((m) => {
           const name = patternName(m);
-          const st = patternState(form, m);
+          const st = states[m] ?? 'unknown';
           return (
             <div key={m} class="pattern" role="radiogroup" aria-labelledby={`${name}-label`} aria-describedby={`${id}-hint`} data-member={m}>
               <PatternIcon pattern={m} />
@@ -57,11 +70,11 @@ const PatternControl = ({ f, kb, lang, form, onPattern }: FormProps & { f: Field
   );
 };
 
-function Control(props: FormProps & { f: FieldDef }) {
-  const { f, kb, lang, form, onText } = props;
+function Control(props: FieldProps) {
+  const { f, kb, lang, value, onText } = props;
   const id = fieldId(f.path);
   const label = fieldLabel(kb, f.path, lang);
-  const raw = form.text[f.path] ?? '';
+  const raw = typeof value === 'string' ? value : '';
   const edit = (e: Event): void => onText(f.path, (e.currentTarget as HTMLInputElement | HTMLSelectElement).value);
   switch (f.kind) {
     case 'bool': {
@@ -127,14 +140,27 @@ function Control(props: FormProps & { f: FieldDef }) {
   }
 }
 
-function Field(props: FormProps & { f: FieldDef }) {
-  const { f, measured } = props;
-  const cls = `field field-${f.kind}${f.kind === 'pattern' ? ' field-multi' : ''}${measured.has(f.path) ? ' measured' : ''}`;
-  return <div class={cls} data-path={f.path}><Control {...props} /></div>;
+/** A field redraws only when its own value, mark or language changes (an edit elsewhere leaves it as it is). */
+class Field extends Component<FieldProps> {
+  override shouldComponentUpdate(n: FieldProps): boolean {
+    const p = this.props;
+    return n.value !== p.value || n.measured !== p.measured || n.lang !== p.lang || n.kb !== p.kb || n.f !== p.f;
+  }
+
+  override render() {
+    const { f, measured } = this.props;
+    const cls = `field field-${f.kind}${f.kind === 'pattern' ? ' field-multi' : ''}${measured ? ' measured' : ''}`;
+    return <div class={cls} data-path={f.path}><Control {...this.props} /></div>;
+  }
 }
 
-const groupBody = (props: FormProps, fields: FieldDef[]) => (
-  <div class="group-body">{fields.filter((f) => f.kind !== 'pattern-absent').map((f) => <Field key={f.path} {...props} f={f} />)}</div>
+const groupBody = ({ kb, lang, form, measured, onText, onPattern }: FormProps, fields: FieldDef[]) => (
+  <div class="group-body">
+    {fields.filter((f) => f.kind !== 'pattern-absent').map((f) => (
+      <Field key={f.path} f={f} kb={kb} lang={lang} value={f.kind === 'pattern' ? form.patterns : form.text[f.path] ?? ''}
+        measured={measured.has(f.path)} onText={onText} onPattern={onPattern} />
+    ))}
+  </div>
 );
 
 /** The key findings: always open, first in the form. */

@@ -4,7 +4,7 @@
  * so that the reader can match what is seen to the pattern's name. SVG elements (no inline
  * style: the page's CSP is style-src 'self').
  */
-import type { VNode } from 'preact';
+import { Component, type VNode } from 'preact';
 
 const CALC = '#f5f5f2';
 const dot = (cx: number, cy: number, r: number): VNode => <circle cx={cx} cy={cy} r={r} fill={CALC} />;
@@ -57,14 +57,19 @@ const DRAW: Record<string, () => VNode[]> = {
   ],
 };
 
-/** The schematic of one pattern (48×48), decorative: the pattern's name is the label. */
-export function PatternIcon({ pattern }: { pattern: string }) {
-  return (
-    <svg viewBox="0 0 48 48" width={48} height={48} class="pattern-icon" aria-hidden="true" focusable="false" data-pattern={pattern}>
-      <rect x={0} y={0} width={48} height={48} rx={6} fill="#262b33" />
-      <ellipse cx={24} cy={24} rx={20} ry={16} fill="#5f6873" />
-      {DRAW[pattern]?.()}
-    </svg>
-  );
+/** The schematic of one pattern (48×48), decorative: the pattern's name is the label. Drawn once. */
+export class PatternIcon extends Component<{ pattern: string }> {
+  override shouldComponentUpdate(n: { pattern: string }): boolean { return n.pattern !== this.props.pattern; }
+
+  override render() {
+    const { pattern } = this.props;
+    return (
+      <svg viewBox="0 0 48 48" width={48} height={48} class="pattern-icon" aria-hidden="true" focusable="false" data-pattern={pattern}>
+        <rect x={0} y={0} width={48} height={48} rx={6} fill="#262b33" />
+        <ellipse cx={24} cy={24} rx={20} ry={16} fill="#5f6873" />
+        {DRAW[pattern]?.()}
+      </svg>
+    );
+  }
 }
 
