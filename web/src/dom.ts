@@ -1,4 +1,4 @@
-/** Tiny DOM helpers: elements are built, never assembled from HTML strings. */
+/** Tiny DOM helpers for the imperative CT panel (panels/ct-viewer, which builds its own elements) and downloads; the pages are components. Elements are built, never assembled from HTML strings. */
 export type Child = Node | string | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | number | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { assessmentLink, base64UrlJson } from './case-link.js';
 
-// the reader of the assessment page (controller.ts caseFromHash) decodes this way
+// the reader of the assessment page (page.tsx caseFromHash) decodes this way
 const decode = (s: string): unknown => JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
 
 describe('links into the assessment page', () => {

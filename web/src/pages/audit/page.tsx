@@ -3,9 +3,10 @@
  * first as the store returns it, filtered by user id, record type, record id and time range, a page
  * at a time. Rows hold who, what, which record (type and id) and from where — never clinical content.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { t } from '../../../../src/i18n/index.js';
 import * as api from '../../api/registry.js';
+import { useLoad } from '../../api/use-load.js';
 import { useLang } from '../../app/lang.js';
 import { RequireRole } from '../../app/session.js';
 import { Shell } from '../../app/shell.js';
@@ -26,14 +27,7 @@ function Audit() {
   const { lang } = useLang();
   const [filter, setFilter] = useState<api.AuditFilter>({});
   const [offset, setOffset] = useState(0);
-  const [result, setResult] = useState<api.Page<api.AuditEntry> | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-
-  useEffect(() => {
-    let live = true;
-    api.auditLog({ ...filter, limit: PAGE, offset }).then((r) => { if (live) { setResult(r); setError(undefined); } }, (e) => { if (live) setError(e); });
-    return () => { live = false; };
-  }, [filter, offset, lang]);
+  const { data: result, error } = useLoad(() => api.auditLog({ ...filter, limit: PAGE, offset }), [filter, offset, lang]);
 
   const submit = (e: Event): void => {
     e.preventDefault();

@@ -10,6 +10,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t, type Lang } from '../../../../src/i18n/index.js';
 import * as api from '../../api/registry.js';
+import { useLoad } from '../../api/use-load.js';
 import { assessmentLink, base64UrlJson } from '../../api/case-link.js';
 import { useLang } from '../../app/lang.js';
 import { RequireRole, useSession } from '../../app/session.js';
@@ -332,20 +333,12 @@ function Patient({ id }: { id: string }) {
   const { lang } = useLang();
   const { user } = useSession();
   const canEdit = user?.role === 'clinician';
-  const [timeline, setTimeline] = useState<api.PatientTimeline | undefined>(undefined);
   const [names, setNames] = useState<Names>(new Map());
-  const [error, setError] = useState<unknown>(undefined);
-  const [loads, setLoads] = useState(0);
-  const reload = (): void => setLoads((n) => n + 1);
+  const { data: timeline, error, loads, reload } = useLoad(() => api.patientTimeline(id), [id]);
 
   useEffect(() => {
     api.kbEntities().then((es) => setNames(new Map(es.map((e) => [e.id, e.names]))), () => undefined);
   }, []);
-  useEffect(() => {
-    let live = true;
-    api.patientTimeline(id).then((tl) => { if (live) { setTimeline(tl); setError(undefined); } }, (e) => { if (live) setError(e); });
-    return () => { live = false; };
-  }, [id, loads]);
 
   const p = timeline?.patient;
   const openVisits = timeline?.lesions.some((l) => l.visits.some((v) => v.state === 'planned')) ?? false;

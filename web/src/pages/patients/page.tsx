@@ -4,10 +4,11 @@
  * outcome recorded or not), a page at a time; each patient links to the timeline. A clinician
  * can also add a patient (every identifying field optional: pseudonymous patients are allowed).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { t } from '../../../../src/i18n/index.js';
 import * as api from '../../api/registry.js';
+import { useLoad } from '../../api/use-load.js';
 import { useLang } from '../../app/lang.js';
 import { RequireRole, useSession } from '../../app/session.js';
 import { Shell } from '../../app/shell.js';
@@ -65,15 +66,7 @@ function Patients() {
   const { user } = useSession();
   const [query, setQuery] = useState<api.PatientQuery>({});
   const [offset, setOffset] = useState(0);
-  const [result, setResult] = useState<api.Page<api.Patient> | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-
-  useEffect(() => {
-    let live = true;
-    setError(undefined);
-    api.searchPatients({ ...query, limit: PAGE, offset }).then((r) => { if (live) setResult(r); }, (e) => { if (live) setError(e); });
-    return () => { live = false; };
-  }, [query, offset, lang]);
+  const { data: result, error } = useLoad(() => api.searchPatients({ ...query, limit: PAGE, offset }), [query, offset, lang]);
 
   const search = (e: Event): void => {
     e.preventDefault();

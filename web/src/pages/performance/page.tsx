@@ -8,6 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t, type Lang } from '../../../../src/i18n/index.js';
 import * as api from '../../api/registry.js';
+import { useLoad } from '../../api/use-load.js';
 import { useLang } from '../../app/lang.js';
 import { RequireRole } from '../../app/session.js';
 import { Shell } from '../../app/shell.js';
@@ -31,11 +32,9 @@ const ROWS: Row[] = [
 
 function Performance() {
   const { lang } = useLang();
-  const [report, setReport] = useState<api.PerformanceReport | undefined>(undefined);
+  const { data: report, error } = useLoad(() => api.localPerformance(), []);
   const [names, setNames] = useState<Map<string, Record<Lang, string>>>(new Map());
-  const [error, setError] = useState<unknown>(undefined);
   useEffect(() => {
-    api.localPerformance().then(setReport, setError);
     api.kbEntities().then((es) => setNames(new Map(es.map((e) => [e.id, e.names]))), () => undefined);
   }, []);
   const cell = (f: api.Figures | null, r: Row): string => (f ? r.show(f) : '—');

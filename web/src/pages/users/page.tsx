@@ -4,9 +4,10 @@
  * password (without one typed, the server makes a random one, shown here once). Each change carries
  * the account's row version: a change made meanwhile by someone else is a 409 problem, shown.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { t } from '../../../../src/i18n/index.js';
 import * as api from '../../api/registry.js';
+import { useLoad } from '../../api/use-load.js';
 import { useLang } from '../../app/lang.js';
 import { RequireRole, useSession } from '../../app/session.js';
 import { Shell } from '../../app/shell.js';
@@ -17,16 +18,13 @@ const ROLES = ['clinician', 'viewer', 'admin', 'auditor'] as const;
 function Users() {
   const { lang } = useLang();
   const { user: me } = useSession();
-  const [users, setUsers] = useState<api.PublicUser[] | undefined>(undefined);
+  const list = useLoad(() => api.listUsers().then((r) => r.items), []);
+  const users = list.data;
+  /** what a change answered when it failed */
   const [error, setError] = useState<unknown>(undefined);
   const [createError, setCreateError] = useState<unknown>(undefined);
   const [shown, setShown] = useState<{ username: string; password: string } | undefined>(undefined);
-  const [loads, setLoads] = useState(0);
-  const reload = (): void => setLoads((n) => n + 1);
-
-  useEffect(() => {
-    api.listUsers().then((r) => setUsers(r.items), setError);
-  }, [loads]);
+  const reload = list.reload;
 
   const act = async (f: () => Promise<unknown>): Promise<void> => {
     setError(undefined);
@@ -77,7 +75,7 @@ function Users() {
             <button type="button" class="small secondary" onClick={() => setShown(undefined)}>{t(lang, 'web.reg.close')}</button>
           </div>
         )}
-        <ProblemView error={error} />
+        <ProblemView error={error ?? list.error} />
         {users && (
           <table class="reg-table" id="user-list">
             <thead><tr><th>{t(lang, 'web.reg.username')}</th><th>{t(lang, 'web.reg.roleLabel')}</th><th>{t(lang, 'web.reg.state')}</th><th>{t(lang, 'web.reg.userId')}</th><th /></tr></thead>

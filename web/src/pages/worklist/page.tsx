@@ -4,9 +4,10 @@
  * site (the column headings, ascending or descending, sorted by the server); printable (print
  * CSS keeps the table and its heading, drops the header, filters and buttons).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { t } from '../../../../src/i18n/index.js';
 import * as api from '../../api/registry.js';
+import { useLoad } from '../../api/use-load.js';
 import { useLang } from '../../app/lang.js';
 import { RequireRole } from '../../app/session.js';
 import { Shell } from '../../app/shell.js';
@@ -27,18 +28,13 @@ function Worklist() {
   const [sort, setSort] = useState<api.WorklistSort>('dueDate');
   const [desc, setDesc] = useState(false);
   const [offset, setOffset] = useState(0);
-  const [result, setResult] = useState<api.Page<api.WorklistRow> | undefined>(undefined);
-  /** the choices the rows shown were loaded for (data-loaded: the tests wait for it) */
-  const [loadedFor, setLoadedFor] = useState('');
-  const [error, setError] = useState<unknown>(undefined);
-
-  useEffect(() => {
-    let live = true;
-    api.worklist({ overdue, sort, desc, limit: PAGE, offset }).then((r) => {
-      if (live) { setResult(r); setLoadedFor(`${overdue ? 'overdue' : 'week'}:${sort}:${desc ? 'desc' : 'asc'}:${offset}`); setError(undefined); }
-    }, (e) => { if (live) setError(e); });
-    return () => { live = false; };
-  }, [overdue, sort, desc, offset]);
+  // with the choices the rows shown were loaded for (data-loaded: the tests wait for it)
+  const { data, error } = useLoad(
+    () => api.worklist({ overdue, sort, desc, limit: PAGE, offset }).then((page) => ({ page, loadedFor: `${overdue ? 'overdue' : 'week'}:${sort}:${desc ? 'desc' : 'asc'}:${offset}` })),
+    [overdue, sort, desc, offset],
+  );
+  const result = data?.page;
+  const loadedFor = data?.loadedFor ?? '';
 
   const sortBy = (s: api.WorklistSort): void => {
     if (s === sort) setDesc(!desc);
