@@ -5,11 +5,11 @@
 // Node version, other V8 flags) V8 compiles it from source, the same program.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
-const file = fileURLToPath(new URL('../dist/cli-bundle/main.script.js', import.meta.url));
+const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli-bundle', 'main.script.js');
 let source;
 try {
   source = readFileSync(file, 'latin1'); // the build writes it in ASCII

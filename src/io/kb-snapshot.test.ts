@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileKnowledgeBase, type KnowledgeBase } from '../core/knowledge/compile.js';
@@ -26,6 +26,29 @@ describe('knowledge-base snapshot', () => {
       const before = kbSourceDigest(kbDir);
       appendFileSync(join(kbDir, 'entities', 'lipoma.yaml'), '\n# edited\n');
       expect(kbSourceDigest(kbDir)).not.toBe(before);
+      expect(readKbSnapshot(kbDir, file)).toBeUndefined();
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  it('notices a source rewritten with the same size (by its modification time), and uses a snapshot whose sources were only touched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calcdx-kb-'));
+    try {
+      const kbDir = join(dir, 'kb');
+      cpSync(DEFAULT_KB_DIR, kbDir, { recursive: true });
+      const file = join(dir, 'snapshot.bin');
+      const kb = compiled(kbDir);
+      writeKbSnapshot(kb, kbDir, file);
+      const lipoma = join(kbDir, 'entities', 'lipoma.yaml');
+      const later = new Date(statSync(lipoma).mtimeMs + 2000);
+      // touched: same bytes, another time: the digest is compared, and matches
+      utimesSync(lipoma, later, later);
+      expect(readKbSnapshot(kbDir, file)).toStrictEqual(kb);
+      // the same size, one byte changed (a comment's letter), another time: stale
+      const text = readFileSync(lipoma, 'utf8');
+      writeFileSync(lipoma, `${text.slice(0, -1)}${text.endsWith('\n') ? ' ' : '\n'}`);
+      const after = new Date(later.getTime() + 2000);
+      utimesSync(lipoma, after, after);
+      expect(statSync(lipoma).size).toBe(Buffer.byteLength(text));
       expect(readKbSnapshot(kbDir, file)).toBeUndefined();
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });

@@ -7,7 +7,8 @@
  *
  * The snapshot carries a digest of what it was made from: the YAML sources and the compiler's
  * source (src/core/knowledge, src/core/case-format). A snapshot whose digest differs from those
- * on disk is stale and is not used (the knowledge base is then compiled from the YAML). It also
+ * on disk is stale and is not used (the knowledge base is then compiled from the YAML); the digest
+ * is compared only when a file's size or modification time differs from build time. It also
  * carries the knowledge base's fingerprint (src/core/knowledge/fingerprint.ts), computed at build.
  *
  * Encoding (issue 15): V8's serialization format (node:v8, the structured clone algorithm), which
@@ -18,7 +19,7 @@
  * another Node version that this one cannot read is treated as missing.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultDeserializer, serialize } from 'node:v8';
@@ -35,8 +36,8 @@ export const DEFAULT_SNAPSHOT = join(ROOT, 'dist', 'kb', 'snapshot.bin');
 /** the compiler's source: a change here changes the compiled knowledge base, so it is part of the digest */
 const COMPILER_DIRS = ['src/core/knowledge', 'src/core/case-format'].map((d) => join(ROOT, d));
 
-const FORMAT = 3;
-interface Snapshot { format: typeof FORMAT; digest: string; fingerprint: string; kb: KnowledgeBase }
+const FORMAT = 4;
+interface Snapshot { format: typeof FORMAT; digest: string; stamps: string; fingerprint: string; kb: KnowledgeBase }
 
 function files(dir: string, keep: (name: string) => boolean): string[] {
   const out: string[] = [];
@@ -61,11 +62,28 @@ export function kbSourceDigest(dir: string): string {
   return h.digest('hex');
 }
 
+const isCompilerSource = (n: string): boolean => n.endsWith('.ts') && !n.endsWith('.test.ts');
+
 /** kbSourceDigest and the compiler's source files (when present: a package without src/ has only the YAML). */
 function snapshotDigest(dir: string): string {
   const h = createHash('sha256').update(kbSourceDigest(dir));
-  for (const d of COMPILER_DIRS) if (existsSync(d)) hashFiles(h, d, (n) => n.endsWith('.ts') && !n.endsWith('.test.ts'));
+  for (const d of COMPILER_DIRS) if (existsSync(d)) hashFiles(h, d, isCompilerSource);
   return h.digest('hex');
+}
+
+/**
+ * Path, size and modification time of every file the digest reads. When they are all as at build
+ * time, the files are those the digest was computed from, and reading and hashing them again is
+ * skipped (issue 15: it was the largest part of reading the snapshot); any difference (a file
+ * edited, added, removed, copied elsewhere, or only touched) falls back to comparing the digest.
+ */
+function fileStamps(dir: string): string {
+  const list = files(dir, (n) => n.endsWith('.yaml'));
+  for (const d of COMPILER_DIRS) if (existsSync(d)) list.push(...files(d, isCompilerSource));
+  return list.sort().map((f) => {
+    const st = statSync(f, { bigint: true });
+    return `${f}\0${st.size}\0${st.mtimeNs}`;
+  }).join('\n');
 }
 
 const TYPED = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array } as const;
@@ -130,7 +148,7 @@ export function decodeKb(bytes: Buffer): KnowledgeBase {
 export function writeKbSnapshot(kb: KnowledgeBase, dir: string, out = DEFAULT_SNAPSHOT): void {
   mkdirSync(dirname(out), { recursive: true });
   checkPlainData(kb);
-  const s: Snapshot = { format: FORMAT, digest: snapshotDigest(dir), fingerprint: kbFingerprint(kb), kb };
+  const s: Snapshot = { format: FORMAT, digest: snapshotDigest(dir), stamps: fileStamps(dir), fingerprint: kbFingerprint(kb), kb };
   writeFileAtomic(out, serialize(s));
 }
 
@@ -138,8 +156,8 @@ export function writeKbSnapshot(kb: KnowledgeBase, dir: string, out = DEFAULT_SN
 export function readKbSnapshot(dir: string, file = DEFAULT_SNAPSHOT): KnowledgeBase | undefined {
   let s: Partial<Snapshot> | null;
   try { s = deserialize(readFileSync(file)) as Partial<Snapshot> | null; } catch { return undefined; }
-  if (s === null || typeof s !== 'object' || s.format !== FORMAT || typeof s.digest !== 'string' || typeof s.fingerprint !== 'string' || !s.kb) return undefined;
-  if (s.digest !== snapshotDigest(dir)) return undefined;
+  if (s === null || typeof s !== 'object' || s.format !== FORMAT || typeof s.digest !== 'string' || typeof s.stamps !== 'string' || typeof s.fingerprint !== 'string' || !s.kb) return undefined;
+  if (s.stamps !== fileStamps(dir) && s.digest !== snapshotDigest(dir)) return undefined;
   adoptKbFingerprint(s.kb, s.fingerprint);
   return s.kb;
 }
