@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Build step: validates the knowledge base (data/kb/*.yaml) with the same schemas as `calcdx kb check`
- * and writes the compiled knowledge base to dist/kb/snapshot.json, which the CLI and server load
+ * and writes the compiled knowledge base to dist/kb/snapshot.bin, which the CLI and server load
  * instead of parsing YAML, validating and compiling it.
  * Fails (exit 3) on an invalid knowledge base. Run after `tsc` (it uses dist/).
  */

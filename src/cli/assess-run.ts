@@ -6,7 +6,7 @@
 import type { CaseFile } from '../core/case-format/schema.js';
 import { assess } from '../core/engine/assess.js';
 import type { Lang } from '../i18n/index.js';
-import { loadKnowledgeBase } from '../io/kb-files.js';
+import { loadBundledKnowledgeBase } from '../io/kb-load.js';
 import { buildReport, type Audience } from '../report/build.js';
 import type { EvidenceScope } from '../report/evidence-scope.js';
 import { assessmentToJson } from '../report/json.js';
@@ -15,8 +15,8 @@ import { renderMarkdown, renderText } from '../report/render-text.js';
 
 export type ReportFormat = 'text' | 'md' | 'html' | 'json';
 
-export function renderCase(c: CaseFile, format: ReportFormat, lang: Lang, audience: Audience, evidence: EvidenceScope, date: string): string {
-  const kb = loadKnowledgeBase();
+export async function renderCase(c: CaseFile, format: ReportFormat, lang: Lang, audience: Audience, evidence: EvidenceScope, date: string): Promise<string> {
+  const kb = await loadBundledKnowledgeBase();
   const a = assess(kb, c, { date });
   if (format === 'json') return `${JSON.stringify(assessmentToJson(kb, a, lang, evidence), null, 2)}\n`;
   const doc = buildReport(kb, a, lang, audience);

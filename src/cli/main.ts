@@ -58,7 +58,7 @@ async function renderCase(c: CaseFile, format: Format, lang: Lang, audience: Aud
 }
 
 const readCaseFile = async (file: string): Promise<CaseFile> => (await import('../io/case-file.js')).readCaseFile(file);
-const loadKnowledgeBase = async () => (await import('../io/kb-files.js')).loadKnowledgeBase();
+const loadKnowledgeBase = async () => (await import('../io/kb-load.js')).loadBundledKnowledgeBase();
 const usageError = async (detail: string): Promise<Error> => new (await import('../io/errors.js')).CalcdxError('usage', { detail });
 const tr = async (lang: Lang, key: string, params?: Record<string, unknown>): Promise<string> => (await import('../i18n/index.js')).t(lang, key, params);
 
@@ -285,7 +285,10 @@ export async function run(argv: string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] !== undefined && /(?:calcdx(?:\.js)?|cli[\\/]main\.js)$/.test(process.argv[1]);
 if (invokedDirectly) {
-  process.exitCode = await run(process.argv.slice(2));
-  // a `serve --workers` worker: its channel to the primary would keep it alive after the server stopped or failed to start
-  if (process.connected && process.env.CALCDX_WORKER) process.disconnect();
+  // no top-level await: the build bundles this module as a classic script (scripts/build-cli.mjs)
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // a `serve --workers` worker: its channel to the primary would keep it alive after the server stopped or failed to start
+    if (process.connected && process.env.CALCDX_WORKER) process.disconnect();
+  });
 }

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { compileKnowledgeBase, type CompileResult, type KnowledgeBase, type RawKnowledgeBase } from '../core/knowledge/compile.js';
-import { readKbSnapshot } from './kb-snapshot.js';
+import { readBundledSnapshot } from './kb-snapshot.js';
 import { packagePath } from './package-root.js';
 
 /** data/kb of this package (works from src/ under vitest and from dist/). */
@@ -43,12 +43,12 @@ let cached: KnowledgeBase | undefined;
 
 /**
  * The bundled knowledge base, compiled once; throws with every problem listed if it is invalid.
- * The bundled one is the build's snapshot (the compiled knowledge base as JSON, src/io/kb-snapshot.ts)
+ * The bundled one is the build's snapshot (the compiled knowledge base, src/io/kb-snapshot.ts)
  * when it matches the YAML sources and the compiler, else compiled from the YAML itself.
  */
 export function loadKnowledgeBase(dir = DEFAULT_KB_DIR): KnowledgeBase {
   if (dir === DEFAULT_KB_DIR && cached) return cached;
-  const snapshot = dir === DEFAULT_KB_DIR ? readKbSnapshot(dir) : undefined;
+  const snapshot = dir === DEFAULT_KB_DIR ? readBundledSnapshot() : undefined;
   if (snapshot) return (cached = snapshot);
   const r = compileKnowledgeBase(readRawKnowledgeBase(dir));
   if (!r.ok) {

@@ -1,20 +1,5 @@
 /**
- * A version of the knowledge base for reports: a short fingerprint of its content (FNV-1a over
- * the compiled rules, plans, sources and entities), so that a printed report says which knowledge
- * it was made with, and any change of the data changes it. Computed once per knowledge base.
+ * A version of the knowledge base for reports (src/core/knowledge/fingerprint.ts): a short
+ * fingerprint of its content, so that a printed report says which knowledge it was made with.
  */
-import type { KnowledgeBase } from '../core/knowledge/compile.js';
-
-const memo = new WeakMap<KnowledgeBase, string>();
-
-export function kbVersion(kb: KnowledgeBase): string {
-  let v = memo.get(kb);
-  if (v === undefined) {
-    const text = JSON.stringify([kb.entities, kb.rules, kb.plans, [...kb.sources.keys()]]);
-    let h = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
-    v = `kb-${h.toString(16).padStart(8, '0')}`;
-    memo.set(kb, v);
-  }
-  return v;
-}
+export { kbFingerprint as kbVersion } from '../core/knowledge/fingerprint.js';

@@ -4,7 +4,8 @@
  */
 import type { CaseFile } from '../case-format/schema.js';
 import type { KnowledgeBase, TextItem } from '../knowledge/compile.js';
-import { MECHANISMS, type Entity, type Group, type Mechanism, type Src, type Text } from '../knowledge/schema.js';
+import type { Entity, Src, Text } from '../knowledge/schema.js';
+import { MECHANISMS, type Group, type Mechanism } from '../knowledge/vocabulary.js';
 import { holds, type ConditionContext } from './conditions.js';
 import { decide, type Decision } from './decision.js';
 import { computeDifferential, evidenceFor, referralThreshold, urgentRedFlags, type EvidenceTerm } from './differential.js';

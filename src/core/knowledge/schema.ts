@@ -4,15 +4,14 @@
  */
 import { z } from 'zod';
 import { SETTINGS } from '../case-format/schema.js';
+import { FOLLOW_UP_SCHEMES, GROUPS, MECHANISMS, STAGING_SYSTEMS, TESTS, WORKUP_PURPOSES, type Group, type Mechanism } from './vocabulary.js';
+
+export { FOLLOW_UP_SCHEMES, GROUPS, MECHANISMS, STAGING_SYSTEMS, TESTS, WORKUP_PURPOSES } from './vocabulary.js';
+export type { Group, Mechanism, WorkupPurpose } from './vocabulary.js';
 
 export const text = z.strictObject({ en: z.string().min(1), zh: z.string().min(1) });
 export type Text = z.infer<typeof text>;
 
-export const GROUPS = ['benign', 'intermediate', 'malignant', 'non_neoplastic'] as const;
-export type Group = (typeof GROUPS)[number];
-export const MECHANISMS = ['dystrophic', 'metabolic', 'tumoral', 'idiopathic'] as const;
-export type Mechanism = (typeof MECHANISMS)[number];
-export const TESTS = ['history', 'exam', 'imaging', 'xray', 'ct', 'mri', 'ultrasound', 'labs', 'follow_up_imaging'] as const;
 
 /** A source list: ids of entries in a `sources` table, or the literal mark "expert" (expert estimate). */
 export const src = z.union([z.literal('expert'), z.array(z.string().min(1)).min(1)]);
@@ -153,15 +152,6 @@ export type Likelihood = z.infer<typeof likelihood>;
 const sourcedText = text.extend({ src });
 export type SourcedText = z.infer<typeof sourcedText>;
 
-/** what a work-up step is for: the reports group the work-up by purpose */
-export const WORKUP_PURPOSES = ['referral', 'history', 'imaging', 'biopsy', 'staging', 'labs', 'observation', 'diagnosis'] as const;
-export type WorkupPurpose = (typeof WORKUP_PURPOSES)[number];
-
-export const FOLLOW_UP_SCHEMES = [
-  'sarcoma_high_grade', 'sarcoma_low_grade', 'intermediate_local', 'benign_excised', 'benign_observed', 'non_neoplastic_clinical', 'metastasis_oncology',
-] as const;
-
-export const STAGING_SYSTEMS = ['ajcc8_sts_trunk_extremity', 'ajcc8_bone', 'primary_cancer'] as const;
 
 export const entity = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]*$/),
