@@ -9,6 +9,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
+// `calcdx --version` alone answers from package.json without loading the program (issue 15: ≤ 0.1 s);
+// a test keeps it equal to what the program itself prints (src/report/version.ts).
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
+}
+
 const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli-bundle', 'main.script.js');
 let source;
 try {

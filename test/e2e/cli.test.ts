@@ -20,6 +20,17 @@ function cli(args: string[], input?: string) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+describe('calcdx --version', () => {
+  it('prints the package version, the same from the fast path (alone) and from the program (with other options)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-V'], ['--lang', 'en', '--version']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.out).toBe(`${pkg.version}\n`);
+    }
+  });
+});
+
 describe('calcdx assess', () => {
   it('prints the JSON contract', () => {
     const r = cli(['assess', join(EX, 'synovial-sarcoma-knee.yaml'), '--format', 'json']);
