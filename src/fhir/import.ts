@@ -49,18 +49,7 @@ export interface ImportOptions {
 const isObj = (x: unknown): x is Res => x !== null && typeof x === 'object' && !Array.isArray(x);
 const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
 const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
-const optStr = (x: unknown): boolean => x === undefined || typeof x === 'string';
-const NO_CODINGS: Coding[] = [];
-/** The codings of a CodeableConcept; a coding whose system, code and display are strings (or absent) is used as it is (no copy per call). */
-const codings = (cc: unknown): Coding[] => {
-  if (!isObj(cc) || !Array.isArray(cc.coding)) return NO_CODINGS;
-  const out: Coding[] = [];
-  for (const c of cc.coding as unknown[]) {
-    if (!isObj(c)) continue;
-    out.push(optStr(c.system) && optStr(c.code) && optStr(c.display) ? c as Coding : { system: str(c.system), code: str(c.code), display: str(c.display) });
-  }
-  return out;
-};
+const codings = (cc: unknown): Coding[] => (isObj(cc) ? arr(cc.coding).filter(isObj).map((c) => ({ system: str(c.system), code: str(c.code), display: str(c.display) })) : []);
 const codeText = (c: Coding): string => `${c.system ?? ''}|${c.code ?? ''}`;
 
 interface Located { res: Res; where: string }
