@@ -26,6 +26,10 @@ describe('FHIR code map (data/fhir/code-map.yaml)', () => {
     ].filter((r) => r.system !== 'calcdx');
     expect(rows.length).toBeGreaterThan(80);
     expect(rows.filter((r) => !r.source && !r.verified).map((r) => r.where)).toEqual([]);
+    // nothing is left looking checked that was not: a row either cites where it was checked or is not in the table
+    expect(rows.filter((r) => r.verified && /not (been )?checked|not checked against a source yet|not yet checked/i.test(r.verified)).map((r) => r.where)).toEqual([]);
+    // every SNOMED CT code row (conditions, procedures, body structures, order codes) cites a page
+    expect(rows.filter((r) => r.system === 'sct' && !r.source).map((r) => r.where)).toEqual([]);
     // a source is a page, not a bare system URI
     expect(rows.filter((r) => r.source && !/^https:\/\/[^/]+\/./.test(r.source)).map((r) => r.where)).toEqual([]);
   });

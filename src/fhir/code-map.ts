@@ -63,6 +63,8 @@ export interface CodeMap {
   prefixes: Map<string, MapEntry[]>;
   /** `alias|code` → why a known code is not used */
   notUsed: Map<string, string>;
+  /** built once for the import's lookups: system URI → code → exact rows / prefix rows (longest first) / why not used */
+  bySystem: Map<string, { exact: Map<string, MapEntry[]>; prefixes: MapEntry[]; notUsed: Map<string, string> }>;
   /** SNOMED CT body structure code → region */
   regionOfSite: Map<string, string>;
   /** region → first body structure row */
@@ -144,9 +146,17 @@ export function compileCodeMap(raw: unknown): CodeMap {
     if (!siteOfRegion.has(b.region)) siteOfRegion.set(b.region, { code: b.code, display: b.display });
   }
   if (problems.length) throw new CodeMapError(problems);
+  const bySystem: CodeMap['bySystem'] = new Map();
+  for (const [uri, alias] of aliasOf) {
+    const ex = new Map<string, MapEntry[]>();
+    for (const [k, rows] of exact) if (k.startsWith(`${alias}|`)) ex.set(k.slice(alias.length + 1), rows);
+    const nu = new Map<string, string>();
+    for (const [k, why] of notUsed) if (k.startsWith(`${alias}|`)) nu.set(k.slice(alias.length + 1), why);
+    bySystem.set(uri, { exact: ex, prefixes: prefixes.get(alias) ?? [], notUsed: nu });
+  }
   return {
     file, entries, aliasOf, urisOf, calcdxSystem: urisOf('calcdx')[0]!, valueSystem: file.valueSystem,
-    exact, prefixes, notUsed, regionOfSite, siteOfRegion, fields, units: file.units, sexField, ageField, regionField, surgeryField,
+    exact, prefixes, notUsed, bySystem, regionOfSite, siteOfRegion, fields, units: file.units, sexField, ageField, regionField, surgeryField,
   };
 }
 
@@ -154,14 +164,15 @@ export interface Coding { system?: string; code?: string; display?: string }
 
 /** The rows a coding matches: exact code first, else the longest prefix (ICD-10 categories). */
 export function lookup(map: CodeMap, coding: Coding): MapEntry[] {
-  if (!coding.system || !coding.code) return [];
-  const alias = map.aliasOf.get(coding.system);
-  if (!alias) return [];
-  const hit = map.exact.get(`${alias}|${coding.code}`);
+  if (!coding.system || !coding.code) return NONE;
+  const sys = map.bySystem.get(coding.system);
+  if (!sys) return NONE;
+  const hit = sys.exact.get(coding.code);
   if (hit) return hit;
-  const p = map.prefixes.get(alias)?.find((e) => isSubcode(coding.code!, e.code));
-  return p ? [p] : [];
+  for (const e of sys.prefixes) if (isSubcode(coding.code, e.code)) return [e];
+  return NONE;
 }
+const NONE: MapEntry[] = [];
 
 /** ICD-10: N18, N18.3 and N183 (a subcode written without its dot, as some exports do) are all in category N18. */
 function isSubcode(code: string, category: string): boolean {
@@ -173,6 +184,5 @@ function isSubcode(code: string, category: string): boolean {
 /** Why a known code is deliberately not used, if it is one. */
 export function notUsedWhy(map: CodeMap, coding: Coding): string | undefined {
   if (!coding.system || !coding.code) return undefined;
-  const alias = map.aliasOf.get(coding.system);
-  return alias ? map.notUsed.get(`${alias}|${coding.code}`) : undefined;
+  return map.bySystem.get(coding.system)?.notUsed.get(coding.code);
 }

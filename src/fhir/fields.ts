@@ -64,9 +64,11 @@ export function getPath(o: unknown, path: string): unknown {
 export function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   let x = o;
-  for (const k of keys.slice(0, -1)) {
-    if (x[k] === undefined || x[k] === null || typeof x[k] !== 'object') x[k] = {};
-    x = x[k] as Record<string, unknown>;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i]!;
+    const next = x[k];
+    if (next === undefined || next === null || typeof next !== 'object') x = (x[k] = {}) as Record<string, unknown>;
+    else x = next as Record<string, unknown>;
   }
   x[keys[keys.length - 1]!] = value;
 }

@@ -201,8 +201,8 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
   const matchCode = (l: Located, cc: unknown, element: string, resource: MapEntry['resource'] | 'any'): { entry: MapEntry; code: string } | undefined => {
     const cs = codings(cc);
     for (const c of cs) {
-      const hit = lookup(map, c).filter((e) => resource === 'any' || e.resource === resource || e.alias === 'calcdx');
-      if (hit.length) return { entry: hit[0]!, code: codeText(c) };
+      const entry = lookup(map, c).find((e) => resource === 'any' || e.resource === resource || e.alias === 'calcdx');
+      if (entry) return { entry, code: codeText(c) };
     }
     if (cs.length === 0) { note(l, element, 'no_coding'); return undefined; }
     const known = cs.map((c) => notUsedWhy(map, c)).find((w) => w !== undefined);
@@ -308,7 +308,8 @@ export function fhirToCase(map: CodeMap, input: unknown, o: ImportOptions): Impo
     const later = c.when > cur.when;
     const [keep, drop] = later ? [c, cur] : [cur, c];
     chosen.set(p, keep);
-    if (JSON.stringify(drop.value) !== JSON.stringify(keep.value)) note(drop.from, drop.element, 'superseded', { by: keep.from }, drop.code, p);
+    const same = drop.value === keep.value || (typeof drop.value === 'object' && JSON.stringify(drop.value) === JSON.stringify(keep.value));
+    if (!same) note(drop.from, drop.element, 'superseded', { by: keep.from }, drop.code, p);
   }
 
   // ---- surgery at the lesion's site: compare body sites with the lesion region
