@@ -35,6 +35,13 @@ const DURATION = Number(process.env.CALCDX_BENCH_SECONDS ?? 10);
 const IN_PROCESS = Boolean(process.env.CALCDX_BENCH_INPROCESS);
 /** server processes (calcdx serve --workers): auto = one per core, as a production start would */
 const WORKERS = process.env.CALCDX_BENCH_WORKERS ?? 'auto';
+/**
+ * Warm-up requests per server process before each run: enough for V8 to have optimised the route's
+ * code. A warm-up of a fixed time (2 s before) is a few hundred fresh answers on a loaded machine,
+ * and the run that followed measured partly unoptimised code (about 2x the CPU per answer).
+ */
+const WARMUP_PER_PROCESS = Number(process.env.CALCDX_BENCH_WARMUP ?? 1000);
+const processes = IN_PROCESS ? 1 : WORKERS === 'auto' ? cpus().length : Number(WORKERS);
 
 /** Starts the server on 127.0.0.1 and a free port; resolves with its origin and a stop function. */
 async function startServer() {
@@ -70,7 +77,7 @@ const base = { url, method: 'POST', headers: { 'content-type': 'application/json
 
 async function run(name, body, idReplacement, over = {}) {
   const opts = { ...base, body, idReplacement, ...over };
-  await autocannon({ ...opts, connections: 4, duration: 2 }); // warm-up
+  await autocannon({ ...opts, connections: 4, amount: WARMUP_PER_PROCESS * processes }); // warm-up
   const server0 = server.pid !== undefined ? treeCpuMs(server.pid) : undefined;
   const own0 = ownCpuMs();
   const r = await autocannon({ ...opts, duration: DURATION });
