@@ -13,8 +13,13 @@
 // (the example with a unique id: every request is assessed and serialised afresh). The second is
 // the one the goals are about. A first run on GET /api/health shows the floor: the p99 of the load
 // generator and HTTP on this machine for a route that does no work.
+//
+// Beside each run: the CPU time (user + system) the server's processes (the primary and its
+// workers, from /proc on Linux) and the load generator's spent per request. On a shared machine the
+// throughput moves with the other jobs; the CPU per request much less, and the throughput of a
+// route bound by the CPU of the two cores follows from it (floor CPU / route CPU, both sides summed).
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +35,13 @@ const DURATION = Number(process.env.CALCDX_BENCH_SECONDS ?? 10);
 const IN_PROCESS = Boolean(process.env.CALCDX_BENCH_INPROCESS);
 /** server processes (calcdx serve --workers): auto = one per core, as a production start would */
 const WORKERS = process.env.CALCDX_BENCH_WORKERS ?? 'auto';
+/**
+ * Warm-up requests per server process before each run: enough for V8 to have optimised the route's
+ * code. A warm-up of a fixed time (2 s before) is a few hundred fresh answers on a loaded machine,
+ * and the run that followed measured partly unoptimised code (about 2x the CPU per answer).
+ */
+const WARMUP_PER_PROCESS = Number(process.env.CALCDX_BENCH_WARMUP ?? 1000);
+const processes = IN_PROCESS ? 1 : WORKERS === 'auto' ? cpus().length : Number(WORKERS);
 
 /** Starts the server on 127.0.0.1 and a free port; resolves with its origin and a stop function. */
 async function startServer() {
@@ -40,8 +52,24 @@ async function startServer() {
     return { origin: `http://127.0.0.1:${app.server.address().port}`, stop: () => app.close(), where: 'in this process' };
   }
   const { origin, pid, stop } = await startServeChild(['--workers', WORKERS]);
-  return { origin, stop, where: `in a child process (pid ${pid}, --workers ${WORKERS})` };
+  return { origin, pid, stop, where: `in a child process (pid ${pid}, --workers ${WORKERS})` };
 }
+
+const TICK_MS = 10; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
+/** CPU time (ms, user + system) of a process and its descendants, from /proc; undefined elsewhere. */
+function treeCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let ms = (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean)) ms += treeCpuMs(Number(child)) ?? 0;
+    }
+    return ms;
+  } catch { return undefined; }
+}
+/** this process's CPU time (ms): the load generator's worker thread and ours */
+const ownCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 const server = await startServer();
 const url = `${server.origin}/api/assess?lang=en`;
@@ -49,13 +77,20 @@ const base = { url, method: 'POST', headers: { 'content-type': 'application/json
 
 async function run(name, body, idReplacement, over = {}) {
   const opts = { ...base, body, idReplacement, ...over };
-  await autocannon({ ...opts, connections: 4, duration: 2 }); // warm-up
+  await autocannon({ ...opts, connections: 4, amount: WARMUP_PER_PROCESS * processes }); // warm-up
+  const server0 = server.pid !== undefined ? treeCpuMs(server.pid) : undefined;
+  const own0 = ownCpuMs();
   const r = await autocannon({ ...opts, duration: DURATION });
+  const server1 = server.pid !== undefined ? treeCpuMs(server.pid) : undefined;
+  const n = Math.max(1, r.requests.total);
+  r.cpuServerUs = server0 !== undefined && server1 !== undefined ? (1000 * (server1 - server0)) / n : undefined;
+  r.cpuLoadUs = (1000 * (ownCpuMs() - own0)) / n;
   const perReq = r.throughput.average / Math.max(1, r.requests.average);
   console.log(`  ${name}:`);
   console.log(`    requests:      ${r.requests.total.toLocaleString('en')} (${r.non2xx} not 2xx, ${r.errors} errors, ${r.timeouts} timeouts), ~${Math.round(perReq / 1024)} KiB each`);
   console.log(`    throughput:    ${Math.round(r.requests.average).toLocaleString('en')} requests/s (goal > 2,000)`);
   console.log(`    latency:       p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms (goal < 10 ms), max ${r.latency.max} ms`);
+  if (r.cpuServerUs !== undefined) console.log(`    CPU:           ${Math.round(r.cpuServerUs)} µs per request in the server's processes, ${Math.round(r.cpuLoadUs)} µs in the load generator`);
   return { r, ok: r.requests.average > 2000 && r.latency.p99 < 10 && r.non2xx === 0 && r.errors === 0 };
 }
 
@@ -71,6 +106,10 @@ try {
   for (const [name, x] of [['same case', same], ['different cases', fresh]]) {
     const q = ratio(x);
     console.log(`  ${name} vs the floor: throughput ${(100 * q.rps).toFixed(0)} % of the floor's, p99 ${q.p99.toFixed(2)}x the floor's`);
+    if (x.r.cpuServerUs !== undefined && floor.cpuServerUs !== undefined) {
+      const cpu = (floor.cpuServerUs + floor.cpuLoadUs) / (x.r.cpuServerUs + x.r.cpuLoadUs);
+      console.log(`    CPU per request: server ${(x.r.cpuServerUs / Math.max(1, floor.cpuServerUs)).toFixed(2)}x the floor's; with the load generator's, CPU-bound throughput ${(100 * cpu).toFixed(0)} % of the floor's`);
+    }
   }
   const q = ratio(fresh);
   const relative = q.rps >= 0.5 && q.p99 <= 2;

@@ -6,13 +6,15 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** extra node options for the server (and its --workers, which inherit them), e.g. "--cpu-prof --cpu-prof-dir=prof" */
+const NODE_ARGS = (process.env.CALCDX_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * Starts the server with the extra `calcdx serve` arguments; resolves, once it prints its URL, with
  * the origin, the child's pid and a stop function (SIGTERM, resolves when it has exited).
  */
 export async function startServeChild(extraArgs = []) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en', '--no-registry', ...extraArgs], {
+  const child = spawn(process.execPath, [...NODE_ARGS, join(root, 'bin', 'calcdx.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--lang', 'en', '--no-registry', ...extraArgs], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const origin = await new Promise((resolveUrl, reject) => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, ftruncateSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,5 +135,17 @@ describe('resource limits (issue 13: D4-D6)', () => {
     try { parseCaseText(Buffer.from(text), 'slow.yaml', { ...CASE_LIMITS, budgetMs: -1 }); expect.unreachable(); } catch (e) {
       expect((e as CalcdxError).code).toBe('parse_timeout');
     }
+  });
+
+  it('reads the process\'s CPU time for the budget at most every 10 ms, not for every case (a server parses one per request)', () => {
+    const spy = vi.spyOn(process, 'cpuUsage');
+    try {
+      const started = performance.now();
+      for (let i = 0; i < 1000; i++) parseCaseText(Buffer.from(`{"formatVersion":1,"id":"c${i}"}`), 'body');
+      for (let i = 0; i < 200; i++) parseCaseText(Buffer.from(`formatVersion: 1\nid: c${i}\n`), 'body.yaml');
+      const elapsed = performance.now() - started;
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(Math.ceil(elapsed / 10) + 1);
+      expect(spy.mock.calls.length).toBeLessThan(1200);
+    } finally { spy.mockRestore(); }
   });
 });

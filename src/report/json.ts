@@ -28,11 +28,11 @@ import { LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from './evidence-scope.
  * x rounded to d decimals (half away from zero, as toFixed): multiplying and Math.round cost a
  * fraction of Number(x.toFixed(d)), and the JSON answer has about 1,400 numbers.
  */
-const round = (x: number, d = 6): number => {
+export const round = (x: number, d = 6): number => {
   const k = d === 6 ? 1e6 : 10 ** d;
   return x < 0 ? -Math.round(-x * k) / k : Math.round(x * k) / k;
 };
-const round4 = (x: number): number => (x < 0 ? -Math.round(-x * 1e4) / 1e4 : Math.round(x * 1e4) / 1e4);
+export const round4 = (x: number): number => (x < 0 ? -Math.round(-x * 1e4) / 1e4 : Math.round(x * 1e4) / 1e4);
 
 interface EvidenceJson { finding: string; value: string; role: EvidenceTerm['role']; direction: EvidenceTerm['direction']; lr: number; logLr: number; text: string }
 
@@ -59,7 +59,7 @@ function evidenceJson(kb: KnowledgeBase, terms: readonly EvidenceTerm[], lang: L
 
 export { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from './evidence-scope.js';
 
-const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
+export const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
   scope === 'all' || (scope === 'leading' && rank <= LEADING_EVIDENCE_ENTITIES);
 
 const treatmentItems = (xs: TextItem[], lang: Lang) => xs.map((x) => ({ id: x.id, text: x.text[lang], ...(x.level ? { level: x.level } : {}) }));
@@ -81,11 +81,8 @@ export function decisionJson(d: Decision, lang: Lang): Record<string, unknown> {
 }
 
 export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, evidence: EvidenceScope = 'leading'): Record<string, unknown> {
-  const items = (xs: Array<{ id: string; text: { en: string; zh: string } }>) => xs.map((x) => ({ id: x.id, text: x.text[lang] }));
   return {
-    calcdx: { assessmentVersion: 1, lang, evidence, version: VERSION, knowledgeBase: kbVersion(kb) },
-    ...(a.caseId !== undefined ? { caseId: a.caseId } : {}),
-    ...(a.assessedOn !== undefined ? { assessedOn: a.assessedOn } : {}),
+    ...assessmentJsonHead(kb, a, lang, evidence),
     differential: a.differential.map((d) => ({
       id: d.id,
       name: entityName(kb, d.id, lang),
@@ -95,6 +92,23 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       prior: round(d.prior),
       ...(evidenceListed(evidence, d.rank) ? { evidence: evidenceJson(kb, d.evidence, lang) } : {}),
     })),
+    ...assessmentJsonTail(kb, a, lang),
+  };
+}
+
+/** The keys before `differential` (json-text.ts serialises the differential itself, between these and the tail). */
+export function assessmentJsonHead(kb: KnowledgeBase, a: Assessment, lang: Lang, evidence: EvidenceScope): Record<string, unknown> {
+  return {
+    calcdx: { assessmentVersion: 1, lang, evidence, version: VERSION, knowledgeBase: kbVersion(kb) },
+    ...(a.caseId !== undefined ? { caseId: a.caseId } : {}),
+    ...(a.assessedOn !== undefined ? { assessedOn: a.assessedOn } : {}),
+  };
+}
+
+/** The keys after `differential`, in their order. */
+export function assessmentJsonTail(kb: KnowledgeBase, a: Assessment, lang: Lang): Record<string, unknown> {
+  const items = (xs: Array<{ id: string; text: { en: string; zh: string } }>) => xs.map((x) => ({ id: x.id, text: x.text[lang] }));
+  return {
     groups: Object.fromEntries(Object.entries(a.groups).map(([k, v]) => [k, round(v)])),
     malignancy: {
       probability: round(a.malignancy.probability),

@@ -10,7 +10,8 @@ import type { KnowledgeBase } from '../../core/knowledge/compile.js';
 import { t } from '../../i18n/index.js';
 import { buildReport, type Audience } from '../../report/build.js';
 import { followUpIcs } from '../../report/ics.js';
-import { assessmentToJson, EVIDENCE_SCOPES, type EvidenceScope } from '../../report/json.js';
+import { EVIDENCE_SCOPES, type EvidenceScope } from '../../report/json.js';
+import { assessmentJsonText } from '../../report/json-text.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderMarkdown, renderText } from '../../report/render-text.js';
 import { HttpProblem } from '../problem.js';
@@ -75,7 +76,8 @@ export async function assessPlugin(app: FastifyInstance, o: AssessOptions): Prom
     reply.type('application/json; charset=utf-8');
     if (hit !== undefined) return hit;
     const c = caseOf(req.body);
-    const bytes = Buffer.from(JSON.stringify(assessmentToJson(kb, assess(kb, c, { date }), lang, evidence)));
+    // the bytes of JSON.stringify(assessmentToJson(…)), written with the knowledge base's texts pre-serialised
+    const bytes = Buffer.from(assessmentJsonText(kb, assess(kb, c, { date }), lang, evidence));
     if (key) assessCache.set(key, bytes);
     return bytes;
   });
