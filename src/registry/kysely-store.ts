@@ -14,7 +14,8 @@ import { addDays } from '../core/engine/dates.js';
 import type { AssessmentRow, AuditRow, LesionRow, OutcomeRow, PatientRow, PlanRow, RegistryDb, UserRow, VisitRow } from './db-types.js';
 import { conflict, invalid, notFound, RegistryError } from './errors.js';
 import { EXPORT_FORMAT, EXPORT_KINDS, EXPORT_VERSION, exportRecord, type ExportRecord } from './export-format.js';
-import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
+import { DEFAULT_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
+import { decodeJson, encodeJson } from './json-codec.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, schemaVersion, type Dialect } from './migrations.js';
 import {
   assessmentInput, auditInput, auditQuery, lesionInput, lesionPatch, outcomeInput, patientInput, patientSearch, planInput,
@@ -71,7 +72,7 @@ const toLesion = (r: LesionRow): Lesion => ({
   id: r.id, patientId: r.patientId, site: r.site, side: r.side as Lesion['side'], firstSeen: r.firstSeen, version: n(r.version), createdAt: r.createdAt, updatedAt: r.updatedAt,
 });
 const toAssessment = (r: AssessmentRow): Assessment => ({
-  id: r.id, lesionId: r.lesionId, patientId: r.patientId, caseInput: JSON.parse(r.caseInput), output: JSON.parse(r.output), kbVersion: r.kbVersion,
+  id: r.id, lesionId: r.lesionId, patientId: r.patientId, caseInput: decodeJson(r.caseInputBrotli), output: decodeJson(r.outputBrotli), kbVersion: r.kbVersion,
   engineVersion: r.engineVersion, assessedOn: r.assessedOn, topEntity: r.topEntity, createdBy: r.createdBy, createdAt: r.createdAt,
 });
 const toPlan = (r: PlanRow): FollowUpPlan => ({
@@ -334,11 +335,11 @@ export class KyselyRegistryStore implements RegistryStore {
   async addAssessment(input: AssessmentInput, actor: Actor): Promise<Assessment> {
     const a = check(assessmentInput, input);
     const row: Omit<AssessmentRow, 'patientId'> = {
-      id: randomUUID(), lesionId: a.lesionId, caseInput: JSON.stringify(a.caseInput), output: JSON.stringify(a.output),
+      id: randomUUID(), lesionId: a.lesionId, caseInputBrotli: encodeJson(a.caseInput), outputBrotli: encodeJson(a.output),
       kbVersion: a.kbVersion, engineVersion: a.engineVersion, assessedOn: a.assessedOn, topEntity: topEntityOf(a.output), createdBy: actor, createdAt: iso(this.#now()),
     };
     // one statement: the patient is the lesion's, and no row is written when the lesion does not exist
-    const cols = ['id', 'lesionId', 'caseInput', 'output', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
+    const cols = ['id', 'lesionId', 'caseInputBrotli', 'outputBrotli', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
     const inserted = await this.#db.insertInto('assessment')
       .columns([...cols, 'patientId'])
       .expression((eb) => eb.selectFrom('lesion')
@@ -451,24 +452,52 @@ export class KyselyRegistryStore implements RegistryStore {
     const today = w.today ?? this.#today();
     const weekEnd = addDays(today, 6);
     // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed.
-    // A window is at most MAX_WINDOW_DAYS wide, so every such visit is due by today + MAX_WINDOW_DAYS: a range on the
-    // covering index (state, due_date, window_start, window_end), the exact test on its columns, no table row read.
+    // Every such visit is due by today + its window (at most the widest window of a planned visit, read from the partial
+    // index visit_planned_window: 14 days unless a plan chose wider): a short range of the partial index visit_planned_due
+    // (planned visits only, covering the filter's columns), the exact test on its columns, no table row read. The state
+    // is a literal, not a parameter: SQLite uses a partial index only for a term it can match when preparing.
     // Lesion and patient always exist (foreign keys): the count and the filter need no join.
+    const widest = await this.#db.selectFrom('visit').select((eb) => eb.fn.max('windowDays').as('w')).where(sql<boolean>`visit.state = 'planned'`).executeTakeFirst();
+    const reach = Math.max(6, n(widest?.w ?? 0));
     let base = this.#db.selectFrom('visit')
-      .where('visit.state', '=', 'planned')
-      .where('visit.dueDate', '<=', addDays(today, Math.max(6, MAX_WINDOW_DAYS)));
+      .where(sql<boolean>`visit.state = 'planned'`)
+      .where('visit.dueDate', '<=', addDays(today, reach));
     base = w.overdueOnly
       ? base.where('visit.windowEnd', '<', today)
-      : base.where(sql<boolean>`(case when visit.window_start <= ${today} or visit.due_date <= ${weekEnd} then 1 else 0 end) = 1`);
+      : base.where((eb) => eb.or([eb('visit.windowStart', '<=', today), eb('visit.dueDate', '<=', weekEnd)]));
     const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     const dir = w.desc ? 'desc' : 'asc';
     // first the page's ids in order (joining only what the sort needs), then their rows
-    let idsQ = base.select('visit.id');
-    if (w.sort === 'status') idsQ = idsQ.orderBy(sql`case when visit.window_end < ${today} then 0 when visit.window_start <= ${today} then 1 else 2 end`, dir);
-    else if (w.sort === 'patient') idsQ = idsQ.innerJoin('patient', 'patient.id', 'visit.patientId').orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
-    else if (w.sort === 'site') idsQ = idsQ.innerJoin('lesion', 'lesion.id', 'visit.lesionId').orderBy('lesion.site', dir);
-    idsQ = idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
-    const ids = (await idsQ.limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
+    let ids: string[];
+    if (w.sort === 'status') {
+      // overdue (window closed), due (window open), upcoming (window not yet open): each a due-date range of the index
+      // read in order; the two short ranges are counted and the page is cut across the three (sorting the whole list
+      // by a computed status would read all of it for every page)
+      const groups = [
+        base.where('visit.windowEnd', '<', today).where('visit.dueDate', '<', today),
+        base.where('visit.windowStart', '<=', today).where('visit.windowEnd', '>=', today).where('visit.dueDate', '>=', addDays(today, -reach)),
+        base.where('visit.windowStart', '>', today).where('visit.dueDate', '>', today),
+      ];
+      const count = async (g: typeof base): Promise<number> => n((await g.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const [dueN, upcomingN] = [await count(groups[1]!), await count(groups[2]!)];
+      const sizes = [Math.max(0, n(total.n) - dueN - upcomingN), dueN, upcomingN];
+      const order = w.desc ? [2, 1, 0] : [0, 1, 2];
+      ids = [];
+      let skip = w.offset;
+      for (const g of order) {
+        if (ids.length >= w.limit) break;
+        if (skip >= sizes[g]!) { skip -= sizes[g]!; continue; }
+        const got = await groups[g]!.select('visit.id').orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(w.limit - ids.length).offset(skip).execute();
+        skip = 0;
+        ids.push(...got.map((r) => r.id));
+      }
+    } else {
+      let idsQ = base.select('visit.id');
+      if (w.sort === 'patient') idsQ = idsQ.innerJoin('patient', 'patient.id', 'visit.patientId').orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
+      else if (w.sort === 'site') idsQ = idsQ.innerJoin('lesion', 'lesion.id', 'visit.lesionId').orderBy('lesion.site', dir);
+      idsQ = idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
+      ids = (await idsQ.limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
+    }
     const rows = ids.length ? await this.#db.selectFrom('visit')
       .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
       .innerJoin('patient', 'patient.id', 'visit.patientId')
@@ -528,7 +557,7 @@ export class KyselyRegistryStore implements RegistryStore {
       .whereRef('assessment.assessedOn', '<=', 'outcome.date')
       .select([
         'assessment.id as aId', 'assessment.lesionId as lesionId', 'assessment.patientId as patientId', 'assessment.assessedOn as assessedOn',
-        'assessment.kbVersion as kbVersion', 'assessment.engineVersion as engineVersion', 'assessment.output as output', 'assessment.createdAt as aCreated',
+        'assessment.kbVersion as kbVersion', 'assessment.engineVersion as engineVersion', 'assessment.outputBrotli as output', 'assessment.createdAt as aCreated',
         'outcome.entity as entity', 'outcome.confirmedBy as confirmedBy', 'outcome.date as date', 'outcome.grade as grade',
       ])
       .orderBy('assessment.lesionId').orderBy('assessment.assessedOn').orderBy('assessment.createdAt').orderBy('assessment.id')
@@ -537,7 +566,7 @@ export class KyselyRegistryStore implements RegistryStore {
     const last = new Map<string, (typeof rows)[number]>();
     for (const r of rows) last.set(r.lesionId, r);
     return [...last.values()].map((r) => ({
-      assessment: { id: r.aId, lesionId: r.lesionId, patientId: r.patientId, assessedOn: r.assessedOn, kbVersion: r.kbVersion, engineVersion: r.engineVersion, output: JSON.parse(r.output) },
+      assessment: { id: r.aId, lesionId: r.lesionId, patientId: r.patientId, assessedOn: r.assessedOn, kbVersion: r.kbVersion, engineVersion: r.engineVersion, output: decodeJson(r.output) },
       outcome: { entity: r.entity, confirmedBy: r.confirmedBy as Outcome['confirmedBy'], date: r.date, grade: r.grade === null ? null : n(r.grade) },
     }));
   }
@@ -731,7 +760,7 @@ export class KyselyRegistryStore implements RegistryStore {
             case 'user': await tx.insertInto('appUser').values({ ...r.data, disabled: r.data.disabled ? 1 : 0 }).execute(); break;
             case 'patient': await tx.insertInto('patient').values({ ...r.data, nameSearch: r.data.name ? r.data.name.toLowerCase() : null }).execute(); break;
             case 'lesion': await tx.insertInto('lesion').values(r.data).execute(); break;
-            case 'assessment': await tx.insertInto('assessment').values({ ...r.data, caseInput: JSON.stringify(r.data.caseInput), output: JSON.stringify(r.data.output) }).execute(); break;
+            case 'assessment': { const { caseInput, output, ...rest } = r.data; await tx.insertInto('assessment').values({ ...rest, caseInputBrotli: encodeJson(caseInput), outputBrotli: encodeJson(output) }).execute(); break; }
             case 'plan': await tx.insertInto('plan').values(r.data).execute(); break;
             case 'visit': await tx.insertInto('visit').values({ ...r.data, items: JSON.stringify(r.data.items), findings: r.data.findings === null ? null : JSON.stringify(r.data.findings) }).execute(); break;
             case 'outcome': await tx.insertInto('outcome').values(r.data).execute(); break;

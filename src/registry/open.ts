@@ -84,6 +84,13 @@ export async function openRegistry(where: RegistryLocation | string | undefined,
   const pool = new pg.Pool({ connectionString: loc.url, max: 10 });
   // a connection dropped by the server is reported by the next query; without a listener it would end the process
   pool.on('error', () => undefined);
+  // as SQLite's synchronous=NORMAL: a commit returns before its WAL record is on disk (PostgreSQL
+  // writes it within 3 x wal_writer_delay, 0.6 s by default). The database stays consistent
+  // after any crash; a crash of the server or its machine may lose the last transactions. One
+  // fsync per commit (~3.5 ms on this machine's disk, pg_test_fsync) caps a single writer below
+  // the 1,000 assessments/s the registry must sustain. CALCDX_PG_SYNC=on waits for the disk.
+  const syncCommit = process.env.CALCDX_PG_SYNC === 'on' ? 'on' : 'off';
+  pool.on('connect', (c) => { c.query(`set synchronous_commit = ${syncCommit}`).catch(() => undefined); });
   try {
     const c = await pool.connect();
     c.release();
