@@ -226,7 +226,7 @@ export async function worklistCmd(o: DbOpts & { overdue?: boolean; json?: boolea
     await s.appendAudit({ userId: null, action: 'read', recordType: 'worklist', recordId: null, origin: CLI });
     if (o.json) { say(JSON.stringify({ today, ...page }, null, 2)); return; }
     if (!page.total) { say(t(lang, 'registry.worklist_empty', { today })); return; }
-    say(t(lang, 'registry.worklist_head', { total: page.total, today }));
+    say(t(lang, 'registry.worklist_head', { total: page.totalCapped ? `${page.total}+` : page.total, today }));
     const rows = page.items.map((r) => [
       r.visit.status, r.visit.dueDate, `${r.visit.windowStart}..${r.visit.windowEnd}`,
       r.patient.name ?? r.patient.mrn ?? r.patient.id.slice(0, 8), r.patient.mrn ?? '', `${r.lesion.site}${r.lesion.side ? ` (${r.lesion.side})` : ''}`,
@@ -235,7 +235,7 @@ export async function worklistCmd(o: DbOpts & { overdue?: boolean; json?: boolea
     const head = ['status', 'due', 'window', 'patient', 'MRN', 'site', 'items', 'visit'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) say(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-    if (page.total > page.items.length) say(`… ${page.total - page.items.length} more (--limit)`);
+    if (page.total > page.items.length) say(`… ${page.total - page.items.length}${page.totalCapped ? '+' : ''} more (--limit)`);
   });
 }
 

@@ -109,6 +109,9 @@ function isUniqueViolation(e: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/** the worklist counts its rows up to this many (Page.totalCapped beyond) */
+export const WORKLIST_COUNT_CAP = 10_000;
+
 export class KyselyRegistryStore implements RegistryStore {
   readonly #db: Db;
   readonly #now: () => Date;
@@ -465,36 +468,55 @@ export class KyselyRegistryStore implements RegistryStore {
     base = w.overdueOnly
       ? base.where('visit.windowEnd', '<', today)
       : base.where((eb) => eb.or([eb('visit.windowStart', '<=', today), eb('visit.dueDate', '<=', weekEnd)]));
-    const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    // counted up to WORKLIST_COUNT_CAP: a count reads every entry it counts (a registry of 100,000 patients with a tenth of
+    // its visits left open has ~50,000), a page reads only its own
+    const counted = n((await this.#db.selectFrom(base.select(sql.lit(1).as('one')).limit(WORKLIST_COUNT_CAP + 1).as('c'))
+      .select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const total = Math.min(counted, WORKLIST_COUNT_CAP);
     const dir = w.desc ? 'desc' : 'asc';
     // first the page's ids in order (joining only what the sort needs), then their rows
     let ids: string[];
     if (w.sort === 'status') {
       // overdue (window closed), due (window open), upcoming (window not yet open): each a due-date range of the index
-      // read in order; the two short ranges are counted and the page is cut across the three (sorting the whole list
-      // by a computed status would read all of it for every page)
+      // read in order, the page cut across the three (sorting the whole list by a computed status would read all of it
+      // for every page); a page deeper in the list reads the rows before it, as an offset does
       const groups = [
         base.where('visit.windowEnd', '<', today).where('visit.dueDate', '<', today),
         base.where('visit.windowStart', '<=', today).where('visit.windowEnd', '>=', today).where('visit.dueDate', '>=', addDays(today, -reach)),
         base.where('visit.windowStart', '>', today).where('visit.dueDate', '>', today),
       ];
-      const count = async (g: typeof base): Promise<number> => n((await g.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-      const [dueN, upcomingN] = [await count(groups[1]!), await count(groups[2]!)];
-      const sizes = [Math.max(0, n(total.n) - dueN - upcomingN), dueN, upcomingN];
       const order = w.desc ? [2, 1, 0] : [0, 1, 2];
       ids = [];
       let skip = w.offset;
       for (const g of order) {
         if (ids.length >= w.limit) break;
-        if (skip >= sizes[g]!) { skip -= sizes[g]!; continue; }
-        const got = await groups[g]!.select('visit.id').orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(w.limit - ids.length).offset(skip).execute();
+        const got = await groups[g]!.select('visit.id').orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(skip + w.limit - ids.length).execute();
+        if (got.length <= skip) { skip -= got.length; continue; }
+        ids.push(...got.slice(skip).map((r) => r.id));
         skip = 0;
-        ids.push(...got.map((r) => r.id));
+      }
+    } else if (w.sort === 'site') {
+      // site by site (the sites in order from the index lesion_site, one step each), each site's visits in due-date order:
+      // sorting the whole list by site would join and read all of it for every page. A page deeper in the list reads the
+      // rows before it, as an offset does.
+      ids = [];
+      let skip = w.offset;
+      let site: string | null = null;
+      while (ids.length < w.limit) {
+        let next = this.#db.selectFrom('lesion').select('site');
+        if (site !== null) next = next.where('site', w.desc ? '<' : '>', site);
+        const row: { site: string } | undefined = await next.orderBy('site', dir).limit(1).executeTakeFirst();
+        if (!row) break;
+        site = row.site;
+        const got = await base.innerJoin('lesion', 'lesion.id', 'visit.lesionId').where('lesion.site', '=', site).select('visit.id')
+          .orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(skip + w.limit - ids.length).execute();
+        if (got.length <= skip) { skip -= got.length; continue; }
+        ids.push(...got.slice(skip).map((r) => r.id));
+        skip = 0;
       }
     } else {
       let idsQ = base.select('visit.id');
       if (w.sort === 'patient') idsQ = idsQ.innerJoin('patient', 'patient.id', 'visit.patientId').orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
-      else if (w.sort === 'site') idsQ = idsQ.innerJoin('lesion', 'lesion.id', 'visit.lesionId').orderBy('lesion.site', dir);
       idsQ = idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
       ids = (await idsQ.limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
     }
@@ -514,7 +536,7 @@ export class KyselyRegistryStore implements RegistryStore {
         const visit = view(toVisit(v), today);
         return [{ visit, patient: { id: v.patientId, mrn: pMrn, name: pName }, lesion: { id: v.lesionId, site: lSite, side: lSide as Lesion['side'] } }];
       }),
-      total: n(total.n), limit: w.limit, offset: w.offset,
+      total, ...(counted > WORKLIST_COUNT_CAP ? { totalCapped: true } : {}), limit: w.limit, offset: w.offset,
     };
   }
 

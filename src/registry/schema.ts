@@ -292,7 +292,11 @@ export const page = z.strictObject({
   offset: z.number().int().min(0).default(0),
 });
 export type PageRequest = z.input<typeof page>;
-export interface Page<T> { items: T[]; total: number; limit: number; offset: number }
+export interface Page<T> {
+  items: T[]; total: number; limit: number; offset: number;
+  /** true when `total` is a floor: the list was counted up to that many (the worklist: 10,000) */
+  totalCapped?: boolean;
+}
 
 /** patient search status: by open follow-up or by outcome */
 export const PATIENT_STATUSES = ['due', 'overdue', 'outcome_recorded', 'no_outcome'] as const;

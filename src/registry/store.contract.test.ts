@@ -218,12 +218,19 @@ function contract(name: string, factory: () => TestDbFactory): void {
         const ranks = byStatus.items.map((r) => rank[r.visit.status]!);
         expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
         expect(new Set(ranks).size).toBeGreaterThan(1);
-        // paged by status, either way: the pages cut across the statuses as the whole list does
-        for (const desc of [false, true]) {
-          const all = (await w.worklist({ today: TODAY, sort: 'status', desc, limit: 1000 })).items.map((r) => r.visit.id);
-          const paged: string[] = [];
-          for (let offset = 0; offset < all.length + 2; offset += 3) paged.push(...(await w.worklist({ today: TODAY, sort: 'status', desc, limit: 3, offset })).items.map((r) => r.visit.id));
-          expect(paged).toEqual(all);
+        // paged by status or site, either way: the pages cut across statuses and sites as the whole list does
+        const bySite = await w.worklist({ today: TODAY, sort: 'site', desc: true, limit: 1000 });
+        const sites = bySite.items.map((r) => `${r.lesion.site} ${r.visit.dueDate}`);
+        expect(sites).toEqual([...sites].sort().reverse());
+        expect(bySite.total).toBe(wl.total);
+        for (const sort of ['status', 'site'] as const) {
+          for (const desc of [false, true]) {
+            const all = (await w.worklist({ today: TODAY, sort, desc, limit: 1000 })).items.map((r) => r.visit.id);
+            expect(all.length).toBe(wl.total);
+            const paged: string[] = [];
+            for (let offset = 0; offset < all.length + 2; offset += 3) paged.push(...(await w.worklist({ today: TODAY, sort, desc, limit: 3, offset })).items.map((r) => r.visit.id));
+            expect(paged).toEqual(all);
+          }
         }
         const byPatient = await w.worklist({ today: TODAY, sort: 'patient', desc: true, limit: 1000 });
         const names = byPatient.items.map((r) => r.patient.name!);
