@@ -116,11 +116,14 @@ export class KyselyRegistryStore implements RegistryStore {
   readonly #db: Db;
   readonly #now: () => Date;
   readonly #location: string;
+  /** a store bound to an open transaction (made by transaction()): its writes join it */
+  readonly #inTx: boolean;
 
-  private constructor(db: Db, readonly dialect: Dialect, o: KyselyStoreOptions) {
+  private constructor(db: Db, readonly dialect: Dialect, o: KyselyStoreOptions, inTx = false) {
     this.#db = db;
     this.#now = o.now ?? (() => new Date());
     this.#location = o.location;
+    this.#inTx = inTx;
   }
 
   /** Wraps a kysely instance (made by src/registry/open.ts) and migrates it forward. */
@@ -163,8 +166,20 @@ export class KyselyRegistryStore implements RegistryStore {
     }
   }
 
-  /** One transaction; on SQLite BEGIN IMMEDIATE. `fn` must use only the handle it is given. */
+  /**
+   * `fn`'s reads and writes in one transaction, through the store it is given (a write and its
+   * audit row: both kept or neither). On SQLite BEGIN IMMEDIATE: the write lock is held until
+   * `fn` ends, so `fn` must not wait on anything slow (hash a password before) nor use any other
+   * store (on SQLite that would wait for this transaction's connection forever).
+   */
+  async transaction<T>(fn: (s: RegistryStore) => Promise<T>): Promise<T> {
+    if (this.#inTx) return fn(this);
+    return this.#tx((tx) => fn(new KyselyRegistryStore(tx as Db, this.dialect, { now: this.#now, location: this.#location }, true)));
+  }
+
+  /** One transaction; on SQLite BEGIN IMMEDIATE. `fn` must use only the handle it is given. Inside transaction(): that one. */
   async #tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.#inTx) return fn(this.#db);
     if (this.dialect === 'postgres') return this.#db.transaction().execute(fn);
     return this.#db.connection().execute(async (conn) => {
       await sql`begin immediate`.execute(conn);
@@ -803,6 +818,7 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async close(): Promise<void> {
+    if (this.#inTx) throw new Error('close() inside transaction(): close the store that made it');
     await this.#db.destroy();
   }
 }

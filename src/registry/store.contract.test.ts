@@ -364,6 +364,40 @@ function contract(name: string, factory: () => TestDbFactory): void {
       expect((await store.listAudit({})).total).toBe(page.total + 1);
     });
 
+    it('keeps a write and its audit row in one transaction: both, or neither', async () => {
+      const t = await openRegistry(await f.fresh(), { now: clock });
+      try {
+        const audit = (recordId: string | null) => ({ userId: 'u1', action: 'create', recordType: 'patient' as const, recordId, origin: '127.0.0.1' });
+        const counts = async () => { const c = (await t.status()).counts; return { patients: c.patients, audit: c.audit }; };
+        // both kept
+        const p = await t.transaction(async (s) => { const made = await s.createPatient({ mrn: 'TX-1' }, 'u1'); await s.appendAudit(audit(made.id)); return made; });
+        expect(await counts()).toEqual({ patients: 1, audit: 1 });
+        expect((await t.listAudit({ recordId: p.id })).items).toHaveLength(1);
+        // the audit insert fails in the database (a trigger refuses it): the patient written before it is rolled back
+        if (name === 'sqlite') await sql`create trigger refuse_audit before insert on audit_log begin select raise(abort, 'audit refused'); end`.execute(t.db);
+        else {
+          await sql`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`.execute(t.db);
+          await sql`create trigger refuse_audit before insert on audit_log for each row execute function refuse_audit()`.execute(t.db);
+        }
+        await expect(t.transaction(async (s) => { const made = await s.createPatient({ mrn: 'TX-2' }, 'u1'); await s.appendAudit(audit(made.id)); })).rejects.toThrow(/audit refused/);
+        expect(await counts()).toEqual({ patients: 1, audit: 1 });
+        expect((await t.searchPatients({ mrn: 'TX-2' })).total).toBe(0);
+        await sql`drop trigger refuse_audit${sql.raw(name === 'postgres' ? ' on audit_log' : '')}`.execute(t.db);
+        // the write fails after its audit row (the record number is taken): the audit row is rolled back
+        await rejects(t.transaction(async (s) => { await s.appendAudit(audit(null)); await s.createPatient({ mrn: 'TX-1' }, 'u1'); }), 'exists');
+        expect(await counts()).toEqual({ patients: 1, audit: 1 });
+        // a multi-row write (a plan: supersedes, cancels, inserts visits) joins the outer transaction and is rolled back with it
+        const l = await t.createLesion({ patientId: p.id, site: 'knee' }, 'u1');
+        const a = await t.addAssessment(assessmentRecord(kb, l.id, sarcoma, '2026-01-01'), 'u1');
+        await expect(t.transaction(async (s) => { await s.createPlan({ assessmentId: a.id, startDate: '2026-02-01' }, 'u1'); throw new Error('after the plan'); })).rejects.toThrow('after the plan');
+        expect(await t.listVisits(l.id)).toEqual([]);
+        // the store still works after the rollbacks
+        expect((await t.createPatient({ mrn: 'TX-3' }, 'u1')).mrn).toBe('TX-3');
+      } finally {
+        await t.close();
+      }
+    });
+
     it('exports and imports losslessly (JSON Lines records); pseudonymised export drops identifying fields', async () => {
       await store.appendAudit({ userId: null, action: 'create', recordType: 'patient', recordId: 'x', origin: 'cli' });
       await store.createUser({ username: 'exp', role: 'auditor', passwordHash: await hashPassword('exported password') });
