@@ -13,6 +13,7 @@ import { assessmentRecord } from './assessment-record.js';
 import { isRegistryError, RegistryError } from './errors.js';
 import { pseudonymise, type ExportRecord } from './export-format.js';
 import type { KyselyRegistryStore } from './kysely-store.js';
+import { decodeJsonText } from './json-codec.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import { openRegistry } from './open.js';
 import { ensureFirstAdmin, hashPassword, verifyPassword } from './password.js';
@@ -456,10 +457,24 @@ function contract(name: string, factory: () => TestDbFactory): void {
       const old = await openRegistry(where, { now: clock, migrateTo: 1 });
       expect((await old.status().catch(() => null))).toBeNull(); // v1 has no users table: status needs v2
       const p = await old.createPatient({ mrn: 'OLD-1', name: 'Kept' }, null);
+      const l = await old.createLesion({ patientId: p.id, site: 'knee' }, null);
+      // an assessment as schema v1-v2 kept it: the JSON as text (v3 compresses it; the text is kept byte for byte)
+      const rec = assessmentRecord(kb, l.id, sarcoma, '2026-01-01');
+      const caseText = JSON.stringify(rec.caseInput, null, 1);
+      const outText = JSON.stringify(rec.output);
+      await sql`insert into assessment (id, lesion_id, patient_id, case_input, output, kb_version, engine_version, assessed_on, top_entity, created_by, created_at)
+        values ('old-a', ${l.id}, ${p.id}, ${caseText}, ${outText}, ${rec.kbVersion}, ${rec.engineVersion}, '2026-01-01', 'synovial_sarcoma', null, '2026-01-01T00:00:00.000Z')`.execute(old.db);
       await old.close();
       const fresh = await openRegistry(where, { now: clock });
       expect((await fresh.status()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect(await fresh.getPatient(p.id)).toEqual(p);
+      const kept = await fresh.getAssessment('old-a');
+      expect(kept).toMatchObject({ lesionId: l.id, patientId: p.id, assessedOn: '2026-01-01', kbVersion: rec.kbVersion });
+      expect(kept.caseInput).toEqual(JSON.parse(caseText));
+      expect(JSON.stringify(kept.output)).toBe(outText);
+      const stored = await fresh.db.selectFrom('assessment').select('outputBrotli').where('id', '=', 'old-a').executeTakeFirstOrThrow();
+      expect(decodeJsonText(stored.outputBrotli)).toBe(outText);
+      expect(stored.outputBrotli.length).toBeLessThan(outText.length / 2);
       await sql`update calcdx_schema set version = ${LATEST_SCHEMA_VERSION + 1}`.execute(fresh.db);
       await fresh.close();
       const e = await rejects(openRegistry(where), 'schema_too_new');
