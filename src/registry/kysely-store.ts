@@ -20,7 +20,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, schemaVersion, type Dialect } from '
 import {
   assessmentInput, auditInput, auditQuery, lesionInput, lesionPatch, outcomeInput, patientInput, patientSearch, planInput,
   session as sessionSchema, userInput, userPatch, visitDone, worklistQuery,
-  type Assessment, type AssessmentInput, type AuditEntry, type AuditInput, type AuditQuery, type FollowUpPlan, type Lesion,
+  type Assessment, type AssessmentInput, type AuditEntry, type AuditInput, type AuditQuery, type AuditView, type FollowUpPlan, type Lesion,
   type LesionInput, type LesionPatch, type LesionTimeline, type Outcome, type OutcomeInput, type Page, type Patient,
   type PatientInput, type PatientSearch, type PatientTimeline, type PerformanceInput, type PlanInput, type Session, type User,
   type UserInput, type UserPatch, type Visit, type VisitDone, type VisitFindings, type VisitView, type WorklistQuery, type WorklistRow,
@@ -714,17 +714,19 @@ export class KyselyRegistryStore implements RegistryStore {
     return toAudit({ ...row, seq: r.seq });
   }
 
-  async listAudit(q: AuditQuery): Promise<Page<AuditEntry>> {
+  async listAudit(q: AuditQuery): Promise<Page<AuditView>> {
     const a = check(auditQuery, q);
     let base = this.#db.selectFrom('auditLog');
-    if (a.userId !== undefined) base = base.where('userId', '=', a.userId);
-    if (a.recordType !== undefined) base = base.where('recordType', '=', a.recordType);
-    if (a.recordId !== undefined) base = base.where('recordId', '=', a.recordId);
-    if (a.from !== undefined) base = base.where('at', '>=', a.from);
-    if (a.to !== undefined) base = base.where('at', '<=', a.to);
+    if (a.userId !== undefined) base = base.where('auditLog.userId', '=', a.userId);
+    if (a.recordType !== undefined) base = base.where('auditLog.recordType', '=', a.recordType);
+    if (a.recordId !== undefined) base = base.where('auditLog.recordId', '=', a.recordId);
+    if (a.from !== undefined) base = base.where('auditLog.at', '>=', a.from);
+    if (a.to !== undefined) base = base.where('auditLog.at', '<=', a.to);
     const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('seq', 'desc').limit(a.limit).offset(a.offset).execute();
-    return { items: rows.map(toAudit), total: n(total.n), limit: a.limit, offset: a.offset };
+    // the username by a left join: the audit outlives the accounts it names (no foreign key), a row keeps its id
+    const rows = await base.leftJoin('appUser', 'appUser.id', 'auditLog.userId').selectAll('auditLog').select('appUser.username as username')
+      .orderBy('auditLog.seq', 'desc').limit(a.limit).offset(a.offset).execute();
+    return { items: rows.map(({ username, ...r }) => ({ ...toAudit(r), username: username ?? null })), total: n(total.n), limit: a.limit, offset: a.offset };
   }
 
   // ------------------------------------------------------------ whole registry

@@ -284,6 +284,8 @@ export const auditInput = z.strictObject({
 export type AuditInput = z.infer<typeof auditInput>;
 export const auditEntry = auditInput.extend({ seq: z.number().int().min(1), at: isoInstant });
 export type AuditEntry = z.infer<typeof auditEntry>;
+/** an audit row as listed: with the username of its user id (null when none, or the account is gone) */
+export type AuditView = AuditEntry & { username: string | null };
 
 // ---------------------------------------------------------------- queries
 

@@ -355,14 +355,18 @@ function contract(name: string, factory: () => TestDbFactory): void {
       expect(e2.seq).toBeGreaterThan(e1.seq);
       expect(e1.at).toBe(clock().toISOString());
       const page = await store.listAudit({ recordType: 'patient', recordId: 'p1' });
-      expect(page.items).toEqual([e1]);
-      expect((await store.listAudit({ limit: 1 })).items[0]).toEqual(e2);
+      expect(page.items).toEqual([{ ...e1, username: null }]); // u1 is no account
+      expect((await store.listAudit({ limit: 1 })).items[0]).toEqual({ ...e2, username: null });
+      // listed with the username of an account, its id kept
+      const who = await store.createUser({ username: 'audit.reader', role: 'auditor', passwordHash: await hashPassword('audited password') });
+      const e3 = await store.appendAudit({ userId: who.id, action: 'read', recordType: 'audit', recordId: null, origin: 'cli' });
+      expect((await store.listAudit({ userId: who.id })).items).toEqual([{ ...e3, username: 'audit.reader' }]);
       await rejects(store.appendAudit({ userId: 'u1', action: 'Read Name: Li Wei', recordType: 'patient', recordId: 'p1', origin: null }), 'invalid');
       expect(Object.getOwnPropertyNames(Object.getPrototypeOf(store)).filter((m) => /audit/i.test(m))).toEqual(['appendAudit', 'listAudit']);
       await expect(sql`update audit_log set action = 'x'`.execute(store.db)).rejects.toThrow(/append-only/);
       await expect(sql`delete from audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
       if (name === 'postgres') await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
-      expect((await store.listAudit({})).total).toBe(page.total + 1);
+      expect((await store.listAudit({})).total).toBe(page.total + 2);
     });
 
     it('keeps a write and its audit row in one transaction: both, or neither', async () => {

@@ -13,7 +13,7 @@
  * `store.transaction(async (s) => { const p = await s.createPatient(…); await s.appendAudit(…); })`.
  */
 import type {
-  Assessment, AssessmentInput, AuditEntry, AuditInput, AuditQuery, FollowUpPlan, Lesion, LesionInput, LesionPatch,
+  Assessment, AssessmentInput, AuditEntry, AuditInput, AuditQuery, AuditView, FollowUpPlan, Lesion, LesionInput, LesionPatch,
   LesionTimeline, Outcome, OutcomeInput, Page, Patient, PatientInput, PatientSearch, PatientTimeline,
   PerformanceInput, PlanInput, Session, User, UserInput, UserPatch, VisitDone, VisitView, WorklistQuery, WorklistRow,
 } from './schema.js';
@@ -96,7 +96,8 @@ export interface RegistryStore {
 
   // audit log: append-only (no update or delete method; the database refuses them too)
   appendAudit(entry: AuditInput): Promise<AuditEntry>;
-  listAudit(q: AuditQuery): Promise<Page<AuditEntry>>;
+  /** newest first, each row with the username of its user id */
+  listAudit(q: AuditQuery): Promise<Page<AuditView>>;
 
   /**
    * `fn` in one transaction, through the store it is given: every write it makes (and the audit
