@@ -111,6 +111,8 @@ function isUniqueViolation(e: unknown): boolean {
 
 /** the worklist counts its rows up to this many (Page.totalCapped beyond) */
 export const WORKLIST_COUNT_CAP = 10_000;
+/** a site with at least this many lesions: the worklist sorted by site walks the open visits by due date to find its own */
+const SITE_WALK_LESIONS = 500;
 
 export class KyselyRegistryStore implements RegistryStore {
   readonly #db: Db;
@@ -477,12 +479,11 @@ export class KyselyRegistryStore implements RegistryStore {
     // Lesion and patient always exist (foreign keys): the count and the filter need no join.
     const widest = await this.#db.selectFrom('visit').select((eb) => eb.fn.max('windowDays').as('w')).where(sql<boolean>`visit.state = 'planned'`).executeTakeFirst();
     const reach = Math.max(6, n(widest?.w ?? 0));
-    let base = this.#db.selectFrom('visit')
-      .where(sql<boolean>`visit.state = 'planned'`)
-      .where('visit.dueDate', '<=', addDays(today, reach));
-    base = w.overdueOnly
-      ? base.where('visit.windowEnd', '<', today)
-      : base.where((eb) => eb.or([eb('visit.windowStart', '<=', today), eb('visit.dueDate', '<=', weekEnd)]));
+    const bound = addDays(today, reach);
+    const open = w.overdueOnly
+      ? sql<boolean>`visit.state = 'planned' and visit.due_date <= ${bound} and visit.window_end < ${today}`
+      : sql<boolean>`visit.state = 'planned' and visit.due_date <= ${bound} and (visit.window_start <= ${today} or visit.due_date <= ${weekEnd})`;
+    const base = this.#db.selectFrom('visit').where(open);
     // counted up to WORKLIST_COUNT_CAP: a count reads every entry it counts (a registry of 100,000 patients with a tenth of
     // its visits left open has ~50,000), a page reads only its own
     const counted = n((await this.#db.selectFrom(base.select(sql.lit(1).as('one')).limit(WORKLIST_COUNT_CAP + 1).as('c'))
@@ -523,17 +524,28 @@ export class KyselyRegistryStore implements RegistryStore {
         const row: { site: string } | undefined = await next.orderBy('site', dir).limit(1).executeTakeFirst();
         if (!row) break;
         site = row.site;
-        const got = await base.innerJoin('lesion', 'lesion.id', 'visit.lesionId').where('lesion.site', '=', site).select('visit.id')
+        // a site of many lesions: its visits are found walking all open visits in due-date order (no sort, stops at the
+        // page); a site of few: from its lesions, then sorted. CROSS JOIN makes SQLite keep that order of the loops
+        // (PostgreSQL's planner chooses; for it, it is an inner join).
+        const many = n((await this.#db.selectFrom(this.#db.selectFrom('lesion').select(sql.lit(1).as('one')).where('site', '=', site).limit(SITE_WALK_LESIONS).as('c'))
+          .select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) >= SITE_WALK_LESIONS;
+        const q = many
+          ? this.#db.selectFrom('visit').crossJoin('lesion').whereRef('lesion.id', '=', 'visit.lesionId')
+          : this.#db.selectFrom('lesion').crossJoin('visit').whereRef('visit.lesionId', '=', 'lesion.id');
+        const got = await q.where('lesion.site', '=', site).where(open).select('visit.id')
           .orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(skip + w.limit - ids.length).execute();
         if (got.length <= skip) { skip -= got.length; continue; }
         ids.push(...got.slice(skip).map((r) => r.id));
         skip = 0;
       }
     } else {
-      let idsQ = base.select('visit.id');
-      if (w.sort === 'patient') idsQ = idsQ.innerJoin('patient', 'patient.id', 'visit.patientId').orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
-      idsQ = idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
-      ids = (await idsQ.limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
+      // by patient: the patients in name order (index patient_name), each one's open visits (visit_planned_patient) —
+      // CROSS JOIN keeps SQLite to that order of the loops, which stops at the page; by due date: visit_planned_due
+      const idsQ = w.sort === 'patient'
+        ? this.#db.selectFrom('patient').crossJoin('visit').whereRef('visit.patientId', '=', 'patient.id').where(open).select('visit.id')
+          .orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir)
+        : base.select('visit.id');
+      ids = (await idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
     }
     const rows = ids.length ? await this.#db.selectFrom('visit')
       .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
