@@ -3,7 +3,7 @@
 // a patient's timeline (p99), and assessment inserts per second (sustained, one writer, each a
 // committed transaction), on SQLite and — when CALCDX_BENCH_PG names a server — PostgreSQL.
 // Goals (issue 9, at 100,000 patients): worklist p99 < 50 ms, timeline p99 < 20 ms, ≥ 1,000 inserts/s.
-//   CALCDX_BENCH_REGISTRY_PATIENTS (default 20000: ~3 GB of SQLite; 100000 takes ~9 GB and tens of minutes)
+//   CALCDX_BENCH_REGISTRY_PATIENTS (default 20000: ~0.7 GB of SQLite; 100000 takes ~3.4 GB and tens of minutes)
 //   CALCDX_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres (a database is created and dropped)
 //   CALCDX_BENCH_REGISTRY_SQLITE=PATH / CALCDX_BENCH_REGISTRY_PG_DB=postgres://…: a registry made before by
 //     scripts/gen-registry.mjs (same size and day) is measured instead of generating one, and is kept
