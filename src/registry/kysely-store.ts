@@ -35,6 +35,8 @@ export interface KyselyStoreOptions {
   now?: () => Date;
   /** migrate up to this version only (tests of migrating an old database) */
   migrateTo?: number;
+  /** the worklist by site: a site with at least this many lesions is found walking the open visits (tests of both ways) */
+  siteWalkLesions?: number;
   /** for status(): the file or the connection string without password */
   location: string;
 }
@@ -120,12 +122,14 @@ export class KyselyRegistryStore implements RegistryStore {
   readonly #location: string;
   /** a store bound to an open transaction (made by transaction()): its writes join it */
   readonly #inTx: boolean;
+  readonly #siteWalk: number;
 
   private constructor(db: Db, readonly dialect: Dialect, o: KyselyStoreOptions, inTx = false) {
     this.#db = db;
     this.#now = o.now ?? (() => new Date());
     this.#location = o.location;
     this.#inTx = inTx;
+    this.#siteWalk = o.siteWalkLesions ?? SITE_WALK_LESIONS;
   }
 
   /** Wraps a kysely instance (made by src/registry/open.ts) and migrates it forward. */
@@ -176,7 +180,7 @@ export class KyselyRegistryStore implements RegistryStore {
    */
   async transaction<T>(fn: (s: RegistryStore) => Promise<T>): Promise<T> {
     if (this.#inTx) return fn(this);
-    return this.#tx((tx) => fn(new KyselyRegistryStore(tx as Db, this.dialect, { now: this.#now, location: this.#location }, true)));
+    return this.#tx((tx) => fn(new KyselyRegistryStore(tx as Db, this.dialect, { now: this.#now, location: this.#location, siteWalkLesions: this.#siteWalk }, true)));
   }
 
   /** One transaction; on SQLite BEGIN IMMEDIATE. `fn` must use only the handle it is given. Inside transaction(): that one. */
@@ -527,8 +531,8 @@ export class KyselyRegistryStore implements RegistryStore {
         // a site of many lesions: its visits are found walking all open visits in due-date order (no sort, stops at the
         // page); a site of few: from its lesions, then sorted. CROSS JOIN makes SQLite keep that order of the loops
         // (PostgreSQL's planner chooses; for it, it is an inner join).
-        const many = n((await this.#db.selectFrom(this.#db.selectFrom('lesion').select(sql.lit(1).as('one')).where('site', '=', site).limit(SITE_WALK_LESIONS).as('c'))
-          .select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) >= SITE_WALK_LESIONS;
+        const many = n((await this.#db.selectFrom(this.#db.selectFrom('lesion').select(sql.lit(1).as('one')).where('site', '=', site).limit(this.#siteWalk).as('c'))
+          .select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) >= this.#siteWalk;
         const q = many
           ? this.#db.selectFrom('visit').crossJoin('lesion').whereRef('lesion.id', '=', 'visit.lesionId')
           : this.#db.selectFrom('lesion').crossJoin('visit').whereRef('visit.lesionId', '=', 'lesion.id');

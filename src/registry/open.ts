@@ -54,7 +54,7 @@ export function describeLocation(l: RegistryLocation): string {
   return u.toString();
 }
 
-export interface OpenOptions { now?: () => Date; migrateTo?: number }
+export interface OpenOptions { now?: () => Date; migrateTo?: number; siteWalkLesions?: number }
 
 export async function openRegistry(where: RegistryLocation | string | undefined, o: OpenOptions = {}): Promise<KyselyRegistryStore> {
   const loc = typeof where === 'object' ? where : parseLocation(where);
