@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A synthetic registry for the benchmark (bench/registry.js): N patients, each with one lesion,
-// three assessments (real engine outputs of the bundled example cases, ~30 kB each), one
+// three assessments (real engine outputs of the bundled example cases, ~25 kB of JSON each,
+// stored compressed as the store does), one
 // follow-up plan of ten visits (every 3 months for 30 months from a start date spread over the
 // last three years: past visits mostly done, some left overdue, later ones planned), and an
 // outcome for a third of them. Synthetic: no real person; names are "Synthetic <n>".
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { openRegistry } from '../dist/registry/open.js';
 import { assessmentRecord } from '../dist/registry/assessment-record.js';
+import { encodeJson } from '../dist/registry/json-codec.js';
 import { addDays } from '../dist/core/engine/dates.js';
 import { addMonths } from '../dist/core/engine/follow-up.js';
 import { loadKnowledgeBase } from '../dist/io/kb-files.js';
@@ -26,7 +28,8 @@ export async function generateRegistry(where, patients, { seed = 1, today = new 
   const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32; };
   const kb = loadKnowledgeBase();
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'cases');
-  const templates = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => assessmentRecord(kb, 'x', readCaseFile(join(dir, f)), '2026-01-01'));
+  const templates = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => assessmentRecord(kb, 'x', readCaseFile(join(dir, f)), '2026-01-01'))
+    .map((t) => ({ ...t, stored: { caseInputBrotli: encodeJson(t.caseInput), outputBrotli: encodeJson(t.output) } }));
   const store = await openRegistry(where);
   const db = store.db;
   const now = new Date().toISOString();
@@ -43,7 +46,7 @@ export async function generateRegistry(where, patients, { seed = 1, today = new 
       let last;
       for (let k = 0; k < 3; k++) {
         const t = templates[Math.floor(rnd() * templates.length)];
-        last = { id: randomUUID(), lesionId: lid, patientId: pid, caseInput: JSON.stringify(t.caseInput), output: JSON.stringify(t.output), kbVersion: t.kbVersion, engineVersion: t.engineVersion, assessedOn: addDays(start, -60 + k * 20), topEntity: t.output.differential[0].id, createdBy: null, createdAt: now };
+        last = { id: randomUUID(), lesionId: lid, patientId: pid, ...t.stored, kbVersion: t.kbVersion, engineVersion: t.engineVersion, assessedOn: addDays(start, -60 + k * 20), topEntity: t.output.differential[0].id, createdBy: null, createdAt: now };
         A.push(last);
       }
       const plan = { id: randomUUID(), lesionId: lid, patientId: pid, assessmentId: last.id, scheme: 'sarcoma_high_grade', datedFrom: 'surgery', startDate: start, supersededAt: null, createdBy: null, createdAt: now };

@@ -226,7 +226,7 @@ export async function worklistCmd(o: DbOpts & { overdue?: boolean; json?: boolea
     await s.appendAudit({ userId: null, action: 'read', recordType: 'worklist', recordId: null, origin: CLI });
     if (o.json) { say(JSON.stringify({ today, ...page }, null, 2)); return; }
     if (!page.total) { say(t(lang, 'registry.worklist_empty', { today })); return; }
-    say(t(lang, 'registry.worklist_head', { total: page.total, today }));
+    say(t(lang, 'registry.worklist_head', { total: page.totalCapped ? `${page.total}+` : page.total, today }));
     const rows = page.items.map((r) => [
       r.visit.status, r.visit.dueDate, `${r.visit.windowStart}..${r.visit.windowEnd}`,
       r.patient.name ?? r.patient.mrn ?? r.patient.id.slice(0, 8), r.patient.mrn ?? '', `${r.lesion.site}${r.lesion.side ? ` (${r.lesion.side})` : ''}`,
@@ -235,7 +235,7 @@ export async function worklistCmd(o: DbOpts & { overdue?: boolean; json?: boolea
     const head = ['status', 'due', 'window', 'patient', 'MRN', 'site', 'items', 'visit'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) say(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-    if (page.total > page.items.length) say(`… ${page.total - page.items.length} more (--limit)`);
+    if (page.total > page.items.length) say(`… ${page.total - page.items.length}${page.totalCapped ? '+' : ''} more (--limit)`);
   });
 }
 
@@ -282,8 +282,13 @@ export async function usersAdd(name: string, o: DbOpts & { role: string }, lang:
   checkUsername(name);
   const pw = await readPassword(lang, name);
   await withStore(o, async (s) => {
-    const u = await s.createUser({ username: name, role: o.role as Role, passwordHash: await hashPassword(pw) });
-    await s.appendAudit({ userId: null, action: 'create', recordType: 'user', recordId: u.id, origin: CLI });
+    const passwordHash = await hashPassword(pw);
+    // the user and its audit row: one transaction
+    const u = await s.transaction(async (tx) => {
+      const made = await tx.createUser({ username: name, role: o.role as Role, passwordHash });
+      await tx.appendAudit({ userId: null, action: 'create', recordType: 'user', recordId: made.id, origin: CLI });
+      return made;
+    });
     say(t(lang, 'registry.user_added', { username: name, role: u.role }));
   });
 }
@@ -301,8 +306,11 @@ export async function usersPasswd(name: string, o: DbOpts, lang: Lang): Promise<
   const pw = await readPassword(lang, name);
   await withStore(o, async (s) => {
     const u = await userByName(s, name);
-    await s.updateUser(u.id, u.version, { passwordHash: await hashPassword(pw) });
-    await s.appendAudit({ userId: null, action: 'update', recordType: 'user', recordId: u.id, origin: CLI });
+    const passwordHash = await hashPassword(pw);
+    await s.transaction(async (tx) => {
+      await tx.updateUser(u.id, u.version, { passwordHash });
+      await tx.appendAudit({ userId: null, action: 'update', recordType: 'user', recordId: u.id, origin: CLI });
+    });
     say(t(lang, 'registry.user_passwd', { username: name }));
   });
 }
@@ -311,8 +319,10 @@ export async function usersDisable(name: string, o: DbOpts, lang: Lang): Promise
   checkUsername(name);
   await withStore(o, async (s) => {
     const u = await userByName(s, name);
-    await s.updateUser(u.id, u.version, { disabled: true });
-    await s.appendAudit({ userId: null, action: 'disable', recordType: 'user', recordId: u.id, origin: CLI });
+    await s.transaction(async (tx) => {
+      await tx.updateUser(u.id, u.version, { disabled: true });
+      await tx.appendAudit({ userId: null, action: 'disable', recordType: 'user', recordId: u.id, origin: CLI });
+    });
     say(t(lang, 'registry.user_disabled', { username: name }));
   });
 }

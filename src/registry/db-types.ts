@@ -1,7 +1,8 @@
 /**
  * The tables as kysely sees them (camelCase; the CamelCasePlugin maps to the snake_case
  * columns of the migrations). One schema for SQLite and PostgreSQL: ids are text (UUIDs),
- * dates and instants ISO text (they sort as text), JSON as text, booleans as 0/1.
+ * dates and instants ISO text (they sort as text), JSON as text (an assessment's, compressed:
+ * a blob / bytea), booleans as 0/1.
  */
 import type { Generated } from 'kysely';
 
@@ -14,7 +15,8 @@ export interface LesionRow {
   version: number; createdAt: string; updatedAt: string;
 }
 export interface AssessmentRow {
-  id: string; lesionId: string; patientId: string; caseInput: string; output: string; kbVersion: string; engineVersion: string;
+  /** caseInput and output: their JSON text, Brotli-compressed (src/registry/json-codec.ts; schema v3) */
+  id: string; lesionId: string; patientId: string; caseInputBrotli: Buffer; outputBrotli: Buffer; kbVersion: string; engineVersion: string;
   assessedOn: string; topEntity: string | null; createdBy: string | null; createdAt: string;
 }
 export interface PlanRow {

@@ -14,12 +14,13 @@ import { addDays } from '../core/engine/dates.js';
 import type { AssessmentRow, AuditRow, LesionRow, OutcomeRow, PatientRow, PlanRow, RegistryDb, UserRow, VisitRow } from './db-types.js';
 import { conflict, invalid, notFound, RegistryError } from './errors.js';
 import { EXPORT_FORMAT, EXPORT_KINDS, EXPORT_VERSION, exportRecord, type ExportRecord } from './export-format.js';
-import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
+import { DEFAULT_WINDOW_DAYS, datedVisits, followUpOf, visitStatus } from './follow-up.js';
+import { decodeJson, encodeJson } from './json-codec.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, schemaVersion, type Dialect } from './migrations.js';
 import {
   assessmentInput, auditInput, auditQuery, lesionInput, lesionPatch, outcomeInput, patientInput, patientSearch, planInput,
   session as sessionSchema, userInput, userPatch, visitDone, worklistQuery,
-  type Assessment, type AssessmentInput, type AuditEntry, type AuditInput, type AuditQuery, type FollowUpPlan, type Lesion,
+  type Assessment, type AssessmentInput, type AuditEntry, type AuditInput, type AuditQuery, type AuditView, type FollowUpPlan, type Lesion,
   type LesionInput, type LesionPatch, type LesionTimeline, type Outcome, type OutcomeInput, type Page, type Patient,
   type PatientInput, type PatientSearch, type PatientTimeline, type PerformanceInput, type PlanInput, type Session, type User,
   type UserInput, type UserPatch, type Visit, type VisitDone, type VisitFindings, type VisitView, type WorklistQuery, type WorklistRow,
@@ -34,6 +35,8 @@ export interface KyselyStoreOptions {
   now?: () => Date;
   /** migrate up to this version only (tests of migrating an old database) */
   migrateTo?: number;
+  /** the worklist by site: a site with at least this many lesions is found walking the open visits (tests of both ways) */
+  siteWalkLesions?: number;
   /** for status(): the file or the connection string without password */
   location: string;
 }
@@ -71,7 +74,7 @@ const toLesion = (r: LesionRow): Lesion => ({
   id: r.id, patientId: r.patientId, site: r.site, side: r.side as Lesion['side'], firstSeen: r.firstSeen, version: n(r.version), createdAt: r.createdAt, updatedAt: r.updatedAt,
 });
 const toAssessment = (r: AssessmentRow): Assessment => ({
-  id: r.id, lesionId: r.lesionId, patientId: r.patientId, caseInput: JSON.parse(r.caseInput), output: JSON.parse(r.output), kbVersion: r.kbVersion,
+  id: r.id, lesionId: r.lesionId, patientId: r.patientId, caseInput: decodeJson(r.caseInputBrotli), output: decodeJson(r.outputBrotli), kbVersion: r.kbVersion,
   engineVersion: r.engineVersion, assessedOn: r.assessedOn, topEntity: r.topEntity, createdBy: r.createdBy, createdAt: r.createdAt,
 });
 const toPlan = (r: PlanRow): FollowUpPlan => ({
@@ -108,15 +111,25 @@ function isUniqueViolation(e: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/** the worklist counts its rows up to this many (Page.totalCapped beyond) */
+export const WORKLIST_COUNT_CAP = 10_000;
+/** a site with at least this many lesions: the worklist sorted by site walks the open visits by due date to find its own */
+const SITE_WALK_LESIONS = 500;
+
 export class KyselyRegistryStore implements RegistryStore {
   readonly #db: Db;
   readonly #now: () => Date;
   readonly #location: string;
+  /** a store bound to an open transaction (made by transaction()): its writes join it */
+  readonly #inTx: boolean;
+  readonly #siteWalk: number;
 
-  private constructor(db: Db, readonly dialect: Dialect, o: KyselyStoreOptions) {
+  private constructor(db: Db, readonly dialect: Dialect, o: KyselyStoreOptions, inTx = false) {
     this.#db = db;
     this.#now = o.now ?? (() => new Date());
     this.#location = o.location;
+    this.#inTx = inTx;
+    this.#siteWalk = o.siteWalkLesions ?? SITE_WALK_LESIONS;
   }
 
   /** Wraps a kysely instance (made by src/registry/open.ts) and migrates it forward. */
@@ -159,8 +172,20 @@ export class KyselyRegistryStore implements RegistryStore {
     }
   }
 
-  /** One transaction; on SQLite BEGIN IMMEDIATE. `fn` must use only the handle it is given. */
+  /**
+   * `fn`'s reads and writes in one transaction, through the store it is given (a write and its
+   * audit row: both kept or neither). On SQLite BEGIN IMMEDIATE: the write lock is held until
+   * `fn` ends, so `fn` must not wait on anything slow (hash a password before) nor use any other
+   * store (on SQLite that would wait for this transaction's connection forever).
+   */
+  async transaction<T>(fn: (s: RegistryStore) => Promise<T>): Promise<T> {
+    if (this.#inTx) return fn(this);
+    return this.#tx((tx) => fn(new KyselyRegistryStore(tx as Db, this.dialect, { now: this.#now, location: this.#location, siteWalkLesions: this.#siteWalk }, true)));
+  }
+
+  /** One transaction; on SQLite BEGIN IMMEDIATE. `fn` must use only the handle it is given. Inside transaction(): that one. */
   async #tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.#inTx) return fn(this.#db);
     if (this.dialect === 'postgres') return this.#db.transaction().execute(fn);
     return this.#db.connection().execute(async (conn) => {
       await sql`begin immediate`.execute(conn);
@@ -334,11 +359,11 @@ export class KyselyRegistryStore implements RegistryStore {
   async addAssessment(input: AssessmentInput, actor: Actor): Promise<Assessment> {
     const a = check(assessmentInput, input);
     const row: Omit<AssessmentRow, 'patientId'> = {
-      id: randomUUID(), lesionId: a.lesionId, caseInput: JSON.stringify(a.caseInput), output: JSON.stringify(a.output),
+      id: randomUUID(), lesionId: a.lesionId, caseInputBrotli: encodeJson(a.caseInput), outputBrotli: encodeJson(a.output),
       kbVersion: a.kbVersion, engineVersion: a.engineVersion, assessedOn: a.assessedOn, topEntity: topEntityOf(a.output), createdBy: actor, createdAt: iso(this.#now()),
     };
     // one statement: the patient is the lesion's, and no row is written when the lesion does not exist
-    const cols = ['id', 'lesionId', 'caseInput', 'output', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
+    const cols = ['id', 'lesionId', 'caseInputBrotli', 'outputBrotli', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
     const inserted = await this.#db.insertInto('assessment')
       .columns([...cols, 'patientId'])
       .expression((eb) => eb.selectFrom('lesion')
@@ -451,24 +476,81 @@ export class KyselyRegistryStore implements RegistryStore {
     const today = w.today ?? this.#today();
     const weekEnd = addDays(today, 6);
     // due this week: the window has opened, or the due date falls within the next 7 days; overdue: the window has closed.
-    // A window is at most MAX_WINDOW_DAYS wide, so every such visit is due by today + MAX_WINDOW_DAYS: a range on the
-    // covering index (state, due_date, window_start, window_end), the exact test on its columns, no table row read.
+    // Every such visit is due by today + its window (at most the widest window of a planned visit, read from the partial
+    // index visit_planned_window: 14 days unless a plan chose wider): a short range of the partial index visit_planned_due
+    // (planned visits only, covering the filter's columns), the exact test on its columns, no table row read. The state
+    // is a literal, not a parameter: SQLite uses a partial index only for a term it can match when preparing.
     // Lesion and patient always exist (foreign keys): the count and the filter need no join.
-    let base = this.#db.selectFrom('visit')
-      .where('visit.state', '=', 'planned')
-      .where('visit.dueDate', '<=', addDays(today, Math.max(6, MAX_WINDOW_DAYS)));
-    base = w.overdueOnly
-      ? base.where('visit.windowEnd', '<', today)
-      : base.where(sql<boolean>`(case when visit.window_start <= ${today} or visit.due_date <= ${weekEnd} then 1 else 0 end) = 1`);
-    const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const widest = await this.#db.selectFrom('visit').select((eb) => eb.fn.max('windowDays').as('w')).where(sql<boolean>`visit.state = 'planned'`).executeTakeFirst();
+    const reach = Math.max(6, n(widest?.w ?? 0));
+    const bound = addDays(today, reach);
+    const open = w.overdueOnly
+      ? sql<boolean>`visit.state = 'planned' and visit.due_date <= ${bound} and visit.window_end < ${today}`
+      : sql<boolean>`visit.state = 'planned' and visit.due_date <= ${bound} and (visit.window_start <= ${today} or visit.due_date <= ${weekEnd})`;
+    const base = this.#db.selectFrom('visit').where(open);
+    // counted up to WORKLIST_COUNT_CAP: a count reads every entry it counts (a registry of 100,000 patients with a tenth of
+    // its visits left open has ~50,000), a page reads only its own
+    const counted = n((await this.#db.selectFrom(base.select(sql.lit(1).as('one')).limit(WORKLIST_COUNT_CAP + 1).as('c'))
+      .select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const total = Math.min(counted, WORKLIST_COUNT_CAP);
     const dir = w.desc ? 'desc' : 'asc';
     // first the page's ids in order (joining only what the sort needs), then their rows
-    let idsQ = base.select('visit.id');
-    if (w.sort === 'status') idsQ = idsQ.orderBy(sql`case when visit.window_end < ${today} then 0 when visit.window_start <= ${today} then 1 else 2 end`, dir);
-    else if (w.sort === 'patient') idsQ = idsQ.innerJoin('patient', 'patient.id', 'visit.patientId').orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir);
-    else if (w.sort === 'site') idsQ = idsQ.innerJoin('lesion', 'lesion.id', 'visit.lesionId').orderBy('lesion.site', dir);
-    idsQ = idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir);
-    const ids = (await idsQ.limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
+    let ids: string[];
+    if (w.sort === 'status') {
+      // overdue (window closed), due (window open), upcoming (window not yet open): each a due-date range of the index
+      // read in order, the page cut across the three (sorting the whole list by a computed status would read all of it
+      // for every page); a page deeper in the list reads the rows before it, as an offset does
+      const groups = [
+        base.where('visit.windowEnd', '<', today).where('visit.dueDate', '<', today),
+        base.where('visit.windowStart', '<=', today).where('visit.windowEnd', '>=', today).where('visit.dueDate', '>=', addDays(today, -reach)),
+        base.where('visit.windowStart', '>', today).where('visit.dueDate', '>', today),
+      ];
+      const order = w.desc ? [2, 1, 0] : [0, 1, 2];
+      ids = [];
+      let skip = w.offset;
+      for (const g of order) {
+        if (ids.length >= w.limit) break;
+        const got = await groups[g]!.select('visit.id').orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(skip + w.limit - ids.length).execute();
+        if (got.length <= skip) { skip -= got.length; continue; }
+        ids.push(...got.slice(skip).map((r) => r.id));
+        skip = 0;
+      }
+    } else if (w.sort === 'site') {
+      // site by site (the sites in order from the index lesion_site, one step each), each site's visits in due-date order:
+      // sorting the whole list by site would join and read all of it for every page. A page deeper in the list reads the
+      // rows before it, as an offset does.
+      ids = [];
+      let skip = w.offset;
+      let site: string | null = null;
+      while (ids.length < w.limit) {
+        let next = this.#db.selectFrom('lesion').select('site');
+        if (site !== null) next = next.where('site', w.desc ? '<' : '>', site);
+        const row: { site: string } | undefined = await next.orderBy('site', dir).limit(1).executeTakeFirst();
+        if (!row) break;
+        site = row.site;
+        // a site of many lesions: its visits are found walking all open visits in due-date order (no sort, stops at the
+        // page); a site of few: from its lesions, then sorted. CROSS JOIN makes SQLite keep that order of the loops
+        // (PostgreSQL's planner chooses; for it, it is an inner join).
+        const many = n((await this.#db.selectFrom(this.#db.selectFrom('lesion').select(sql.lit(1).as('one')).where('site', '=', site).limit(this.#siteWalk).as('c'))
+          .select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) >= this.#siteWalk;
+        const q = many
+          ? this.#db.selectFrom('visit').crossJoin('lesion').whereRef('lesion.id', '=', 'visit.lesionId')
+          : this.#db.selectFrom('lesion').crossJoin('visit').whereRef('visit.lesionId', '=', 'lesion.id');
+        const got = await q.where('lesion.site', '=', site).where(open).select('visit.id')
+          .orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(skip + w.limit - ids.length).execute();
+        if (got.length <= skip) { skip -= got.length; continue; }
+        ids.push(...got.slice(skip).map((r) => r.id));
+        skip = 0;
+      }
+    } else {
+      // by patient: the patients in name order (index patient_name), each one's open visits (visit_planned_patient) —
+      // CROSS JOIN keeps SQLite to that order of the loops, which stops at the page; by due date: visit_planned_due
+      const idsQ = w.sort === 'patient'
+        ? this.#db.selectFrom('patient').crossJoin('visit').whereRef('visit.patientId', '=', 'patient.id').where(open).select('visit.id')
+          .orderBy('patient.nameSearch', dir).orderBy('patient.mrn', dir).orderBy('patient.id', dir)
+        : base.select('visit.id');
+      ids = (await idsQ.orderBy('visit.dueDate', dir).orderBy('visit.id', dir).limit(w.limit).offset(w.offset).execute()).map((r) => r.id);
+    }
     const rows = ids.length ? await this.#db.selectFrom('visit')
       .innerJoin('lesion', 'lesion.id', 'visit.lesionId')
       .innerJoin('patient', 'patient.id', 'visit.patientId')
@@ -485,7 +567,7 @@ export class KyselyRegistryStore implements RegistryStore {
         const visit = view(toVisit(v), today);
         return [{ visit, patient: { id: v.patientId, mrn: pMrn, name: pName }, lesion: { id: v.lesionId, site: lSite, side: lSide as Lesion['side'] } }];
       }),
-      total: n(total.n), limit: w.limit, offset: w.offset,
+      total, ...(counted > WORKLIST_COUNT_CAP ? { totalCapped: true } : {}), limit: w.limit, offset: w.offset,
     };
   }
 
@@ -528,7 +610,7 @@ export class KyselyRegistryStore implements RegistryStore {
       .whereRef('assessment.assessedOn', '<=', 'outcome.date')
       .select([
         'assessment.id as aId', 'assessment.lesionId as lesionId', 'assessment.patientId as patientId', 'assessment.assessedOn as assessedOn',
-        'assessment.kbVersion as kbVersion', 'assessment.engineVersion as engineVersion', 'assessment.output as output', 'assessment.createdAt as aCreated',
+        'assessment.kbVersion as kbVersion', 'assessment.engineVersion as engineVersion', 'assessment.outputBrotli as output', 'assessment.createdAt as aCreated',
         'outcome.entity as entity', 'outcome.confirmedBy as confirmedBy', 'outcome.date as date', 'outcome.grade as grade',
       ])
       .orderBy('assessment.lesionId').orderBy('assessment.assessedOn').orderBy('assessment.createdAt').orderBy('assessment.id')
@@ -537,7 +619,7 @@ export class KyselyRegistryStore implements RegistryStore {
     const last = new Map<string, (typeof rows)[number]>();
     for (const r of rows) last.set(r.lesionId, r);
     return [...last.values()].map((r) => ({
-      assessment: { id: r.aId, lesionId: r.lesionId, patientId: r.patientId, assessedOn: r.assessedOn, kbVersion: r.kbVersion, engineVersion: r.engineVersion, output: JSON.parse(r.output) },
+      assessment: { id: r.aId, lesionId: r.lesionId, patientId: r.patientId, assessedOn: r.assessedOn, kbVersion: r.kbVersion, engineVersion: r.engineVersion, output: decodeJson(r.output) },
       outcome: { entity: r.entity, confirmedBy: r.confirmedBy as Outcome['confirmedBy'], date: r.date, grade: r.grade === null ? null : n(r.grade) },
     }));
   }
@@ -648,17 +730,19 @@ export class KyselyRegistryStore implements RegistryStore {
     return toAudit({ ...row, seq: r.seq });
   }
 
-  async listAudit(q: AuditQuery): Promise<Page<AuditEntry>> {
+  async listAudit(q: AuditQuery): Promise<Page<AuditView>> {
     const a = check(auditQuery, q);
     let base = this.#db.selectFrom('auditLog');
-    if (a.userId !== undefined) base = base.where('userId', '=', a.userId);
-    if (a.recordType !== undefined) base = base.where('recordType', '=', a.recordType);
-    if (a.recordId !== undefined) base = base.where('recordId', '=', a.recordId);
-    if (a.from !== undefined) base = base.where('at', '>=', a.from);
-    if (a.to !== undefined) base = base.where('at', '<=', a.to);
+    if (a.userId !== undefined) base = base.where('auditLog.userId', '=', a.userId);
+    if (a.recordType !== undefined) base = base.where('auditLog.recordType', '=', a.recordType);
+    if (a.recordId !== undefined) base = base.where('auditLog.recordId', '=', a.recordId);
+    if (a.from !== undefined) base = base.where('auditLog.at', '>=', a.from);
+    if (a.to !== undefined) base = base.where('auditLog.at', '<=', a.to);
     const total = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const rows = await base.selectAll().orderBy('seq', 'desc').limit(a.limit).offset(a.offset).execute();
-    return { items: rows.map(toAudit), total: n(total.n), limit: a.limit, offset: a.offset };
+    // the username by a left join: the audit outlives the accounts it names (no foreign key), a row keeps its id
+    const rows = await base.leftJoin('appUser', 'appUser.id', 'auditLog.userId').selectAll('auditLog').select('appUser.username as username')
+      .orderBy('auditLog.seq', 'desc').limit(a.limit).offset(a.offset).execute();
+    return { items: rows.map(({ username, ...r }) => ({ ...toAudit(r), username: username ?? null })), total: n(total.n), limit: a.limit, offset: a.offset };
   }
 
   // ------------------------------------------------------------ whole registry
@@ -731,7 +815,7 @@ export class KyselyRegistryStore implements RegistryStore {
             case 'user': await tx.insertInto('appUser').values({ ...r.data, disabled: r.data.disabled ? 1 : 0 }).execute(); break;
             case 'patient': await tx.insertInto('patient').values({ ...r.data, nameSearch: r.data.name ? r.data.name.toLowerCase() : null }).execute(); break;
             case 'lesion': await tx.insertInto('lesion').values(r.data).execute(); break;
-            case 'assessment': await tx.insertInto('assessment').values({ ...r.data, caseInput: JSON.stringify(r.data.caseInput), output: JSON.stringify(r.data.output) }).execute(); break;
+            case 'assessment': { const { caseInput, output, ...rest } = r.data; await tx.insertInto('assessment').values({ ...rest, caseInputBrotli: encodeJson(caseInput), outputBrotli: encodeJson(output) }).execute(); break; }
             case 'plan': await tx.insertInto('plan').values(r.data).execute(); break;
             case 'visit': await tx.insertInto('visit').values({ ...r.data, items: JSON.stringify(r.data.items), findings: r.data.findings === null ? null : JSON.stringify(r.data.findings) }).execute(); break;
             case 'outcome': await tx.insertInto('outcome').values(r.data).execute(); break;
@@ -752,6 +836,7 @@ export class KyselyRegistryStore implements RegistryStore {
   }
 
   async close(): Promise<void> {
+    if (this.#inTx) throw new Error('close() inside transaction(): close the store that made it');
     await this.#db.destroy();
   }
 }

@@ -11,6 +11,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { RegistryDb } from './db-types.js';
+import { encodeJsonText } from './json-codec.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 // migrations see an untyped database: the tables they create are not yet in RegistryDb
@@ -174,9 +175,52 @@ async function v2(db: AnyDb, dialect: Dialect): Promise<void> {
   }
 }
 
+/**
+ * v3: an assessment's case input and output stored compressed (src/registry/json-codec.ts):
+ * ~25 kB of JSON text became ~7 kB, the 100,000-patient registry ~9 GB of SQLite became ~2 GB.
+ * The text already stored is compressed as it is (byte for byte the same JSON when read back),
+ * in pages of 500 rows, then the text columns are dropped. On SQLite the file keeps its size
+ * until VACUUM (calcdx registry backup writes a compact copy).
+ */
+async function v3(db: AnyDb, dialect: Dialect): Promise<void> {
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  await db.schema.alterTable('assessment').addColumn('case_input_brotli', blob).execute();
+  await db.schema.alterTable('assessment').addColumn('output_brotli', blob).execute();
+  let after = '';
+  for (;;) {
+    const rows: Array<{ id: string; caseInput: string; output: string }> = await db.selectFrom('assessment')
+      .select(['id', 'caseInput', 'output']).where('id', '>', after).orderBy('id').limit(500).execute();
+    for (const r of rows) {
+      await db.updateTable('assessment').set({ caseInputBrotli: encodeJsonText(r.caseInput), outputBrotli: encodeJsonText(r.output) }).where('id', '=', r.id).execute();
+    }
+    if (rows.length < 500) break;
+    after = rows[rows.length - 1]!.id;
+  }
+  await db.schema.alterTable('assessment').dropColumn('case_input').execute();
+  await db.schema.alterTable('assessment').dropColumn('output').execute();
+  // the worklist (src/registry/kysely-store.ts worklist): partial indexes over the planned visits only
+  // (done and cancelled ones, most of the table, are not in them), covering the worklist's filter,
+  // reached in due-date order, by patient (sort by patient) or by lesion (sort by site)
+  await db.schema.dropIndex('visit_open_window').execute();
+  await db.schema.dropIndex('visit_open_due').execute();
+  const planned = sql<boolean>`state = 'planned'`;
+  await db.schema.createIndex('visit_planned_due').on('visit').columns(['due_date', 'window_start', 'window_end', 'id']).where(planned).execute();
+  await db.schema.createIndex('visit_planned_window').on('visit').column('window_days').where(planned).execute();
+  await db.schema.createIndex('visit_planned_patient').on('visit').columns(['patient_id', 'due_date', 'window_start', 'window_end', 'id']).where(planned).execute();
+  await db.schema.createIndex('visit_planned_lesion').on('visit').columns(['lesion_id', 'due_date', 'window_start', 'window_end', 'id']).where(planned).execute();
+  await db.schema.createIndex('patient_name').on('patient').columns(['name_search', 'mrn', 'id']).execute();
+  await db.schema.createIndex('lesion_site').on('lesion').columns(['site', 'id']).execute();
+  if (dialect === 'postgres') {
+    await sql`alter table assessment alter column case_input_brotli set not null, alter column output_brotli set not null`.execute(db);
+    // already compressed: stored out of line without PostgreSQL trying its own compression again
+    await sql`alter table assessment alter column case_input_brotli set storage external, alter column output_brotli set storage external`.execute(db);
+  }
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'clinical records', up: v1 },
   { version: 2, name: 'users, sessions, audit log', up: v2 },
+  { version: 3, name: 'assessment JSON compressed; worklist indexes', up: v3 },
 ];
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

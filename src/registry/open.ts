@@ -54,7 +54,7 @@ export function describeLocation(l: RegistryLocation): string {
   return u.toString();
 }
 
-export interface OpenOptions { now?: () => Date; migrateTo?: number }
+export interface OpenOptions { now?: () => Date; migrateTo?: number; siteWalkLesions?: number }
 
 export async function openRegistry(where: RegistryLocation | string | undefined, o: OpenOptions = {}): Promise<KyselyRegistryStore> {
   const loc = typeof where === 'object' ? where : parseLocation(where);
@@ -84,6 +84,14 @@ export async function openRegistry(where: RegistryLocation | string | undefined,
   const pool = new pg.Pool({ connectionString: loc.url, max: 10 });
   // a connection dropped by the server is reported by the next query; without a listener it would end the process
   pool.on('error', () => undefined);
+  // Durability is the database server's setting (synchronous_commit, on unless its administrator
+  // chose otherwise): a commit acknowledged by PostgreSQL is on disk. CALCDX_PG_SYNC=off makes
+  // calcdx's own connections commit without waiting for the WAL flush (within 3 x wal_writer_delay,
+  // 0.6 s by default; never inconsistent, but a crash of the database server or its machine may
+  // lose the last transactions) — faster bulk writes on a slow disk (~290 fsyncs/s here), a choice
+  // for whoever runs the registry, not a default. CALCDX_PG_SYNC=on forces waiting.
+  const sync = process.env.CALCDX_PG_SYNC;
+  if (sync === 'on' || sync === 'off') pool.on('connect', (c) => { c.query(`set synchronous_commit = ${sync}`).catch(() => undefined); });
   try {
     const c = await pool.connect();
     c.release();

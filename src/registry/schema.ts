@@ -284,6 +284,8 @@ export const auditInput = z.strictObject({
 export type AuditInput = z.infer<typeof auditInput>;
 export const auditEntry = auditInput.extend({ seq: z.number().int().min(1), at: isoInstant });
 export type AuditEntry = z.infer<typeof auditEntry>;
+/** an audit row as listed: with the username of its user id (null when none, or the account is gone) */
+export type AuditView = AuditEntry & { username: string | null };
 
 // ---------------------------------------------------------------- queries
 
@@ -292,7 +294,11 @@ export const page = z.strictObject({
   offset: z.number().int().min(0).default(0),
 });
 export type PageRequest = z.input<typeof page>;
-export interface Page<T> { items: T[]; total: number; limit: number; offset: number }
+export interface Page<T> {
+  items: T[]; total: number; limit: number; offset: number;
+  /** true when `total` is a floor: the list was counted up to that many (the worklist: 10,000) */
+  totalCapped?: boolean;
+}
 
 /** patient search status: by open follow-up or by outcome */
 export const PATIENT_STATUSES = ['due', 'overdue', 'outcome_recorded', 'no_outcome'] as const;

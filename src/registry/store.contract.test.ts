@@ -13,6 +13,7 @@ import { assessmentRecord } from './assessment-record.js';
 import { isRegistryError, RegistryError } from './errors.js';
 import { pseudonymise, type ExportRecord } from './export-format.js';
 import type { KyselyRegistryStore } from './kysely-store.js';
+import { decodeJsonText } from './json-codec.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import { openRegistry } from './open.js';
 import { ensureFirstAdmin, hashPassword, verifyPassword } from './password.js';
@@ -193,7 +194,8 @@ function contract(name: string, factory: () => TestDbFactory): void {
     });
 
     it('lists the worklist: due this week and overdue, sortable and paged', async () => {
-      const w = await openRegistry(await f.fresh(), { now: clock });
+      const where = await f.fresh();
+      const w = await openRegistry(where, { now: clock });
       try {
         const mk = async (name: string, start: string) => {
           const p = await w.createPatient({ name, mrn: name.toUpperCase() }, null);
@@ -217,6 +219,33 @@ function contract(name: string, factory: () => TestDbFactory): void {
         const rank = { overdue: 0, due: 1, planned: 2 } as Record<string, number>;
         const ranks = byStatus.items.map((r) => rank[r.visit.status]!);
         expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+        expect(new Set(ranks).size).toBeGreaterThan(1);
+        // paged by status or site, either way: the pages cut across statuses and sites as the whole list does
+        const bySite = await w.worklist({ today: TODAY, sort: 'site', desc: true, limit: 1000 });
+        const sites = bySite.items.map((r) => `${r.lesion.site} ${r.visit.dueDate}`);
+        expect(sites).toEqual([...sites].sort().reverse());
+        expect(bySite.total).toBe(wl.total);
+        // a site of many lesions is found the other way (walking the open visits by due date): the same list
+        const walker = await openRegistry(where, { now: clock, siteWalkLesions: 1 });
+        try {
+          for (const desc of [false, true]) {
+            const ways = [w, walker].map(async (st) => (await st.worklist({ today: TODAY, sort: 'site', desc, limit: 1000 })).items.map((r) => r.visit.id));
+            const [few, many] = await Promise.all(ways);
+            expect(many).toEqual(few);
+            expect((await walker.worklist({ today: TODAY, sort: 'site', desc, limit: 2, offset: 1 })).items.map((r) => r.visit.id)).toEqual(few!.slice(1, 3));
+          }
+        } finally {
+          await walker.close();
+        }
+        for (const sort of ['status', 'site'] as const) {
+          for (const desc of [false, true]) {
+            const all = (await w.worklist({ today: TODAY, sort, desc, limit: 1000 })).items.map((r) => r.visit.id);
+            expect(all.length).toBe(wl.total);
+            const paged: string[] = [];
+            for (let offset = 0; offset < all.length + 2; offset += 3) paged.push(...(await w.worklist({ today: TODAY, sort, desc, limit: 3, offset })).items.map((r) => r.visit.id));
+            expect(paged).toEqual(all);
+          }
+        }
         const byPatient = await w.worklist({ today: TODAY, sort: 'patient', desc: true, limit: 1000 });
         const names = byPatient.items.map((r) => r.patient.name!);
         expect(names).toEqual([...names].sort().reverse());
@@ -339,14 +368,52 @@ function contract(name: string, factory: () => TestDbFactory): void {
       expect(e2.seq).toBeGreaterThan(e1.seq);
       expect(e1.at).toBe(clock().toISOString());
       const page = await store.listAudit({ recordType: 'patient', recordId: 'p1' });
-      expect(page.items).toEqual([e1]);
-      expect((await store.listAudit({ limit: 1 })).items[0]).toEqual(e2);
+      expect(page.items).toEqual([{ ...e1, username: null }]); // u1 is no account
+      expect((await store.listAudit({ limit: 1 })).items[0]).toEqual({ ...e2, username: null });
+      // listed with the username of an account, its id kept
+      const who = await store.createUser({ username: 'audit.reader', role: 'auditor', passwordHash: await hashPassword('audited password') });
+      const e3 = await store.appendAudit({ userId: who.id, action: 'read', recordType: 'audit', recordId: null, origin: 'cli' });
+      expect((await store.listAudit({ userId: who.id })).items).toEqual([{ ...e3, username: 'audit.reader' }]);
       await rejects(store.appendAudit({ userId: 'u1', action: 'Read Name: Li Wei', recordType: 'patient', recordId: 'p1', origin: null }), 'invalid');
       expect(Object.getOwnPropertyNames(Object.getPrototypeOf(store)).filter((m) => /audit/i.test(m))).toEqual(['appendAudit', 'listAudit']);
       await expect(sql`update audit_log set action = 'x'`.execute(store.db)).rejects.toThrow(/append-only/);
       await expect(sql`delete from audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
       if (name === 'postgres') await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
-      expect((await store.listAudit({})).total).toBe(page.total + 1);
+      expect((await store.listAudit({})).total).toBe(page.total + 2);
+    });
+
+    it('keeps a write and its audit row in one transaction: both, or neither', async () => {
+      const t = await openRegistry(await f.fresh(), { now: clock });
+      try {
+        const audit = (recordId: string | null) => ({ userId: 'u1', action: 'create', recordType: 'patient' as const, recordId, origin: '127.0.0.1' });
+        const counts = async () => { const c = (await t.status()).counts; return { patients: c.patients, audit: c.audit }; };
+        // both kept
+        const p = await t.transaction(async (s) => { const made = await s.createPatient({ mrn: 'TX-1' }, 'u1'); await s.appendAudit(audit(made.id)); return made; });
+        expect(await counts()).toEqual({ patients: 1, audit: 1 });
+        expect((await t.listAudit({ recordId: p.id })).items).toHaveLength(1);
+        // the audit insert fails in the database (a trigger refuses it): the patient written before it is rolled back
+        if (name === 'sqlite') await sql`create trigger refuse_audit before insert on audit_log begin select raise(abort, 'audit refused'); end`.execute(t.db);
+        else {
+          await sql`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`.execute(t.db);
+          await sql`create trigger refuse_audit before insert on audit_log for each row execute function refuse_audit()`.execute(t.db);
+        }
+        await expect(t.transaction(async (s) => { const made = await s.createPatient({ mrn: 'TX-2' }, 'u1'); await s.appendAudit(audit(made.id)); })).rejects.toThrow(/audit refused/);
+        expect(await counts()).toEqual({ patients: 1, audit: 1 });
+        expect((await t.searchPatients({ mrn: 'TX-2' })).total).toBe(0);
+        await sql`drop trigger refuse_audit${sql.raw(name === 'postgres' ? ' on audit_log' : '')}`.execute(t.db);
+        // the write fails after its audit row (the record number is taken): the audit row is rolled back
+        await rejects(t.transaction(async (s) => { await s.appendAudit(audit(null)); await s.createPatient({ mrn: 'TX-1' }, 'u1'); }), 'exists');
+        expect(await counts()).toEqual({ patients: 1, audit: 1 });
+        // a multi-row write (a plan: supersedes, cancels, inserts visits) joins the outer transaction and is rolled back with it
+        const l = await t.createLesion({ patientId: p.id, site: 'knee' }, 'u1');
+        const a = await t.addAssessment(assessmentRecord(kb, l.id, sarcoma, '2026-01-01'), 'u1');
+        await expect(t.transaction(async (s) => { await s.createPlan({ assessmentId: a.id, startDate: '2026-02-01' }, 'u1'); throw new Error('after the plan'); })).rejects.toThrow('after the plan');
+        expect(await t.listVisits(l.id)).toEqual([]);
+        // the store still works after the rollbacks
+        expect((await t.createPatient({ mrn: 'TX-3' }, 'u1')).mrn).toBe('TX-3');
+      } finally {
+        await t.close();
+      }
     });
 
     it('exports and imports losslessly (JSON Lines records); pseudonymised export drops identifying fields', async () => {
@@ -407,10 +474,24 @@ function contract(name: string, factory: () => TestDbFactory): void {
       const old = await openRegistry(where, { now: clock, migrateTo: 1 });
       expect((await old.status().catch(() => null))).toBeNull(); // v1 has no users table: status needs v2
       const p = await old.createPatient({ mrn: 'OLD-1', name: 'Kept' }, null);
+      const l = await old.createLesion({ patientId: p.id, site: 'knee' }, null);
+      // an assessment as schema v1-v2 kept it: the JSON as text (v3 compresses it; the text is kept byte for byte)
+      const rec = assessmentRecord(kb, l.id, sarcoma, '2026-01-01');
+      const caseText = JSON.stringify(rec.caseInput, null, 1);
+      const outText = JSON.stringify(rec.output);
+      await sql`insert into assessment (id, lesion_id, patient_id, case_input, output, kb_version, engine_version, assessed_on, top_entity, created_by, created_at)
+        values ('old-a', ${l.id}, ${p.id}, ${caseText}, ${outText}, ${rec.kbVersion}, ${rec.engineVersion}, '2026-01-01', 'synovial_sarcoma', null, '2026-01-01T00:00:00.000Z')`.execute(old.db);
       await old.close();
       const fresh = await openRegistry(where, { now: clock });
       expect((await fresh.status()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
       expect(await fresh.getPatient(p.id)).toEqual(p);
+      const kept = await fresh.getAssessment('old-a');
+      expect(kept).toMatchObject({ lesionId: l.id, patientId: p.id, assessedOn: '2026-01-01', kbVersion: rec.kbVersion });
+      expect(kept.caseInput).toEqual(JSON.parse(caseText));
+      expect(JSON.stringify(kept.output)).toBe(outText);
+      const stored = await fresh.db.selectFrom('assessment').select('outputBrotli').where('id', '=', 'old-a').executeTakeFirstOrThrow();
+      expect(decodeJsonText(stored.outputBrotli)).toBe(outText);
+      expect(stored.outputBrotli.length).toBeLessThan(outText.length / 2);
       await sql`update calcdx_schema set version = ${LATEST_SCHEMA_VERSION + 1}`.execute(fresh.db);
       await fresh.close();
       const e = await rejects(openRegistry(where), 'schema_too_new');

@@ -9,10 +9,11 @@
  *
  * `actor` is the user id (or null for the command line / system) recorded as createdBy.
  * The store does not write audit rows by itself: the caller (HTTP route, CLI command) knows
- * who, what and from where, and calls appendAudit.
+ * who, what and from where, and appends it in the same transaction as the write:
+ * `store.transaction(async (s) => { const p = await s.createPatient(…); await s.appendAudit(…); })`.
  */
 import type {
-  Assessment, AssessmentInput, AuditEntry, AuditInput, AuditQuery, FollowUpPlan, Lesion, LesionInput, LesionPatch,
+  Assessment, AssessmentInput, AuditEntry, AuditInput, AuditQuery, AuditView, FollowUpPlan, Lesion, LesionInput, LesionPatch,
   LesionTimeline, Outcome, OutcomeInput, Page, Patient, PatientInput, PatientSearch, PatientTimeline,
   PerformanceInput, PlanInput, Session, User, UserInput, UserPatch, VisitDone, VisitView, WorklistQuery, WorklistRow,
 } from './schema.js';
@@ -95,7 +96,14 @@ export interface RegistryStore {
 
   // audit log: append-only (no update or delete method; the database refuses them too)
   appendAudit(entry: AuditInput): Promise<AuditEntry>;
-  listAudit(q: AuditQuery): Promise<Page<AuditEntry>>;
+  /** newest first, each row with the username of its user id */
+  listAudit(q: AuditQuery): Promise<Page<AuditView>>;
+
+  /**
+   * `fn` in one transaction, through the store it is given: every write it makes (and the audit
+   * rows it appends) is kept, or, when `fn` throws, none is. Nested calls join the outer one.
+   */
+  transaction<T>(fn: (s: RegistryStore) => Promise<T>): Promise<T>;
 
   // whole registry
   status(): Promise<RegistryStatus>;

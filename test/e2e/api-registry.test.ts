@@ -207,6 +207,8 @@ function suite(name: string, factory: () => TestDbFactory): void {
       expect(au.statusCode, au.body).toBe(200);
       expect(au.json().items.map((x: { action: string }) => x.action)).toEqual(expect.arrayContaining(['create', 'read', 'export']));
       expect(au.json().items.every((x: { userId: string }) => x.userId === doc.userId)).toBe(true);
+      // the audit view names the user, and keeps the id
+      expect(au.json().items.every((x: { username: string }) => x.username === 'clinician')).toBe(true);
     }, 120_000);
 
     it('a change without the CSRF token (or with a wrong one) is refused with 403, nothing written', async () => {

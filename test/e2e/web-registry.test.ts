@@ -301,6 +301,9 @@ describe('registry web pages', () => {
     expect(await navLinks(page)).toEqual(['/audit']);
     await page.waitForSelector('#audit-log tr[data-action]');
     const log = await page.textContent('#audit-log');
+    // who: the username, with the user id kept
+    expect(log).toContain('dr.li');
+    expect(await page.$$('#audit-log td.audit-user code')).not.toHaveLength(0);
     expect(log).not.toContain('Wang Wu');
     expect(log).not.toContain('MRN-WEB-1');
     await page.selectOption('#af-recordType', 'outcome');

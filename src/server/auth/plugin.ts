@@ -73,6 +73,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** appends an audit row: who (the request's user), what, which record (type and id only), from where */
     audit(req: FastifyRequest, action: string, recordType: AuditInput['recordType'], recordId: string | null): Promise<void>;
+    /**
+     * a write and its audit row in one transaction (both kept, or neither): `write` runs on the
+     * transaction's store; the row names the record `recordId` picks from the result
+     */
+    audited<T>(req: FastifyRequest, action: string, recordType: AuditInput['recordType'], write: (s: RegistryStore) => Promise<T>, recordId: (r: T) => string | null): Promise<T>;
+    /** the audit row of a request, to append inside a transaction of several writes */
+    auditEntry(req: FastifyRequest, action: string, recordType: AuditInput['recordType'], recordId: string | null): AuditInput;
     /** the logged-in user of a route whose access is a role list or 'session' */
     userOf(req: FastifyRequest): User;
     /** every route registered after the auth plugin, with its declared access (the role × route test walks it) */
@@ -132,9 +139,18 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     for (const method of [r.method].flat()) if (method !== 'HEAD') table.push({ method, url: r.url, access: r.config?.access });
   });
   app.decorateRequest('auth', null);
+  const auditEntry = (req: FastifyRequest, action: string, recordType: AuditInput['recordType'], recordId: string | null): AuditInput =>
+    ({ userId: req.auth?.user.id ?? null, action, recordType, recordId, origin: req.ip });
+  app.decorate('auditEntry', auditEntry);
   app.decorate('audit', async (req: FastifyRequest, action: string, recordType: AuditInput['recordType'], recordId: string | null) => {
-    await store.appendAudit({ userId: req.auth?.user.id ?? null, action, recordType, recordId, origin: req.ip });
+    await store.appendAudit(auditEntry(req, action, recordType, recordId));
   });
+  app.decorate('audited', <T>(req: FastifyRequest, action: string, recordType: AuditInput['recordType'], write: (s: RegistryStore) => Promise<T>, recordId: (r: T) => string | null) =>
+    store.transaction(async (s) => {
+      const r = await write(s);
+      await s.appendAudit(auditEntry(req, action, recordType, recordId(r)));
+      return r;
+    }));
   app.decorate('userOf', (req: FastifyRequest): User => {
     if (!req.auth) throw unauthorized('server.login_required');
     return req.auth.user;
@@ -214,25 +230,26 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       throw new HttpProblem(429, 'too_many_requests', (l) => t(l, 'server.too_many_logins', { seconds: retry }), { reason: 'login_rate', headers: { 'retry-after': String(retry) } });
     }
     const user = await store.findUser(body.username.toLowerCase());
-    const failed = async (u: User | null): Promise<never> => {
-      await store.appendAudit({ userId: u?.id ?? null, action: 'login_failed', recordType: 'user', recordId: u?.id ?? null, origin: req.ip });
+    const at = now();
+    // the failure counted (when `count`) and its audit row: one transaction
+    const failed = async (u: User | null, count = false): Promise<never> => {
+      await store.transaction(async (s) => {
+        if (u && count) await s.recordLoginFailure(u.id, o.lockAfter, o.lockMs, at);
+        await s.appendAudit({ userId: u?.id ?? null, action: 'login_failed', recordType: 'user', recordId: u?.id ?? null, origin: req.ip });
+      });
       throw unauthorized('server.login_failed');
     };
     if (!user) {
       await verifyPassword(dummyHash, body.password);
       return failed(null);
     }
-    const at = now();
     if (user.lockedUntil && Date.parse(user.lockedUntil) > at.getTime()) {
       await store.appendAudit({ userId: user.id, action: 'login_locked', recordType: 'user', recordId: user.id, origin: req.ip });
       const until = user.lockedUntil;
       const seconds = Math.max(1, Math.ceil((Date.parse(until) - at.getTime()) / 1000));
       throw new HttpProblem(423, 'account_locked', (l) => t(l, 'server.account_locked', { count: o.lockAfter, until }), { reason: 'locked', headers: { 'retry-after': String(seconds) } });
     }
-    if (!(await verifyPassword(user.passwordHash, body.password))) {
-      await store.recordLoginFailure(user.id, o.lockAfter, o.lockMs, at);
-      return failed(user);
-    }
+    if (!(await verifyPassword(user.passwordHash, body.password))) return failed(user, true);
     if (user.disabled) return failed(user);
     if (user.failedLogins > 0 || user.lockedUntil) await store.recordLoginSuccess(user.id);
     attempts.clear(`user:${body.username.toLowerCase()}`);
@@ -240,19 +257,21 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     const old = req.cookies[SESSION_COOKIE];
     if (old) await store.deleteSession(sha256(old));
     const id = token();
-    const session = await store.createSession({
-      idHash: sha256(id), userId: user.id, csrfToken: token(),
-      createdAt: at.toISOString(), lastSeenAt: at.toISOString(), expiresAt: new Date(at.getTime() + o.maxMs).toISOString(),
+    const session = await store.transaction(async (s) => {
+      const made = await s.createSession({
+        idHash: sha256(id), userId: user.id, csrfToken: token(),
+        createdAt: at.toISOString(), lastSeenAt: at.toISOString(), expiresAt: new Date(at.getTime() + o.maxMs).toISOString(),
+      });
+      await s.appendAudit({ userId: user.id, action: 'login', recordType: 'session', recordId: null, origin: req.ip });
+      return made;
     });
-    await store.appendAudit({ userId: user.id, action: 'login', recordType: 'session', recordId: null, origin: req.ip });
     reply.setCookie(SESSION_COOKIE, id, { ...cookieOptions(req), maxAge: Math.floor(o.maxMs / 1000) });
     return me({ user, session });
   });
 
   app.post('/api/auth/logout', { config: { access: 'session' } }, async (req, reply) => {
     const a = req.auth!;
-    await store.deleteSession(a.idHash);
-    await app.audit(req, 'logout', 'session', null);
+    await app.audited(req, 'logout', 'session', (s) => s.deleteSession(a.idHash), () => null);
     reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
     return reply.code(204).send();
   });

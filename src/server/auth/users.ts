@@ -32,16 +32,16 @@ export async function usersPlugin(app: FastifyInstance, o: { store: RegistryStor
 
   app.post('/api/users', { config, ...jsonBody }, async (req, reply) => {
     const b = parseInput(userCreateBody, req.body, 'body');
-    const u = await store.createUser({ username: b.username, role: b.role, passwordHash: await hashPassword(b.password) });
-    await app.audit(req, 'create', 'user', u.id);
+    const passwordHash = await hashPassword(b.password);
+    const u = await app.audited(req, 'create', 'user', (s) => s.createUser({ username: b.username, role: b.role, passwordHash }), (r) => r.id);
     return reply.code(201).send(publicUser(u));
   });
 
   app.patch('/api/users/:id', { config, ...jsonBody }, async (req) => {
     const { id } = parseInput(idParams, req.params, 'params');
     const b = parseInput(userPatchBody, req.body, 'body');
-    const u = await store.updateUser(id, b.version, { ...(b.role ? { role: b.role } : {}), ...(b.disabled !== undefined ? { disabled: b.disabled } : {}) });
-    await app.audit(req, b.disabled === true ? 'disable' : 'update', 'user', u.id);
+    const u = await app.audited(req, b.disabled === true ? 'disable' : 'update', 'user',
+      (s) => s.updateUser(id, b.version, { ...(b.role ? { role: b.role } : {}), ...(b.disabled !== undefined ? { disabled: b.disabled } : {}) }), (r) => r.id);
     return publicUser(u);
   });
 
@@ -49,8 +49,8 @@ export async function usersPlugin(app: FastifyInstance, o: { store: RegistryStor
     const { id } = parseInput(idParams, req.params, 'params');
     const b = parseInput(passwordResetBody, req.body, 'body');
     const generated = b.password === undefined ? randomPassword() : undefined;
-    const u = await store.updateUser(id, b.version, { passwordHash: await hashPassword(b.password ?? generated!) });
-    await app.audit(req, 'reset_password', 'user', u.id);
+    const passwordHash = await hashPassword(b.password ?? generated!);
+    const u = await app.audited(req, 'reset_password', 'user', (s) => s.updateUser(id, b.version, { passwordHash }), (r) => r.id);
     return { user: publicUser(u), ...(generated ? { password: generated } : {}) };
   });
 }

@@ -116,8 +116,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
 
   app.post('/api/patients', write, async (req, reply) => {
     const b = parseInput(patientInput, req.body, 'body');
-    const p = await store.createPatient(b, actor(req));
-    await app.audit(req, 'create', 'patient', p.id);
+    const p = await app.audited(req, 'create', 'patient', (s) => s.createPatient(b, actor(req)), (r) => r.id);
     return reply.code(201).send(p);
   });
 
@@ -132,8 +131,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   app.patch('/api/patients/:id', write, async (req) => {
     const { id } = parseInput(idParams, req.params, 'params');
     const { version, ...patch } = parseInput(patientPatchBody, req.body, 'body');
-    const p = await store.updatePatient(id, version, patch);
-    await app.audit(req, 'update', 'patient', id);
+    const p = await app.audited(req, 'update', 'patient', (s) => s.updatePatient(id, version, patch), () => id);
     return p;
   });
 
@@ -157,8 +155,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   app.post('/api/patients/:id/lesions', write, async (req, reply) => {
     const { id } = parseInput(idParams, req.params, 'params');
     const b = parseInput(lesionCreateBody, req.body, 'body');
-    const l = await store.createLesion({ ...b, patientId: id }, actor(req));
-    await app.audit(req, 'create', 'lesion', l.id);
+    const l = await app.audited(req, 'create', 'lesion', (s) => s.createLesion({ ...b, patientId: id }, actor(req)), (r) => r.id);
     return reply.code(201).send(l);
   });
 
@@ -173,8 +170,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   app.patch('/api/lesions/:id', write, async (req) => {
     const { id } = parseInput(idParams, req.params, 'params');
     const { version, ...patch } = parseInput(lesionPatchBody, req.body, 'body');
-    const l = await store.updateLesion(id, version, patch);
-    await app.audit(req, 'update', 'lesion', id);
+    const l = await app.audited(req, 'update', 'lesion', (s) => s.updateLesion(id, version, patch), () => id);
     return l;
   });
 
@@ -197,13 +193,17 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
     // a plan only when its visits can be dated: by the assessment itself, or by the date given
     const f = followUpOf(rec.output);
     const plannable = !!f && f.visits.length > 0 && (b.followUpFrom !== undefined || f.visits.every((v) => v.date));
-    const a = await store.addAssessment(rec, actor(req));
-    await app.audit(req, 'create', 'assessment', a.id);
-    let plan = null;
-    if (plannable) {
-      plan = await store.createPlan({ assessmentId: a.id, ...(b.followUpFrom ?? {}) }, actor(req));
-      await app.audit(req, 'create', 'plan', plan.plan.id);
-    }
+    // the assessment, its plan and their audit rows: one transaction
+    const { a, plan } = await store.transaction(async (s) => {
+      const a = await s.addAssessment(rec, actor(req));
+      await s.appendAudit(app.auditEntry(req, 'create', 'assessment', a.id));
+      let plan = null;
+      if (plannable) {
+        plan = await s.createPlan({ assessmentId: a.id, ...(b.followUpFrom ?? {}) }, actor(req));
+        await s.appendAudit(app.auditEntry(req, 'create', 'plan', plan.plan.id));
+      }
+      return { a, plan };
+    });
     return reply.code(201).send({ assessment: a, plan: plan?.plan ?? null, visits: plan?.visits ?? [] });
   });
 
@@ -213,8 +213,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
     const b = parseInput(planBody, req.body, 'body');
     const a = await store.getAssessment(b.assessmentId);
     if (a.lesionId !== id) invalidInput((l) => [{ path: 'body.assessmentId', code: 'not_allowed', found: b.assessmentId, allowed: `an assessment of lesion ${id}`, message: t(l, 'server.field_invalid', { path: 'body.assessmentId', found: b.assessmentId, allowed: `an assessment of lesion ${id}` }) }]);
-    const p = await store.createPlan({ ...b, datedFrom: b.datedFrom ?? 'surgery' }, actor(req));
-    await app.audit(req, 'create', 'plan', p.plan.id);
+    const p = await app.audited(req, 'create', 'plan', (s) => s.createPlan({ ...b, datedFrom: b.datedFrom ?? 'surgery' }, actor(req)), (r) => r.plan.id);
     return reply.code(201).send(p);
   });
 
@@ -231,12 +230,10 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
     const { id } = parseInput(idParams, req.params, 'params');
     const b = parseInput(visitBody, req.body, 'body');
     if (b.status === 'cancelled') {
-      const v = await store.cancelVisit(id, b.version);
-      await app.audit(req, 'cancel', 'visit', id);
+      const v = await app.audited(req, 'cancel', 'visit', (s) => s.cancelVisit(id, b.version), () => id);
       return { visit: v, reassess: null };
     }
-    const v = await store.recordVisit(id, b.version, { doneOn: b.doneOn, findings: b.findings });
-    await app.audit(req, 'update', 'visit', id);
+    const v = await app.audited(req, 'update', 'visit', (s) => s.recordVisit(id, b.version, { doneOn: b.doneOn, findings: b.findings }), () => id);
     let reassess = null;
     if (newFindings(b.findings)) {
       const all = await store.listAssessments(v.lesionId);
@@ -268,8 +265,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
   app.post('/api/outcomes', write, async (req, reply) => {
     const b = parseInput(outcomeInput, req.body, 'body');
     entityCheck(b.entity, 'body.entity');
-    const out = await store.recordOutcome(b, actor(req));
-    await app.audit(req, 'create', 'outcome', out.id);
+    const out = await app.audited(req, 'create', 'outcome', (s) => s.recordOutcome(b, actor(req)), (r) => r.id);
     return reply.code(201).send(out);
   });
 
@@ -277,8 +273,7 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
     const { id } = parseInput(idParams, req.params, 'params');
     const { version, ...patch } = parseInput(outcomePatchBody, req.body, 'body');
     entityCheck(patch.entity, 'body.entity');
-    const out = await store.updateOutcome(id, version, patch);
-    await app.audit(req, 'update', 'outcome', id);
+    const out = await app.audited(req, 'update', 'outcome', (s) => s.updateOutcome(id, version, patch), () => id);
     return out;
   });
 

@@ -9,10 +9,10 @@
  */
 import type { Lang } from '../../../src/i18n/index.js';
 import type {
-  Assessment, AuditEntry, FollowUpPlan, Lesion, Outcome, Page, Patient, PatientTimeline, Role, User, Visit, VisitFindings, VisitView, WorklistRow,
+  Assessment, AuditEntry, AuditView, FollowUpPlan, Lesion, Outcome, Page, Patient, PatientTimeline, Role, User, Visit, VisitFindings, VisitView, WorklistRow,
 } from '../../../src/registry/schema.js';
 
-export type { Assessment, AuditEntry, Lesion, Outcome, Page, Patient, PatientTimeline, Role, Visit, VisitFindings, VisitView, WorklistRow };
+export type { Assessment, AuditEntry, AuditView, Lesion, Outcome, Page, Patient, PatientTimeline, Role, Visit, VisitFindings, VisitView, WorklistRow };
 export type PublicUser = Omit<User, 'passwordHash'>;
 
 /** one field of a bad-input problem */
@@ -119,7 +119,7 @@ export const updateOutcome = (id: string, version: number, o: OutcomeFields) => 
 
 // ---- audit
 export interface AuditFilter { userId?: string; recordType?: string; recordId?: string; from?: string; to?: string; limit?: number; offset?: number }
-export const auditLog = (q: AuditFilter) => call<Page<AuditEntry>>('GET', withQuery('/api/audit', q as Query));
+export const auditLog = (q: AuditFilter) => call<Page<AuditView>>('GET', withQuery('/api/audit', q as Query));
 
 // ---- local performance (src/server/registry/performance.ts)
 export interface Proportion { k: number; n: number; rate: number; low: number; high: number }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alignSeries, daySeconds, unitsOf, type ChartSeries } from './line-chart-data.js';
+import { alignSeries, daySeconds, MIN_X_SPAN_DAYS, unitsOf, xRange, type ChartSeries } from './line-chart-data.js';
 
 describe('line chart data', () => {
   it('aligns two series on their dates, null where a series has no value', () => {
@@ -37,6 +37,32 @@ describe('line chart data', () => {
       for (const y of ys) expect(y.length).toBe(xs.length);
       // every value given is drawn on its day
       ss.forEach((s, k) => { for (const p of s.points) expect(ys[k]![xs.indexOf(daySeconds(p.date)!)]).not.toBeNull(); });
+    }));
+  });
+
+  it('draws points all on one day on a week of days around it, not a range of zero', () => {
+    const day = daySeconds('2026-06-15')!;
+    const s: ChartSeries = { label: 'Size', unit: 'cm', points: [{ date: '2026-06-15', value: 4.2 }] };
+    const xs = alignSeries([s, { ...s, label: 'Volume', unit: 'mL' }]).data[0];
+    const [lo, hi] = xRange(Math.min(...xs), Math.max(...xs));
+    expect([lo, hi]).toEqual([daySeconds('2026-06-12'), daySeconds('2026-06-19')]);
+    expect(lo).toBeLessThan(day);
+    expect(hi).toBeGreaterThan(day);
+    // two days apart: widened to the week too; a wider range is kept as it is
+    expect(xRange(day, day + 2 * 86_400)).toEqual([daySeconds('2026-06-13'), daySeconds('2026-06-20')]);
+    expect(xRange(day, day + 30 * 86_400)).toEqual([day, day + 30 * 86_400]);
+  });
+
+  it('gives a range that holds every point, at least a week wide, starting at a UTC midnight when widened', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 60 }), (d, span) => {
+      const min = d * 86_400;
+      const max = (d + span) * 86_400;
+      const [lo, hi] = xRange(min, max);
+      expect(lo).toBeLessThanOrEqual(min);
+      expect(hi).toBeGreaterThanOrEqual(max);
+      expect(hi - lo).toBeGreaterThanOrEqual(MIN_X_SPAN_DAYS * 86_400);
+      if (span < MIN_X_SPAN_DAYS) expect(((lo % 86_400) + 86_400) % 86_400).toBe(0);
+      else expect([lo, hi]).toEqual([min, max]);
     }));
   });
 });

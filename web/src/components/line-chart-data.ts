@@ -53,3 +53,23 @@ export function alignSeries(series: readonly ChartSeries[]): { data: AlignedData
 export function unitsOf(series: readonly ChartSeries[]): string[] {
   return [...new Set(series.map((s) => s.unit))];
 }
+
+const DAY = 86_400;
+/** the narrowest x range drawn, in days: a week */
+export const MIN_X_SPAN_DAYS = 7;
+
+/**
+ * The x range to draw for points from `min` to `max` (Unix seconds of days): the points' own
+ * range, widened about its middle to at least MIN_X_SPAN_DAYS. Points all on one day (or a
+ * few days apart) would otherwise give the time axis a range of zero (or of hours), which it
+ * fills with ticks of hours and minutes, or of the epoch; a week has ticks of days around them.
+ */
+export function xRange(min: number, max: number): [number, number] {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, MIN_X_SPAN_DAYS * DAY];
+  const [lo, hi] = min <= max ? [min, max] : [max, min];
+  const span = MIN_X_SPAN_DAYS * DAY;
+  if (hi - lo >= span) return [lo, hi];
+  const mid = Math.floor((lo + hi) / 2 / DAY) * DAY;
+  const start = mid - Math.floor(MIN_X_SPAN_DAYS / 2) * DAY;
+  return [Math.min(lo, start), Math.max(hi, start + span)];
+}

@@ -2,13 +2,14 @@
  * A line chart of values over dates (e.g. a lesion's size and calcified volume at each visit),
  * drawn with uPlot on a canvas: one line per series, one axis per unit (the first on the left,
  * the second on the right), dates on the x axis in UTC (a calendar date is the same day
- * everywhere). The same numbers are in a table for screen readers (and in print, where a
+ * everywhere; at least a week wide, so that points all on one day sit on a readable axis of
+ * days). The same numbers are in a table for screen readers (and in print, where a
  * canvas may not be). uPlot sets its sizes through the CSSOM, so the page's CSP (style-src 'self')
  * holds; its stylesheet is bundled into app.css.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import { alignSeries, unitsOf, type ChartSeries } from './line-chart-data.js';
+import { alignSeries, unitsOf, xRange, type ChartSeries } from './line-chart-data.js';
 
 export type { ChartSeries, DatedValue } from './line-chart-data.js';
 
@@ -42,7 +43,7 @@ export function LineChart({ title, series, emptyText, dateLabel, height = 240 }:
       width: Math.max(200, el.clientWidth),
       height,
       tzDate: utc,
-      scales: { x: { time: true }, ...Object.fromEntries(units.map((u) => [u, { auto: true }])) },
+      scales: { x: { time: true, range: (_u, min, max) => xRange(min, max) }, ...Object.fromEntries(units.map((u) => [u, { auto: true }])) },
       series: [
         { label: dateLabel, value: (_u, ts) => (ts == null ? '—' : new Date(ts * 1e3).toISOString().slice(0, 10)) },
         ...series.map((s, i) => ({

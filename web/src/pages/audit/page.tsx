@@ -1,6 +1,6 @@
 /**
  * The audit view (/audit, admin and auditor): the append-only audit log (GET /api/audit), newest
- * first as the store returns it, filtered by user id, record type, record id and time range, a page
+ * first as the store returns it (each row's username and user id), filtered by user id, record type, record id and time range, a page
  * at a time. Rows hold who, what, which record (type and id) and from where — never clinical content.
  */
 import { useState } from 'preact/hooks';
@@ -65,11 +65,11 @@ function Audit() {
           <>
             <p class="hint" id="audit-count">{t(lang, 'web.reg.found', { count: result.total })}</p>
             <table class="reg-table" id="audit-log">
-              <thead><tr><th>#</th><th>{t(lang, 'web.reg.when')}</th><th>{t(lang, 'web.reg.userId')}</th><th>{t(lang, 'web.reg.action')}</th><th>{t(lang, 'web.reg.recordType')}</th><th>{t(lang, 'web.reg.recordId')}</th><th>{t(lang, 'web.reg.origin')}</th></tr></thead>
+              <thead><tr><th>#</th><th>{t(lang, 'web.reg.when')}</th><th>{t(lang, 'web.reg.username')}</th><th>{t(lang, 'web.reg.action')}</th><th>{t(lang, 'web.reg.recordType')}</th><th>{t(lang, 'web.reg.recordId')}</th><th>{t(lang, 'web.reg.origin')}</th></tr></thead>
               <tbody>
                 {result.items.map((a) => (
                   <tr data-action={a.action} data-record-type={a.recordType}>
-                    <td>{a.seq}</td><td>{a.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td><td><code>{a.userId ?? '—'}</code></td>
+                    <td>{a.seq}</td><td>{a.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td><td class="audit-user">{a.username ?? (a.userId ? '' : '—')}{a.userId && <> <code>{a.userId}</code></>}</td>
                     <td>{a.action}</td><td>{t(lang, `web.reg.recordTypes.${a.recordType}`)}</td><td><code>{a.recordId ?? '—'}</code></td><td>{a.origin ?? '—'}</td>
                   </tr>
                 ))}

@@ -82,7 +82,7 @@ function Worklist() {
             </tbody>
           </table>
         )}
-        {result && <div class="no-print"><Pager total={result.total} offset={offset} size={PAGE} onPage={setOffset} /></div>}
+        {result && <div class="no-print"><Pager total={result.total} capped={result.totalCapped} offset={offset} size={PAGE} onPage={setOffset} /></div>}
       </main>
     </Shell>
   );
