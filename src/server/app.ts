@@ -88,6 +88,8 @@ export interface ServerOptions {
   auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
   /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts); needs a registry (its routes need login) */
   pacs?: readonly import('../pacs/config.js').ConfiguredArchive[];
+  /** the server's cache of series retrieved from the archives: bytes (0: none) and seconds a series stays (default 512 MiB, 600 s) */
+  pacsCache?: { bytes?: number; seconds?: number };
 }
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -142,6 +144,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(pacsPlugin, {
     archives: o.pacs ?? [], slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, ctTimeoutMs: o.ctTimeoutMs,
     tmpDir: o.tmpDir, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
+    ...(o.pacsCache?.bytes !== undefined ? { cacheBytes: o.pacsCache.bytes } : {}), ...(o.pacsCache?.seconds !== undefined ? { cacheSeconds: o.pacsCache.seconds } : {}),
   });
   await app.register(ctJobsPlugin, { ...o.ctQueue, pacs: o.pacs ?? [], uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, tmpDir: o.tmpDir, maxVoxels: o.maxVoxels, workerHeapMb: o.ctWorkerHeapMb });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
