@@ -92,9 +92,8 @@ export async function connectQueue(db: string, o: { role: 'server' | 'worker'; m
   };
 }
 
-/** Queues a job: its row, its input (an upload) and the pg-boss job, in one transaction. */
-export async function submitJob(q: QueueConnection, s: QueueSettings, job: Omit<CtJobData, 'jobId' | 'v'>, files: readonly InputFile[] = []): Promise<string> {
-  const id = randomUUID();
+/** Queues a job: its row, its input (an upload not spooled) and the pg-boss job, in one transaction. */
+export async function submitJob(q: QueueConnection, s: QueueSettings, job: Omit<CtJobData, 'jobId' | 'v'>, files: readonly InputFile[] = [], id: string = randomUUID()): Promise<string> {
   const data = ctJobData.parse({ ...job, v: 1, jobId: id });
   const c = await q.pool.connect();
   try {

@@ -191,10 +191,10 @@ export async function dropInput(pool: Pool, id: string): Promise<void> {
  * Housekeeping, run by every worker now and then: jobs that waited past their expiry are expired
  * (their input deleted), and ended jobs older than `keepSeconds` are deleted with their results.
  */
-export async function housekeeping(pool: Pool, keepSeconds: number): Promise<{ expired: number; deleted: number }> {
+export async function housekeeping(pool: Pool, keepSeconds: number): Promise<{ expired: number; deleted: number; expiredIds: string[] }> {
   const exp = await pool.query<{ id: string }>(`UPDATE calcdx.ct_job SET state = 'expired', updated_at = now(), finished_at = now()
     WHERE state IN ('queued','retrying') AND expires_at < now() RETURNING id`);
   for (const { id } of exp.rows) { await notify(pool, id); await dropInput(pool, id); }
   const del = await pool.query(`DELETE FROM calcdx.ct_job WHERE state IN ${TERMINAL_SQL} AND finished_at < now() - $1 * interval '1 second'`, [keepSeconds]);
-  return { expired: exp.rowCount ?? 0, deleted: del.rowCount ?? 0 };
+  return { expired: exp.rowCount ?? 0, deleted: del.rowCount ?? 0, expiredIds: exp.rows.map((r) => r.id) };
 }

@@ -66,7 +66,7 @@ export interface ServerOptions {
   /** the JavaScript heap of a CT worker thread, MiB (default 512) */
   ctWorkerHeapMb?: number;
   /** the CT job queue in PostgreSQL (plugins/ct-jobs.ts): its database, settings and the archives jobs may name */
-  ctQueue?: Pick<import('./plugins/ct-jobs.js').CtJobsPluginOptions, 'db' | 'settings' | 'archives'>;
+  ctQueue?: Pick<import('./plugins/ct-jobs.js').CtJobsPluginOptions, 'db' | 'settings' | 'archives' | 'spool'>;
   /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
   cds?: import('./cds-hooks.js').CdsHooksOptions;
   /**

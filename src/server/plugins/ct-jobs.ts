@@ -23,6 +23,7 @@
  * Without a database the job routes answer 503 queue_not_configured: the embedded default (POST
  * /api/ct in the server's worker threads) is unchanged.
  */
+import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { t, type Lang } from '../../i18n/index.js';
 import { DEFAULT_VOLUME_LIMITS } from '../../imaging/limits.js';
 import type { InputFile } from '../../queue/store.js';
+import { spoolDrop, spoolPut } from '../../queue/spool.js';
 import type { QueueSettings } from '../../queue/queue.js';
 import type { ConfiguredArchive } from '../../pacs/config.js';
 import { READ_CLINICAL } from '../auth/access.js';
@@ -53,6 +55,8 @@ export interface CtJobsPluginOptions {
   workerHeapMb?: number | undefined;
   /** parent of the private upload folders; default the system's temporary folder */
   tmpDir?: string | undefined;
+  /** a folder shared with the workers (--spool): uploads stay there instead of going into PostgreSQL (src/queue/spool.ts) */
+  spool?: string | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -116,7 +120,8 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   async function fromUpload(req: FastifyRequest, lang: Lang): Promise<string> {
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > uploadLimit) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.upload_too_large', { limit: uploadLimit }));
-    const tmp = await uploadDir(o.tmpDir ?? tmpdir());
+    // with a spool the upload is received inside it, so that queuing it is a rename
+    const tmp = await uploadDir(o.spool ?? o.tmpDir ?? tmpdir());
     try {
       const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: uploadLimit, maxFiles: o.maxUploadFiles, maxVoxels: limits.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}) }, CT_FORM);
       app.requests.received(req);
@@ -128,7 +133,16 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
       if (input.maskPath) files.push({ path: input.maskPath, role: 'mask', name: input.names?.get(input.maskPath) ?? 'mask' });
       let bytes = 0;
       for (const f of files) bytes += (await stat(f.path)).size;
-      return await submitJob(q, settings, { source: { kind: 'upload', files: files.length, bytes, mask: input.maskPath !== undefined }, fields: input.fields, lang, limits }, files);
+      const source = { kind: 'upload' as const, files: files.length, bytes, mask: input.maskPath !== undefined };
+      if (!o.spool) return await submitJob(q, settings, { source, fields: input.fields, lang, limits }, files);
+      const id = randomUUID();
+      await spoolPut(o.spool, id, tmp.dir, input);
+      try {
+        return await submitJob(q, settings, { source: { ...source, spool: true }, fields: input.fields, lang, limits }, [], id);
+      } catch (e) {
+        await spoolDrop(o.spool, id);
+        throw e;
+      }
     } finally {
       await tmp.remove();
     }
