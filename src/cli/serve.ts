@@ -52,7 +52,7 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--spool <dir>', 'with a postgres:// --db: a folder shared with every worker (same machine or a network mount): queued uploads stay there instead of going through PostgreSQL')
     .option('--job-retries <n>', 'with a postgres:// --db: attempts after the first for a transient CT job failure (default 3)')
     .option('--job-retry-delay <s>', 'with a postgres:// --db: seconds before the first retry, doubled for each further one (default 10)')
-    .option('--job-timeout <s>', 'with a postgres:// --db: seconds a CT job attempt may run before it is retried (a worker that died; default 900)')
+    .option('--job-timeout <s>', 'with a postgres:// --db: seconds a CT job attempt may run before it is retried (a worker that died: pg-boss 10 has no heartbeat); default 1.5 × the CT time budget, 900')
     .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')
     .option('--trust-proxy <address>', 'behind a reverse proxy that terminates TLS: its address (or true): X-Forwarded-Proto/For are believed, so the session cookie is Secure and login limits count client addresses')
     .option('--require-login', 'every API route (assessments included) needs a logged-in user; default: only the registry routes do')

@@ -28,7 +28,11 @@ export const ctJobData = z.object({
   fields: ctJobFields,
   lang: z.enum(['zh', 'en']),
   /** voxel and byte limits of the read, as the server that took the job had them */
-  limits: z.object({ maxBytes: z.number().int().positive(), maxVoxels: z.number().int().positive(), workerHeapMb: z.number().int().positive().optional() }).strict(),
+  limits: z.object({
+    maxBytes: z.number().int().positive(), maxVoxels: z.number().int().positive(), workerHeapMb: z.number().int().positive().optional(),
+    /** the measurement's time budget (ms, the server's CT timeout): the worker stops the measurement past it */
+    timeoutMs: z.number().int().positive().optional(),
+  }).strict(),
 }).strict();
 export type CtJobData = z.infer<typeof ctJobData>;
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type PgBoss from 'pg-boss';
 import { t } from '../i18n/index.js';
 import type { CtInput, CtResult } from '../server/ct.js';
-import { runCtJob } from '../server/ct-jobs.js';
+import { CtJobAborted, ctJobError, runCtJob } from '../server/ct-jobs.js';
 import { HttpProblem, toProblem, type Problem } from '../server/problem.js';
 import pg from 'pg';
 import { completeJob, failJob, getInput, housekeeping, NOTIFY_CHANNEL, setProgress, startJob } from './store.js';
@@ -65,6 +65,7 @@ function pacsProblem(e: Error & { code: string; archive: string; context: string
 
 function problemOf(e: unknown, data: CtJobData): Problem {
   if (e instanceof PermanentJobError) return e.problem;
+  if (e instanceof CtJobAborted) return toProblem(ctJobError(e, data.limits.timeoutMs ?? 0), data.lang, instanceOf(data.jobId)).problem;
   if (e instanceof Error && e.name === 'PacsError') return pacsProblem(e as Error & { code: string; archive: string; context: string; detail: string }, data.lang, data.jobId);
   return toProblem(e, data.lang, instanceOf(data.jobId)).problem;
 }
@@ -139,7 +140,9 @@ export async function runJob(q: QueueConnection, job: PgBoss.JobWithMetadata<unk
     const input = await inputOf(q, data, dir, o.archives, progress, o.spool);
     const t1 = performance.now();
     const base = data.source.kind === 'dicomweb' ? 40 : 0;
-    const result: CtResult = await runCtJob('measure', input, data.lang, instanceOf(data.jobId), undefined, (p) => progress(base + ((95 - base) * p) / 100));
+    // the measurement's time budget (the server's CT timeout): stopped past it, before pg-boss's expiry (1.5×) hands the job to another worker
+    const budget = data.limits.timeoutMs ? AbortSignal.timeout(data.limits.timeoutMs) : undefined;
+    const result: CtResult = await runCtJob('measure', input, data.lang, instanceOf(data.jobId), budget, (p) => progress(base + ((95 - base) * p) / 100));
     const t2 = performance.now();
     await written;
     const first = await completeJob(q.pool, data.jobId, result);

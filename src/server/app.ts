@@ -146,7 +146,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     tmpDir: o.tmpDir, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
     ...(o.pacsCache?.bytes !== undefined ? { cacheBytes: o.pacsCache.bytes } : {}), ...(o.pacsCache?.seconds !== undefined ? { cacheSeconds: o.pacsCache.seconds } : {}),
   });
-  await app.register(ctJobsPlugin, { ...o.ctQueue, pacs: o.pacs ?? [], uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, tmpDir: o.tmpDir, maxVoxels: o.maxVoxels, workerHeapMb: o.ctWorkerHeapMb });
+  await app.register(ctJobsPlugin, { ...o.ctQueue, pacs: o.pacs ?? [], ctTimeoutMs: o.ctTimeoutMs, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, tmpDir: o.tmpDir, maxVoxels: o.maxVoxels, workerHeapMb: o.ctWorkerHeapMb });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
   await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });
   if (store) {

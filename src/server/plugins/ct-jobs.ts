@@ -55,6 +55,8 @@ export interface CtJobsPluginOptions {
   workerHeapMb?: number | undefined;
   /** parent of the private upload folders; default the system's temporary folder */
   tmpDir?: string | undefined;
+  /** the measurement's time budget (the server's CT timeout): the worker stops a measurement past it, and an attempt expires at 1.5× it unless settings.expireInSeconds says otherwise */
+  ctTimeoutMs?: number | undefined;
   /** a folder shared with the workers (--spool): uploads stay there instead of going into PostgreSQL (src/queue/spool.ts) */
   spool?: string | undefined;
 }
@@ -90,9 +92,9 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     app.post('/api/pacs/:archive/jobs', pacsJobRoute, async (req) => { pacsArchiveOf(req); throw notConfigured(); });
     return;
   }
-  const { connectQueue, getJob, JobEvents, QUEUE_DEFAULTS, submitJob } = await import('../../queue/queue.js');
+  const { connectQueue, expireForBudget, getJob, JobEvents, QUEUE_DEFAULTS, submitJob } = await import('../../queue/queue.js');
   const { TERMINAL_STATES } = await import('../../queue/schema.js');
-  const settings: QueueSettings = { ...QUEUE_DEFAULTS, ...o.settings };
+  const settings: QueueSettings = { ...QUEUE_DEFAULTS, ...(o.ctTimeoutMs ? { expireInSeconds: expireForBudget(o.ctTimeoutMs) } : {}), ...o.settings };
   const q = await connectQueue(o.db, { role: 'server' });
   const sse = new Set<FastifyReply>();
   // the notifications stopped (the database restarted): end the streams; EventSource clients reconnect
@@ -104,7 +106,10 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   });
   const archives = new Set(o.archives ?? []);
   const uploadLimit = Math.min(o.uploadLimit, settings.maxUploadBytes);
-  const limits = { maxBytes: uploadLimit, maxVoxels: o.maxVoxels ?? DEFAULT_VOLUME_LIMITS.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}) };
+  const limits = {
+    maxBytes: uploadLimit, maxVoxels: o.maxVoxels ?? DEFAULT_VOLUME_LIMITS.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}),
+    ...(o.ctTimeoutMs ? { timeoutMs: o.ctTimeoutMs } : {}),
+  };
 
   // this context reads JSON bodies as plain JSON (the case parser of the other routes reads YAML too)
   app.removeContentTypeParser(['application/json']);
