@@ -237,6 +237,7 @@ export function buildProgram(): Command {
     .option('--db <url>', 'the queue database: postgres://user@host:port/database (default CALCDX_DB)')
     .option('--concurrency <n>', 'CT jobs run at once by this process: a number, or auto (one per core); default 1')
     .option('--archive <url...>', 'DICOMweb archives jobs may read from (also CALCDX_DICOMWEB_ARCHIVES); credentials: CALCDX_DICOMWEB_USER/PASSWORD or CALCDX_DICOMWEB_TOKEN')
+    .option('--spool <dir>', 'the folder the servers spool uploads into (their --spool; shared: same machine or a network mount)')
     .option('--maintenance-interval <s>', 'seconds between checks for attempts past their time limit (a worker that died); default 30')
     .option('--keep-days <n>', 'days an ended job and its result stay readable; default 7')
     .option('--quiet', 'no job log')

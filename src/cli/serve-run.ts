@@ -120,18 +120,19 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
  * The CT job queue: on when --db (or CALCDX_DB) is a postgres:// database (the registry's, when it
  * has one), else undefined: CT jobs run in the server's worker threads only.
  */
-async function queueOptions(o: ServeOptions): Promise<{ db: string; archives: string[]; settings: Record<string, number> } | undefined> {
+async function queueOptions(o: ServeOptions): Promise<{ db: string; archives: string[]; settings: Record<string, number>; spool?: string } | undefined> {
   const db = o.db ?? process.env.CALCDX_DB;
   if (!db || !/^postgres(ql)?:\/\//i.test(db)) {
-    if (o.jobRetries ?? o.jobRetryDelay ?? o.jobTimeout) throw new CalcdxError('usage', { detail: '--job-retries, --job-retry-delay and --job-timeout need --db postgres://… (or CALCDX_DB)' });
+    if (o.jobRetries ?? o.jobRetryDelay ?? o.jobTimeout ?? o.spool) throw new CalcdxError('usage', { detail: '--job-retries, --job-retry-delay, --job-timeout and --spool need --db postgres://… (or CALCDX_DB)' });
     return undefined;
   }
   const { checkDbUrl } = await import('../queue/queue.js');
   try { checkDbUrl(db); } catch (e) { throw new CalcdxError('usage', { detail: (e as Error).message }); }
-  const { configuredArchives } = await import('./worker.js');
+  const { configuredArchives, spoolFolder } = await import('./worker.js');
   return {
     db,
     archives: await configuredArchives(o.archive),
+    ...(o.spool ? { spool: await spoolFolder(o.spool) } : {}),
     settings: {
       ...(o.jobRetries !== undefined ? { retryLimit: wholeNumber('job-retries', o.jobRetries, 0, 20) } : {}),
       ...(o.jobRetryDelay !== undefined ? { retryDelaySeconds: wholeNumber('job-retry-delay', o.jobRetryDelay, 0, 3600) } : {}),

@@ -25,6 +25,8 @@ export interface ServeOptions {
   jobRetries?: string;
   jobRetryDelay?: string;
   jobTimeout?: string;
+  /** with a postgres:// --db: a folder shared with the workers (queued uploads stay there) */
+  spool?: string;
   /** every API route but login, health and the OpenAPI document needs a session */
   requireLogin?: boolean;
   /** behind a TLS-terminating reverse proxy: its address (or "true") */
@@ -47,9 +49,10 @@ export function registerServe(program: Command, envLang: () => Lang): void {
     .option('--cds-dev-no-auth', 'CDS Hooks without authentication, for local trials only (refused unless --host is a loopback address)')
     .option('--db <location>', 'registry: sqlite:PATH or postgres://user@host:port/database (default: $CALCDX_DB, else ~/.local/share/calcdx/registry.db); a postgres:// database also queues CT jobs (POST /api/ct/jobs) for calcdx worker')
     .option('--archive <url...>', 'with a postgres:// --db: DICOMweb archives a queued CT job may name (also CALCDX_DICOMWEB_ARCHIVES)')
+    .option('--spool <dir>', 'with a postgres:// --db: a folder shared with every worker (same machine or a network mount): queued uploads stay there instead of going through PostgreSQL')
     .option('--job-retries <n>', 'with a postgres:// --db: attempts after the first for a transient CT job failure (default 3)')
     .option('--job-retry-delay <s>', 'with a postgres:// --db: seconds before the first retry, doubled for each further one (default 10)')
-    .option('--job-timeout <s>', 'with a postgres:// --db: seconds a CT job attempt may run before it is retried (a worker that died; default 900)')
+    .option('--job-timeout <s>', 'with a postgres:// --db: seconds a CT job attempt may run before it is retried (a worker that died: pg-boss 10 has no heartbeat); default 1.5 × the CT time budget, 900')
     .option('--no-registry', 'no registry: the stateless API only (no patients, users or login)')
     .option('--trust-proxy <address>', 'behind a reverse proxy that terminates TLS: its address (or true): X-Forwarded-Proto/For are believed, so the session cookie is Secure and login limits count client addresses')
     .option('--require-login', 'every API route (assessments included) needs a logged-in user; default: only the registry routes do')

@@ -12,6 +12,7 @@ export interface WorkerCliOptions {
   concurrency?: string;
   archive?: string[];
   maintenanceInterval?: string;
+  spool?: string;
   keepDays?: string;
   quiet?: boolean;
 }
@@ -20,6 +21,16 @@ function whole(name: string, raw: string, min: number, max: number): number {
   const x = Number(raw);
   if (!Number.isInteger(x) || x < min || x > max) throw new CalcdxError('usage', { detail: `--${name}: found "${raw}"; allowed: a whole number from ${min} to ${max}` });
   return x;
+}
+
+/** --spool: an existing folder, as an absolute path (a usage error naming it otherwise). */
+export async function spoolFolder(raw: string): Promise<string> {
+  const { stat } = await import('node:fs/promises');
+  const { resolve } = await import('node:path');
+  const dir = resolve(raw);
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new CalcdxError('usage', { detail: `--spool: found "${raw}", which is not an existing folder; allowed: a folder the server and the workers share` });
+  return dir;
 }
 
 /** The configured archives: --archive (repeatable) and CALCDX_DICOMWEB_ARCHIVES (separated by commas or spaces), normalised. */
@@ -39,6 +50,7 @@ export async function runWorkerCommand(o: WorkerCliOptions): Promise<void> {
   const maintenance = o.maintenanceInterval === undefined ? 30 : whole('maintenance-interval', o.maintenanceInterval, 1, 3600);
   const keepSeconds = o.keepDays === undefined ? QUEUE_DEFAULTS.keepSeconds : whole('keep-days', o.keepDays, 1, 3650) * 86400;
   const archives = await configuredArchives(o.archive);
+  const spool = o.spool === undefined ? undefined : await spoolFolder(o.spool);
   const log = o.quiet ? undefined : (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...line })}\n`);
   let q;
   try {
@@ -48,7 +60,7 @@ export async function runWorkerCommand(o: WorkerCliOptions): Promise<void> {
     throw new CalcdxError('usage', { detail: `cannot use the database ${shownDb(db)}: ${code ?? ''} ${(e as Error).message}`.replace(/\s+/g, ' ') });
   }
   const { startWorker } = await import('../queue/worker.js');
-  const stop = await startWorker(q, { concurrency, archives, keepSeconds, ...(log ? { log } : {}) });
+  const stop = await startWorker(q, { concurrency, archives, keepSeconds, ...(spool ? { spool } : {}), ...(log ? { log } : {}) });
   log?.({ msg: 'worker ready', concurrency, archives: archives.length });
   await new Promise<void>((resolve) => {
     const handler = () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); resolve(); };

@@ -18,7 +18,10 @@ export interface QueueSettings {
   retryLimit: number;
   /** seconds before the first retry; doubled (with jitter) for each further one */
   retryDelaySeconds: number;
-  /** seconds an attempt may run before it is failed and retried (a worker that died) */
+  /**
+   * seconds an attempt may run before pg-boss fails it and retries it (a worker that died: pg-boss 10
+   * has no heartbeat); by default derived from the measurement's time budget (expireForBudget)
+   */
   expireInSeconds: number;
   /** seconds a job may wait in the queue before it expires */
   retentionSeconds: number;
@@ -28,10 +31,19 @@ export interface QueueSettings {
   maxUploadBytes: number;
 }
 
+/**
+ * The time limit of an attempt from the measurement's time budget (the server's CT timeout, which
+ * the worker enforces on the measurement itself): the budget and half of it again for fetching the
+ * input and writing the result. A worker killed mid-job holds its job this long at most; a slow but
+ * live worker is stopped by its own budget first, so pg-boss never hands a job still running to a
+ * second worker. 600 s (the default budget) gives 900 s.
+ */
+export const expireForBudget = (budgetMs: number): number => Math.ceil((1.5 * budgetMs) / 1000);
+
 export const QUEUE_DEFAULTS: QueueSettings = {
   retryLimit: 3,
   retryDelaySeconds: 10,
-  expireInSeconds: 15 * 60,
+  expireInSeconds: expireForBudget(600_000),
   retentionSeconds: 24 * 3600,
   keepSeconds: 7 * 24 * 3600,
   maxUploadBytes: 512 * 1024 * 1024,
@@ -92,9 +104,8 @@ export async function connectQueue(db: string, o: { role: 'server' | 'worker'; m
   };
 }
 
-/** Queues a job: its row, its input (an upload) and the pg-boss job, in one transaction. */
-export async function submitJob(q: QueueConnection, s: QueueSettings, job: Omit<CtJobData, 'jobId' | 'v'>, files: readonly InputFile[] = []): Promise<string> {
-  const id = randomUUID();
+/** Queues a job: its row, its input (an upload not spooled) and the pg-boss job, in one transaction. */
+export async function submitJob(q: QueueConnection, s: QueueSettings, job: Omit<CtJobData, 'jobId' | 'v'>, files: readonly InputFile[] = [], id: string = randomUUID()): Promise<string> {
   const data = ctJobData.parse({ ...job, v: 1, jobId: id });
   const c = await q.pool.connect();
   try {

@@ -13,7 +13,7 @@ export const CT_DEAD_QUEUE = 'calcdx-ct-dead';
 const uid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'a DICOM UID (digits and dots)').max(64);
 
 export const ctJobSource = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('upload'), files: z.number().int().min(1), bytes: z.number().int().min(0), mask: z.boolean() }).strict(),
+  z.object({ kind: z.literal('upload'), files: z.number().int().min(1), bytes: z.number().int().min(0), mask: z.boolean(), spool: z.boolean().optional() }).strict(),
   z.object({ kind: z.literal('dicomweb'), archive: z.string().url(), study: uid, series: uid.optional() }).strict(),
 ]);
 export type CtJobSource = z.infer<typeof ctJobSource>;
@@ -28,7 +28,11 @@ export const ctJobData = z.object({
   fields: ctJobFields,
   lang: z.enum(['zh', 'en']),
   /** voxel and byte limits of the read, as the server that took the job had them */
-  limits: z.object({ maxBytes: z.number().int().positive(), maxVoxels: z.number().int().positive(), workerHeapMb: z.number().int().positive().optional() }).strict(),
+  limits: z.object({
+    maxBytes: z.number().int().positive(), maxVoxels: z.number().int().positive(), workerHeapMb: z.number().int().positive().optional(),
+    /** the measurement's time budget (ms, the server's CT timeout): the worker stops the measurement past it */
+    timeoutMs: z.number().int().positive().optional(),
+  }).strict(),
 }).strict();
 export type CtJobData = z.infer<typeof ctJobData>;
 

@@ -40,3 +40,18 @@ describe('the job schema', () => {
     expect(ctJobRequest.safeParse({ dicomweb: { archive: 'x', study: '1.2' } }).success).toBe(false);
   });
 });
+
+describe('the time limit of an attempt (pg-boss 10 has no heartbeat: a killed worker\'s job returns after it)', () => {
+  it('is derived from the measurement\'s time budget, longer than it, so that a live worker stops its own measurement first', async () => {
+    const { expireForBudget, QUEUE_DEFAULTS } = await import('./queue.js');
+    expect(expireForBudget(600_000)).toBe(900);
+    expect(QUEUE_DEFAULTS.expireInSeconds).toBe(900);
+    for (const ms of [1_000, 59_999, 600_000, 3_600_000]) expect(expireForBudget(ms) * 1000).toBeGreaterThan(ms);
+  });
+  it('a timed-out measurement is the 503 timeout problem, retried', async () => {
+    const { CtJobAborted, ctJobError } = await import('../server/ct-jobs.js');
+    const p = problemOf(ctJobError(new CtJobAborted(), 600_000));
+    expect(p).toMatchObject({ status: 503, code: 'timeout' });
+    expect(isTransient(new CtJobAborted(), p)).toBe(true);
+  });
+});

@@ -17,11 +17,12 @@ import { join } from 'node:path';
 import type PgBoss from 'pg-boss';
 import { t } from '../i18n/index.js';
 import type { CtInput, CtResult } from '../server/ct.js';
-import { runCtJob } from '../server/ct-jobs.js';
+import { CtJobAborted, ctJobError, runCtJob } from '../server/ct-jobs.js';
 import { HttpProblem, toProblem, type Problem } from '../server/problem.js';
 import pg from 'pg';
 import { completeJob, failJob, getInput, housekeeping, NOTIFY_CHANNEL, setProgress, startJob } from './store.js';
 import { CT_DEAD_QUEUE, CT_QUEUE, ctJobData, type CtJobData } from './schema.js';
+import { spoolDrop, spoolGet } from './spool.js';
 import type { QueueConnection } from './queue.js';
 
 export interface WorkerOptions {
@@ -31,6 +32,8 @@ export interface WorkerOptions {
   /** how long ended jobs stay readable (housekeeping) */
   keepSeconds: number;
   tmpDir?: string;
+  /** the folder shared with the servers (--spool): spooled uploads are read there (src/queue/spool.ts) */
+  spool?: string | undefined;
   pollingIntervalSeconds?: number;
   log?: (line: Record<string, unknown>) => void;
 }
@@ -62,13 +65,21 @@ function pacsProblem(e: Error & { code: string; archive: string; context: string
 
 function problemOf(e: unknown, data: CtJobData): Problem {
   if (e instanceof PermanentJobError) return e.problem;
+  if (e instanceof CtJobAborted) return toProblem(ctJobError(e, data.limits.timeoutMs ?? 0), data.lang, instanceOf(data.jobId)).problem;
   if (e instanceof Error && e.name === 'PacsError') return pacsProblem(e as Error & { code: string; archive: string; context: string; detail: string }, data.lang, data.jobId);
   return toProblem(e, data.lang, instanceOf(data.jobId)).problem;
 }
 
 /** Brings the job's input into `dir` as a CtInput; `progress` gets 0–40 % while an archive's series is retrieved. */
-async function inputOf(q: QueueConnection, data: CtJobData, dir: string, archives: readonly string[], progress: (p: number) => void): Promise<CtInput> {
+async function inputOf(q: QueueConnection, data: CtJobData, dir: string, archives: readonly string[], progress: (p: number) => void, spool: string | undefined): Promise<CtInput> {
   const limits = { maxBytes: data.limits.maxBytes, maxVoxels: data.limits.maxVoxels, ...(data.limits.workerHeapMb ? { workerHeapMb: data.limits.workerHeapMb } : {}) };
+  if (data.source.kind === 'upload' && data.source.spool) {
+    const gone = (key: string, reason: string) => new PermanentJobError(toProblem(new HttpProblem(422, 'upload_invalid', (l) => t(l, key), { reason }), data.lang, instanceOf(data.jobId)).problem);
+    if (!spool) throw gone('queue.spool_missing', 'spool_missing');
+    const got = await spoolGet(spool, data.jobId);
+    if (!got) throw gone('queue.input_gone', 'input_gone');
+    return { ...got, fields: data.fields, limits };
+  }
   if (data.source.kind === 'upload') {
     const got = await getInput(q.pool, data.jobId, dir);
     if (!got.volumePaths.length) throw new PermanentJobError(toProblem(new HttpProblem(422, 'upload_invalid', (l) => t(l, 'queue.input_gone'), { reason: 'input_gone' }), data.lang, instanceOf(data.jobId)).problem);
@@ -108,7 +119,11 @@ export async function runJob(q: QueueConnection, job: PgBoss.JobWithMetadata<unk
   const data = parsed.data;
   const attempt = job.retryCount + 1;
   const started = await startJob(q.pool, data.jobId, attempt, who);
-  if (started !== 'started') { log({ msg: `job ${started}`, id: data.jobId, attempt }); return; }
+  if (started !== 'started') {
+    if (started === 'expired') await spoolDrop(o.spool, data.jobId);
+    log({ msg: `job ${started}`, id: data.jobId, attempt });
+    return;
+  }
   log({ msg: 'job running', id: data.jobId, attempt });
   const t0 = performance.now();
   const dir = await mkdtemp(join(o.tmpDir ?? tmpdir(), 'calcdx-job-'));
@@ -122,13 +137,16 @@ export async function runJob(q: QueueConnection, job: PgBoss.JobWithMetadata<unk
     written = written.then(() => setProgress(q.pool, data.jobId, p)).catch(() => undefined);
   };
   try {
-    const input = await inputOf(q, data, dir, o.archives, progress);
+    const input = await inputOf(q, data, dir, o.archives, progress, o.spool);
     const t1 = performance.now();
     const base = data.source.kind === 'dicomweb' ? 40 : 0;
-    const result: CtResult = await runCtJob('measure', input, data.lang, instanceOf(data.jobId), undefined, (p) => progress(base + ((95 - base) * p) / 100));
+    // the measurement's time budget (the server's CT timeout): stopped past it, before pg-boss's expiry (1.5×) hands the job to another worker
+    const budget = data.limits.timeoutMs ? AbortSignal.timeout(data.limits.timeoutMs) : undefined;
+    const result: CtResult = await runCtJob('measure', input, data.lang, instanceOf(data.jobId), budget, (p) => progress(base + ((95 - base) * p) / 100));
     const t2 = performance.now();
     await written;
     const first = await completeJob(q.pool, data.jobId, result);
+    await spoolDrop(o.spool, data.jobId);
     const t3 = performance.now();
     // times: fetching the input, measuring (the worker thread), writing the result
     log({ msg: first ? 'job completed' : 'job completed by another worker already', id: data.jobId, attempt, ms: Math.round(t3 - t0), inputMs: Math.round(t1 - t0), measureMs: Math.round(t2 - t1), resultMs: Math.round(t3 - t2) });
@@ -139,6 +157,7 @@ export async function runJob(q: QueueConnection, job: PgBoss.JobWithMetadata<unk
     const lastAttempt = attempt > job.retryLimit;
     const state = !transient ? 'failed' : lastAttempt ? 'dead' : 'retrying';
     await failJob(q.pool, data.jobId, state, problem);
+    if (state !== 'retrying') await spoolDrop(o.spool, data.jobId);
     log({ msg: `job ${state}`, id: data.jobId, attempt, ms: Math.round(performance.now() - t0), code: problem.code, ...(problem.reason ? { reason: problem.reason } : {}) });
     // pg-boss retries (or dead-letters) what is thrown; a failed job is handled: its pg-boss job completes
     if (transient) throw new Error(`${problem.code}${problem.reason ? ` (${problem.reason})` : ''}`);
@@ -182,10 +201,12 @@ export async function startWorker(q: QueueConnection, o: WorkerOptions): Promise
     const data = parsed.data;
     const problem = toProblem(new HttpProblem(503, 'timeout', (l) => t(l, 'queue.dead')), data.lang, instanceOf(data.jobId)).problem;
     if (await failJob(q.pool, data.jobId, 'dead', problem)) log({ msg: 'job dead', id: data.jobId });
+    await spoolDrop(o.spool, data.jobId);
   });
   const tidy = async () => {
     try {
       const r = await housekeeping(q.pool, o.keepSeconds);
+      for (const id of r.expiredIds) await spoolDrop(o.spool, id);
       if (r.expired || r.deleted) log({ msg: 'housekeeping', expired: r.expired, deleted: r.deleted });
     } catch { /* the database is away: next time */ }
   };

@@ -66,7 +66,7 @@ export interface ServerOptions {
   /** the JavaScript heap of a CT worker thread, MiB (default 512) */
   ctWorkerHeapMb?: number;
   /** the CT job queue in PostgreSQL (plugins/ct-jobs.ts): its database, settings and the archives jobs may name */
-  ctQueue?: Pick<import('./plugins/ct-jobs.js').CtJobsPluginOptions, 'db' | 'settings' | 'archives'>;
+  ctQueue?: Pick<import('./plugins/ct-jobs.js').CtJobsPluginOptions, 'db' | 'settings' | 'archives' | 'spool'>;
   /** CDS Hooks: trusted issuers, public URL, --cds-dev-no-auth (src/server/cds-hooks.ts) */
   cds?: import('./cds-hooks.js').CdsHooksOptions;
   /**
@@ -88,6 +88,8 @@ export interface ServerOptions {
   auth?: Omit<import('./auth/plugin.js').AuthOptions, 'store' | 'requireLogin'>;
   /** the image archives the server may reach ("Open from PACS"; --pacs-config, src/pacs/config.ts); needs a registry (its routes need login) */
   pacs?: readonly import('../pacs/config.js').ConfiguredArchive[];
+  /** the server's cache of series retrieved from the archives: bytes (0: none) and seconds a series stays (default 512 MiB, 600 s) */
+  pacsCache?: { bytes?: number; seconds?: number };
 }
 
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -142,8 +144,9 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   await app.register(pacsPlugin, {
     archives: o.pacs ?? [], slots, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, ctTimeoutMs: o.ctTimeoutMs,
     tmpDir: o.tmpDir, ctWorker: o.ctWorker, maxVoxels: o.maxVoxels, ctWorkerHeapMb: o.ctWorkerHeapMb,
+    ...(o.pacsCache?.bytes !== undefined ? { cacheBytes: o.pacsCache.bytes } : {}), ...(o.pacsCache?.seconds !== undefined ? { cacheSeconds: o.pacsCache.seconds } : {}),
   });
-  await app.register(ctJobsPlugin, { ...o.ctQueue, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, tmpDir: o.tmpDir, maxVoxels: o.maxVoxels, workerHeapMb: o.ctWorkerHeapMb });
+  await app.register(ctJobsPlugin, { ...o.ctQueue, pacs: o.pacs ?? [], ctTimeoutMs: o.ctTimeoutMs, uploadLimit: o.uploadLimit, maxUploadFiles: o.maxUploadFiles, tmpDir: o.tmpDir, maxVoxels: o.maxVoxels, workerHeapMb: o.ctWorkerHeapMb });
   await app.register((await import('./fhir.js')).fhirPlugin, { kb });
   await app.register((await import('./cds-hooks.js')).cdsHooksPlugin, { ...o.cds, kb });
   if (store) {

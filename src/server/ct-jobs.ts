@@ -5,6 +5,8 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Lang } from '../i18n/index.js';
 import { ImagingError } from '../imaging/errors.js';
@@ -112,7 +114,9 @@ export function runCtJob(kind: CtJobKind, input: CtInput, lang: Lang, instance: 
 
 /**
  * The CT job slots of the server, shared by every route that runs a CT job (uploads, archive
- * retrievals): `take` gives a slot, or answers 429 with Retry-After when all are taken.
+ * retrievals): `take` gives a slot, or answers 429 with Retry-After when all are taken; `run` is
+ * what every such route does with one (a slot and a private temporary folder for the job's files,
+ * both given back whatever happens).
  */
 export class CtSlots {
   private used = 0;
@@ -127,4 +131,27 @@ export class CtSlots {
     let given = false;
     return () => { if (!given) { given = true; this.used--; } };
   }
+
+  /**
+   * Runs `work` in a slot (taken first: a 429 costs nothing) with a private folder (mode 0700)
+   * under `tmpRoot`, made when `work` first asks for it (`folder()`); then gives the slot back and
+   * removes the folder, whatever happened. A job stopped because its client went away or its time
+   * ran out is the 503 timeout problem (ctJobError).
+   */
+  async run<T>(tmpRoot: string, ctTimeoutMs: number, work: (folder: () => Promise<string>) => Promise<T>): Promise<T> {
+    const release = this.take();
+    let made: Promise<string> | undefined;
+    const folder = () => (made ??= mkdtemp(join(tmpRoot, 'calcdx-upload-')));
+    try {
+      return await work(folder);
+    } catch (e) {
+      throw ctJobError(e, ctTimeoutMs);
+    } finally {
+      release();
+      if (made) await rm(await made.catch(() => ''), { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
+    }
+  }
+
+  /** slots in use (tests) */
+  get inUse(): number { return this.used; }
 }

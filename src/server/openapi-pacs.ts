@@ -126,6 +126,15 @@ export function pacsOpenApiPaths(): Record<string, unknown> {
         400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, or the ROI does not fit it'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
       },
     }),
+    '/api/pacs/{archive}/jobs': guarded('post', READ_CLINICAL, {
+      summary: 'queue the measurement of a CT series of the archive for `calcdx worker` (needs `calcdx serve --db` and the archive\'s URL among the workers\' --archive); follow it at /api/ct/jobs/{id} and …/events',
+      parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
+      responses: {
+        202: { description: 'queued', headers: { Location: { description: 'the job', schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, state: { type: 'string' }, url: { type: 'string' }, events: { type: 'string' } } } } } },
+        400: problemResponse('a field missing or not allowed, or a malformed ROI'), 404: problemResponse('no such archive configured'),
+        503: problemResponse('no queue (code queue_not_configured), or the archive is not one the workers read (reason archive_not_queued): measure with POST /api/pacs/{archive}/measure'),
+      },
+    }),
     '/api/pacs/{archive}/store': guarded('post', WRITE_CLINICAL, {
       summary: 'measure a CT series of the archive and store the DICOM SEG (component labels) and the TID 1500 SR (measurement) in its study (STOW-RS, one request)',
       parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),

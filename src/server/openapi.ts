@@ -242,6 +242,13 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/ct/queue': {
+        get: {
+          summary: 'whether this server queues CT jobs (started with --db postgres://…): the web app sends its measurements to /api/ct/jobs then, else to /api/ct',
+          parameters: [langParam],
+          responses: { 200: { description: 'the queue', content: { 'application/json': { schema: { type: 'object', required: ['configured'], properties: { configured: { type: 'boolean' } } } } } } },
+        },
+      },
       '/api/ct/jobs/{id}': {
         get: {
           summary: 'a queued CT job: state (queued, running, retrying, completed, failed, dead, expired), progress 0–100, attempt, and its result (as /api/ct answers) or error (a problem)',

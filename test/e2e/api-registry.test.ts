@@ -33,7 +33,7 @@ const STATELESS = new Set([
   'GET /api/health', 'GET /api/openapi.json', 'GET /api/kb', 'GET /api/kb/:id', 'POST /api/assess', 'POST /api/validate', 'POST /api/report',
   'POST /api/followup.ics', 'POST /api/ct', 'POST /api/volume', 'POST /api/fhir/case',
   // the CT job queue is /api/ct made durable: the same access (a job is reached by its random UUID)
-  'POST /api/ct/jobs', 'GET /api/ct/jobs/:id', 'GET /api/ct/jobs/:id/events',
+  'POST /api/ct/jobs', 'GET /api/ct/jobs/:id', 'GET /api/ct/jobs/:id/events', 'GET /api/ct/queue',
 ]);
 
 interface Login { cookie: string; csrf: string; userId: string }

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,9 @@ let app: FastifyInstance;
 let log = '';
 /** an archive that answers what DICOMweb does not allow */
 let broken: Server;
+/** Orthanc behind a proxy that counts the requests it passes on (the server's cache of retrieved series) */
+let counting: Server;
+const counted: string[] = [];
 const answers: string[] = [];
 let db: TestDbFactory;
 let store: RegistryStore;
@@ -97,12 +100,22 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     });
     await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
     const brokenPort = (broken.address() as { port: number }).port;
+    const target = new URL(orthanc.dicomweb);
+    counting = createServer((q, r) => {
+      counted.push(`${q.method} ${q.url}`);
+      const p = httpRequest({ host: target.hostname, port: target.port, path: q.url, method: q.method, headers: q.headers }, (a) => { r.writeHead(a.statusCode ?? 502, a.headers); a.pipe(r); });
+      p.on('error', () => { r.writeHead(502); r.end(); });
+      q.pipe(p);
+    });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const countingPort = (counting.address() as { port: number }).port;
     const archives = resolvePacsConfig({
       archives: [
         { id: 'main', label: 'Test archive', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, passwordEnv: 'TEST_PACS_PASSWORD' } },
         { id: 'wrong', label: 'Wrong password', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: 'not-the-password-xyz' } },
         { id: 'down', label: 'Archive down', url: `http://127.0.0.1:${closed}/dicom-web`, timeoutSeconds: 5 },
         { id: 'broken', label: 'Broken archive', url: `http://127.0.0.1:${brokenPort}/dicom-web`, timeoutSeconds: 5 },
+        { id: 'counted', label: 'Counted archive', url: `http://127.0.0.1:${countingPort}/dicom-web`, auth: { kind: 'basic', user: orthanc.user, passwordEnv: 'TEST_PACS_PASSWORD' } },
       ],
     }, 'test', { TEST_PACS_PASSWORD: orthanc.password });
     db = sqliteFactory();
@@ -118,6 +131,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     await db?.cleanup();
     await orthanc?.stop();
     await new Promise((resolve) => (broken ? broken.close(resolve) : resolve(undefined)));
+    await new Promise((resolve) => (counting ? counting.close(resolve) : resolve(undefined)));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -164,7 +178,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     const r = await req('GET', '/api/pacs/archives');
     expect(r.statusCode).toBe(200);
     const body = pacsArchivesSchema.parse(r.json());
-    expect(body.archives).toEqual([{ id: 'main', label: 'Test archive' }, { id: 'wrong', label: 'Wrong password' }, { id: 'down', label: 'Archive down' }, { id: 'broken', label: 'Broken archive' }]);
+    expect(body.archives).toEqual([{ id: 'main', label: 'Test archive' }, { id: 'wrong', label: 'Wrong password' }, { id: 'down', label: 'Archive down' }, { id: 'broken', label: 'Broken archive' }, { id: 'counted', label: 'Counted archive' }]);
     expect(r.body).not.toMatch(/127\.0\.0\.1|dicom-web|calcdx:/);
     expect(r.body).not.toContain(orthanc.password);
   });
@@ -271,6 +285,25 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     const badRoi = await req('POST', '/api/pacs/main/measure', { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID, roi: 'sphere-mm:1,2' });
     expect(badRoi.statusCode).toBe(400);
     expect(badRoi.json().code).toBe('roi');
+  }, 120_000);
+
+  it('retrieves a series once for a view and a measure after it (the server\'s cache of retrieved series)', async () => {
+    const series = { study: PHANTOM_STUDY_UID, series: PHANTOM_SERIES_UID };
+    const retrievals = () => counted.filter((l) => /^GET .*\/series\/[\d.]+$/.test(l)).length;
+    const v = await req('POST', '/api/pacs/counted/volume', series);
+    expect(v.statusCode, v.body).toBe(200);
+    expect(retrievals()).toBe(1);
+    const before = counted.length;
+    const s = phantom.truth.roi;
+    const m = await req('POST', '/api/pacs/counted/measure', { ...series, roi: `sphere-ijk-mm:${s.center.join(',')},${s.radius}` });
+    expect(m.statusCode, m.body).toBe(200);
+    expect(m.json().measurement.lesion.calcifiedVoxels).toBe(phantom.truth.calcifiedVoxels);
+    // the measure asked the archive nothing: neither the series' instances nor its attributes again
+    expect(counted.slice(before)).toEqual([]);
+    expect(retrievals()).toBe(1);
+    // another series of the study is not in the cache: not found at the archive, as before
+    const other = await req('POST', '/api/pacs/counted/volume', { study: PHANTOM_STUDY_UID, series: '1.2.3.999' });
+    expect(other.statusCode).toBe(404);
   }, 120_000);
 
   it('stores the SEG and the SR of a measurement in the study, and the archive gives them back', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../src/test-support/cases.js';
 import { createTestDb, inCi, pgSkipMessage, PG_BASE, query, type TestDb } from '../../src/test-support/postgres.js';
 import { makePhantom } from '../../src/test-support/phantom.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { archiveTools, startOrthanc } from '../../src/test-support/orthanc.js';
 import { writePhantomStudy, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
@@ -147,6 +147,38 @@ describe.skipIf(!!skip)('the CT job queue in PostgreSQL, with calcdx serve and c
     // no patient data in the workers' logs: no file name, no ROI, no measurement
     for (const w of ws) expect(w.out.join('\n')).not.toMatch(/phantom|whole|calcified|HU/);
   }, 240_000);
+
+  it('with a spool shared by the server and the worker, an upload is not copied into PostgreSQL; its folder goes with the job', async () => {
+    const db = await newDb();
+    const spool = mkdtempSync(join(tmpdir(), 'calcdx-spool-'));
+    try {
+      const { url } = await server(db, ['--spool', spool]);
+      const id = await submit(url, form(small, { roi: 'whole' }));
+      // queued: the upload is a folder of the spool named by the job, nothing in ct_input
+      expect(readdirSync(spool)).toEqual([id]);
+      expect(await query(db, 'SELECT count(*)::int AS n FROM calcdx.ct_input')).toEqual([{ n: 0 }]);
+      // a worker without the spool cannot read it: the job fails at once, saying so
+      const blind = worker(db);
+      await ready(blind);
+      const failed = await ended(url, id);
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toMatchObject({ reason: 'spool_missing' });
+      blind.child.kill('SIGTERM');
+      await blind.exited;
+      expect(readdirSync(spool)).toEqual([id]);
+      // with the spool: the job completes with the embedded path's numbers, and its folder is removed
+      const w = worker(db, ['--spool', spool]);
+      await ready(w);
+      const id2 = await submit(url, form(small, { roi: 'whole' }));
+      const j = await ended(url, id2);
+      expect(j.state, JSON.stringify(j.error)).toBe('completed');
+      const direct = await (await fetch(`${url}/api/ct`, { method: 'POST', body: form(small, { roi: 'whole' }) })).json();
+      expect(j.result).toEqual(direct);
+      expect(readdirSync(spool)).toEqual([id]);
+    } finally {
+      rmSync(spool, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('a worker killed with SIGKILL mid-job: the other worker completes the job, once', async () => {
     const db = await newDb();

@@ -16,4 +16,16 @@ describe('the CT job routes without a database', () => {
       expect(ct.statusCode).toBe(415);
     } finally { await app.close(); }
   });
+
+  it('GET /api/ct/queue says there is none (the web app then measures with POST /api/ct); a PACS job names the archive first, then 503', async () => {
+    const app = await buildServer({ logger: false, ctWorker: false });
+    try {
+      const q = await app.inject({ method: 'GET', url: '/api/ct/queue' });
+      expect(q.statusCode).toBe(200);
+      expect(q.json()).toEqual({ configured: false });
+      const unknown = await app.inject({ method: 'POST', url: '/api/pacs/nope/jobs', headers: { 'content-type': 'application/json' }, payload: '{}' });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toMatchObject({ reason: 'unknown_archive' });
+    } finally { await app.close(); }
+  });
 });

@@ -13,9 +13,17 @@
  * - GET /api/ct/jobs/:id/events — server-sent events: the job's state and progress as they change
  *   (from any worker, through PostgreSQL's NOTIFY), ending with its final state.
  *
- * Without a database the routes answer 503 queue_not_configured: the embedded default (POST
+ * - POST /api/pacs/:archive/jobs — the web app's "measure" of a series of an archive of the server's
+ *   configuration (--pacs-config; body as POST /api/pacs/:archive/measure; clinicians and viewers):
+ *   queued as a DICOMweb job when the archive's URL is one the workers read from (--archive), else
+ *   503 queue_not_configured (reason archive_not_queued): the web app then measures directly.
+ * - GET /api/ct/queue — {configured}: whether the routes above queue (the web app asks once, so
+ *   that an upload is sent once, to the route that takes it).
+ *
+ * Without a database the job routes answer 503 queue_not_configured: the embedded default (POST
  * /api/ct in the server's worker threads) is unchanged.
  */
+import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +31,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { t, type Lang } from '../../i18n/index.js';
 import { DEFAULT_VOLUME_LIMITS } from '../../imaging/limits.js';
 import type { InputFile } from '../../queue/store.js';
+import { spoolDrop, spoolPut } from '../../queue/spool.js';
 import type { QueueSettings } from '../../queue/queue.js';
+import type { ConfiguredArchive } from '../../pacs/config.js';
+import { READ_CLINICAL } from '../auth/access.js';
+import { pacsMeasureBodySchema } from '../openapi-pacs.js';
 import { CT_FORM, ctOptions, receiveCtUpload, uploadDir } from '../ct.js';
 import { badParameter, HttpProblem } from '../problem.js';
 import { langOf } from '../request.js';
@@ -34,6 +46,8 @@ export interface CtJobsPluginOptions {
   settings?: Partial<QueueSettings>;
   /** DICOMweb archives (base URLs) a job may name */
   archives?: readonly string[];
+  /** the archives of "Open from PACS" (--pacs-config): POST /api/pacs/:archive/jobs queues those whose URL is in `archives` */
+  pacs?: readonly ConfiguredArchive[];
   /** the server's upload limits (the queue's own limit, settings.maxUploadBytes, applies too) */
   uploadLimit: number;
   maxUploadFiles: number;
@@ -41,6 +55,10 @@ export interface CtJobsPluginOptions {
   workerHeapMb?: number | undefined;
   /** parent of the private upload folders; default the system's temporary folder */
   tmpDir?: string | undefined;
+  /** the measurement's time budget (the server's CT timeout): the worker stops a measurement past it, and an attempt expires at 1.5× it unless settings.expireInSeconds says otherwise */
+  ctTimeoutMs?: number | undefined;
+  /** a folder shared with the workers (--spool): uploads stay there instead of going into PostgreSQL (src/queue/spool.ts) */
+  spool?: string | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -49,16 +67,34 @@ const HEARTBEAT_MS = 15_000;
 
 export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions): Promise<void> {
   const notConfigured = () => new HttpProblem(503, 'queue_not_configured', (l) => t(l, 'queue.not_configured'));
+  app.get('/api/ct/queue', async (req) => {
+    langOf(req);
+    return { configured: o.db !== undefined };
+  });
+  const pacsById = new Map((o.pacs ?? []).map((a) => [a.id, a]));
+  /** the configured archive a PACS job names, or a 404 as the archive routes answer (plugins/pacs.ts) */
+  const pacsArchiveOf = (req: FastifyRequest): ConfiguredArchive => {
+    const id = (req.params as { archive: string }).archive;
+    const entry = pacsById.get(id);
+    if (!entry) {
+      const list = [...pacsById.keys()].join(', ') || '—';
+      const shown = id.slice(0, 40);
+      throw new HttpProblem(404, 'not_found', (l) => t(l, 'server.pacs_unknown_archive', { id: shown, list }), { reason: 'unknown_archive' });
+    }
+    return entry;
+  };
+  const pacsJobRoute = { config: { access: READ_CLINICAL } };
   if (!o.db) {
     const refuse = async () => { throw notConfigured(); };
     app.post('/api/ct/jobs', refuse);
     app.get('/api/ct/jobs/:id', refuse);
     app.get('/api/ct/jobs/:id/events', refuse);
+    app.post('/api/pacs/:archive/jobs', pacsJobRoute, async (req) => { pacsArchiveOf(req); throw notConfigured(); });
     return;
   }
-  const { connectQueue, getJob, JobEvents, QUEUE_DEFAULTS, submitJob } = await import('../../queue/queue.js');
+  const { connectQueue, expireForBudget, getJob, JobEvents, QUEUE_DEFAULTS, submitJob } = await import('../../queue/queue.js');
   const { TERMINAL_STATES } = await import('../../queue/schema.js');
-  const settings: QueueSettings = { ...QUEUE_DEFAULTS, ...o.settings };
+  const settings: QueueSettings = { ...QUEUE_DEFAULTS, ...(o.ctTimeoutMs ? { expireInSeconds: expireForBudget(o.ctTimeoutMs) } : {}), ...o.settings };
   const q = await connectQueue(o.db, { role: 'server' });
   const sse = new Set<FastifyReply>();
   // the notifications stopped (the database restarted): end the streams; EventSource clients reconnect
@@ -70,7 +106,10 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   });
   const archives = new Set(o.archives ?? []);
   const uploadLimit = Math.min(o.uploadLimit, settings.maxUploadBytes);
-  const limits = { maxBytes: uploadLimit, maxVoxels: o.maxVoxels ?? DEFAULT_VOLUME_LIMITS.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}) };
+  const limits = {
+    maxBytes: uploadLimit, maxVoxels: o.maxVoxels ?? DEFAULT_VOLUME_LIMITS.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}),
+    ...(o.ctTimeoutMs ? { timeoutMs: o.ctTimeoutMs } : {}),
+  };
 
   // this context reads JSON bodies as plain JSON (the case parser of the other routes reads YAML too)
   app.removeContentTypeParser(['application/json']);
@@ -86,7 +125,8 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
   async function fromUpload(req: FastifyRequest, lang: Lang): Promise<string> {
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > uploadLimit) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.upload_too_large', { limit: uploadLimit }));
-    const tmp = await uploadDir(o.tmpDir ?? tmpdir());
+    // with a spool the upload is received inside it, so that queuing it is a rename
+    const tmp = await uploadDir(o.spool ?? o.tmpDir ?? tmpdir());
     try {
       const input = await receiveCtUpload(req, tmp.dir, { uploadBytes: uploadLimit, maxFiles: o.maxUploadFiles, maxVoxels: limits.maxVoxels, ...(o.workerHeapMb ? { workerHeapMb: o.workerHeapMb } : {}) }, CT_FORM);
       app.requests.received(req);
@@ -98,7 +138,16 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
       if (input.maskPath) files.push({ path: input.maskPath, role: 'mask', name: input.names?.get(input.maskPath) ?? 'mask' });
       let bytes = 0;
       for (const f of files) bytes += (await stat(f.path)).size;
-      return await submitJob(q, settings, { source: { kind: 'upload', files: files.length, bytes, mask: input.maskPath !== undefined }, fields: input.fields, lang, limits }, files);
+      const source = { kind: 'upload' as const, files: files.length, bytes, mask: input.maskPath !== undefined };
+      if (!o.spool) return await submitJob(q, settings, { source, fields: input.fields, lang, limits }, files);
+      const id = randomUUID();
+      await spoolPut(o.spool, id, tmp.dir, input);
+      try {
+        return await submitJob(q, settings, { source: { ...source, spool: true }, fields: input.fields, lang, limits }, [], id);
+      } catch (e) {
+        await spoolDrop(o.spool, id);
+        throw e;
+      }
     } finally {
       await tmp.remove();
     }
@@ -125,6 +174,32 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     ctOptions(fields, false);
     return submitJob(q, settings, { source: { kind: 'dicomweb', archive: url, study: b.dicomweb.study, ...(b.dicomweb.series ? { series: b.dicomweb.series } : {}) }, fields, lang, limits });
   }
+
+  /** A series of an archive of "Open from PACS", queued as a DICOMweb job (the worker reads the archive with its own credentials). */
+  async function fromPacs(req: FastifyRequest, lang: Lang): Promise<string> {
+    const entry = pacsArchiveOf(req);
+    for (const k of Object.keys((req.query ?? {}) as object)) if (k !== 'lang') throw badParameter(`query.${k}`, 'an unknown parameter', 'lang');
+    const parsed = pacsMeasureBodySchema.safeParse(req.body ?? undefined);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw badParameter(`body.${issue.path.join('.')}`, issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') : issue.message, 'study, series, roi, options {threshold, connectivity, minVoxels}');
+    }
+    if (!archives.has(entry.archive.url)) {
+      throw new HttpProblem(503, 'queue_not_configured', (l) => t(l, 'queue.archive_not_queued', { label: entry.label }), { reason: 'archive_not_queued' });
+    }
+    const b = parsed.data;
+    const fields: Record<string, string> = { roi: b.roi };
+    if (b.options?.threshold !== undefined) fields.threshold = String(b.options.threshold);
+    if (b.options?.connectivity !== undefined) fields.connectivity = String(b.options.connectivity);
+    if (b.options?.minVoxels !== undefined) fields.minVoxels = String(b.options.minVoxels);
+    ctOptions(fields, false);
+    return submitJob(q, settings, { source: { kind: 'dicomweb', archive: entry.archive.url, study: b.study, series: b.series }, fields, lang, limits });
+  }
+
+  app.post('/api/pacs/:archive/jobs', pacsJobRoute, async (req, reply) => {
+    const id = await fromPacs(req, langOf(req));
+    return reply.code(202).header('location', jobUrl(id)).send({ id, state: 'queued', url: jobUrl(id), events: `${jobUrl(id)}/events` });
+  });
 
   // an upload's timeout is the CT one (config.upload, plugins/requests.ts)
   app.post('/api/ct/jobs', { config: { upload: true } }, async (req, reply) => {

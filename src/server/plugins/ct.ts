@@ -9,8 +9,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tmpdir } from 'node:os';
 import { t } from '../../i18n/index.js';
-import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, uploadDir, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from '../ct.js';
-import { ctJobError, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
+import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from '../ct.js';
+import { ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { HttpProblem } from '../problem.js';
 import { langOf, multipartType, pathOf, safeLang } from '../request.js';
 
@@ -66,23 +66,14 @@ export async function ctPlugin(app: FastifyInstance, o: CtPluginOptions): Promis
     if (!req.isMultipart()) throw new HttpProblem(415, 'unsupported_media_type', (l) => t(l, 'server.ct_multipart'));
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > o.uploadLimit) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.upload_too_large', { limit: o.uploadLimit }));
-    const release = slots.take();
-    let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
-    try {
-      tmp = await uploadDir(tmpRoot);
-      const input = await receiveCtUpload(req, tmp.dir, {
+    return slots.run(tmpRoot, o.ctTimeoutMs, async (folder) => {
+      const input = await receiveCtUpload(req, await folder(), {
         uploadBytes: o.uploadLimit, maxFiles: o.maxUploadFiles,
         ...(o.maxVoxels !== undefined ? { maxVoxels: o.maxVoxels } : {}), ...(o.ctWorkerHeapMb !== undefined ? { workerHeapMb: o.ctWorkerHeapMb } : {}),
       }, form);
       requests.received(req);
-      return await work(input);
-    } catch (e) {
-      // a job stopped because its client went away: not an internal error; the answer reaches nobody
-      throw ctJobError(e, o.ctTimeoutMs);
-    } finally {
-      release();
-      await tmp?.remove();
-    }
+      return work(input);
+    });
   }
 
   app.post('/api/ct', uploadBody, async (req, reply) => {

@@ -7,6 +7,8 @@
  *
  * A retrieved series is written to a private temporary folder and measured as an upload is: in
  * the server's CT job slots (shared with POST /api/ct and /api/volume) and its worker threads.
+ * Retrieved series stay in a small cache of the server's memory (bounded in bytes, 10 minutes by
+ * default: src/pacs/series-cache.ts), so that viewing, measuring and storing a series retrieve it once.
  * The store route measures again (the same input gives the same result) and writes the SEG and the
  * SR in the worker, then stores both with one STOW-RS request.
  *
@@ -28,9 +30,10 @@ import { chooseSeries } from '../../pacs/ct.js';
 import type { ConfiguredArchive } from '../../pacs/config.js';
 import { dicomDateRange, retrieveSeries, searchSeries, searchStudies, storeInstances, type StudyQuery } from '../../pacs/dicomweb.js';
 import { PacsError } from '../../pacs/errors.js';
+import { SeriesCache } from '../../pacs/series-cache.js';
 import { READ_CLINICAL, WRITE_CLINICAL } from '../auth/access.js';
-import { asciiJson, measureUpload, uploadDir, volumeUpload, writebackUpload, type CtInput } from '../ct.js';
-import { CtJobAborted, ctJobError, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
+import { asciiJson, measureUpload, volumeUpload, writebackUpload, type CtInput } from '../ct.js';
+import { CtJobAborted, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { DICOM_UID, pacsMeasureBodySchema, pacsSeriesBodySchema } from '../openapi-pacs.js';
 import { badParameter, HttpProblem, type ProblemError } from '../problem.js';
 import { langOf, pathOf, safeLang } from '../request.js';
@@ -45,7 +48,13 @@ export interface PacsPluginOptions {
   ctWorker?: boolean;
   maxVoxels?: number;
   ctWorkerHeapMb?: number;
+  /** the cache of retrieved series: its bytes (0: none) and how long a series stays (seconds) */
+  cacheBytes?: number;
+  cacheSeconds?: number;
 }
+
+/** 512 MiB (three 512×512×300 CT series), 10 minutes: long enough to view, place the ROI, measure and store */
+export const DEFAULT_PACS_CACHE = { bytes: 512 * 1024 * 1024, seconds: 600 } as const;
 
 /** the query keys a study search passes on (and `lang`, for the answer) */
 export const STUDY_QUERY_KEYS = ['PatientID', 'AccessionNumber', 'StudyDate', 'PatientName', 'limit', 'offset'] as const;
@@ -166,41 +175,42 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
     return { series: series.map((s) => ({ ...s, ct: s.modality === 'CT' })) };
   });
 
+  /** series retrieved recently (src/pacs/series-cache.ts): a view, a measure and a store of the same series retrieve it once */
+  const cache = new SeriesCache<{ instances: Uint8Array[] }>(o.cacheBytes ?? DEFAULT_PACS_CACHE.bytes, 1000 * (o.cacheSeconds ?? DEFAULT_PACS_CACHE.seconds));
+  app.addHook('onClose', async () => cache.clear());
+
   /**
-   * Retrieves a CT series of the archive into a private folder, in a CT job slot, and runs `work`
-   * on it as on an upload; the slot and the folder are given back whatever happens.
+   * A CT series of the archive (from the cache, else retrieved), written into a private folder in a
+   * CT job slot, and `work` run on it as on an upload; the slot and the folder are given back
+   * whatever happens (CtSlots.run).
    */
   async function withSeries<T>(req: FastifyRequest, entry: ConfiguredArchive, study: string, series: string, fields: Record<string, string>, work: (input: CtInput) => Promise<T>): Promise<T> {
-    const release = o.slots.take();
-    requests.received(req);
-    let tmp: Awaited<ReturnType<typeof uploadDir>> | undefined;
-    try {
-      const chosen = await call(req, entry, () => chooseSeries(entry.archive, study, series));
-      const instances = await call(req, entry, () => retrieveSeries(entry.archive, study, series, {
-        ...(chosen.instances !== undefined ? { expected: chosen.instances } : {}), maxBytes: o.uploadLimit,
-      }));
+    return o.slots.run(tmpRoot, o.ctTimeoutMs, async (folder) => {
+      requests.received(req);
+      const { instances } = await cache.get(`${entry.id}\n${study}\n${series}`, async () => {
+        const chosen = await call(req, entry, () => chooseSeries(entry.archive, study, series));
+        return {
+          instances: await call(req, entry, () => retrieveSeries(entry.archive, study, series, {
+            ...(chosen.instances !== undefined ? { expected: chosen.instances } : {}), maxBytes: o.uploadLimit,
+          })),
+        };
+      });
       if (instances.length > o.maxUploadFiles) throw new HttpProblem(413, 'payload_too_large', (l) => t(l, 'server.too_many_files', { limit: o.maxUploadFiles }));
       if (requests.signalOf(req).aborted) throw new CtJobAborted();
-      tmp = await uploadDir(tmpRoot);
-      const dir = join(tmp.dir, 'in');
+      const top = await folder();
+      const dir = join(top, 'in');
       await mkdir(dir, { mode: 0o700 });
-      const names = new Map<string, string>([[tmp.dir, `series ${series}`], [dir, `series ${series}`]]);
+      const names = new Map<string, string>([[top, `series ${series}`], [dir, `series ${series}`]]);
       for (let i = 0; i < instances.length; i++) {
         const file = join(dir, `f${String(i + 1).padStart(6, '0')}`);
         await writeFile(file, instances[i]!, { flag: 'wx', mode: 0o600 });
         names.set(file, `instance ${i + 1}`);
       }
-      instances.length = 0;
-      return await work({
+      return work({
         volumePath: dir, fields: { ...fields, series }, names,
         limits: { maxBytes: o.uploadLimit, maxVoxels: o.maxVoxels ?? 2 ** 28, ...(o.ctWorkerHeapMb !== undefined ? { workerHeapMb: o.ctWorkerHeapMb } : {}) },
       });
-    } catch (e) {
-      throw ctJobError(e, o.ctTimeoutMs);
-    } finally {
-      release();
-      await tmp?.remove();
-    }
+    });
   }
 
   const signal = (req: FastifyRequest) => requests.signalOf(req);

@@ -3,10 +3,11 @@
  * DICOM folder converted to NIfTI by the server (POST /api/volume); radiological convention by
  * default (patient left on screen right), switchable; window presets; the ROI as a sphere (click
  * the centre in any view, give a radius) or a box (drag in any view), drawn in all three views;
- * measurement on the server (POST /api/ct) with progress; the component labels as a coloured
+ * measurement on the server (POST /api/ct, or a queued job — POST /api/ct/jobs, progress pushed by
+ * server-sent events — when the server has a queue, GET /api/ct/queue) with progress; the component labels as a coloured
  * overlay, and the findings handed to the form (which decides what to fill, see ct-merge.ts).
  * A series can also come from an image archive ("Open from PACS", panels/pacs): the server
- * retrieves it (POST /api/pacs/:archive/volume, …/measure) and, on "Store to PACS", writes the
+ * retrieves it (POST /api/pacs/:archive/volume, …/measure, or …/jobs with a queue) and, on "Store to PACS", writes the
  * measurement back as DICOM SEG + SR (…/store).
  *
  * One coordinate convention: the centre fields and the ROI text are patient LPS mm, as
@@ -64,6 +65,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   let loadSeq = 0;
 
   const pacsEl = h('div', { id: 'pacs-panel' });
+  void hasQueue();
   const canvas = h('canvas', { id: 'ct-canvas', tabindex: 0, role: 'img' });
   const viewer = h('div', { class: 'ct-viewer', hidden: true }, canvas);
   // progress: one bar and one line (stage, percentage when known, elapsed seconds)
@@ -400,6 +402,59 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     }
   }
 
+  /**
+   * A queued job (the 202 of POST /api/ct/jobs or /api/pacs/:archive/jobs) followed to its end: its
+   * state and progress pushed by the server (EventSource on …/events) drive the progress bar; the
+   * final state is read once (GET /api/ct/jobs/:id) and answered as the synchronous route would
+   * have answered: the result with 200, or the job's problem. Anything but a 202 is returned as it is.
+   */
+  async function jobResult(sent: Sent, lang: Lang): Promise<Sent> {
+    if (sent.status !== 202) return sent;
+    const id = String(sent.json().id ?? '');
+    root.dataset.job = id;
+    root.dataset.jobEvents = '0';
+    root.dataset.jobSeen = '';
+    const url = `api/ct/jobs/${encodeURIComponent(id)}`;
+    const final = async (): Promise<Sent> => {
+      const r = await fetch(`${url}?lang=${lang}`, { headers: { accept: 'application/json' } });
+      const j = await r.json().catch(() => ({})) as { state?: string; result?: unknown; error?: Record<string, unknown> };
+      if (!r.ok) return jsonSent(r.status, j);
+      return j.state === 'completed' ? jsonSent(200, j.result ?? {}) : jsonSent(Number(j.error?.status) || 500, j.error ?? {});
+    };
+    return new Promise<Sent>((resolve, reject) => {
+      const es = new EventSource(`${url}/events?lang=${lang}`);
+      let done = false;
+      let errors = 0;
+      const end = () => {
+        if (done) return;
+        done = true;
+        es.close();
+        final().then(resolve, () => reject(Object.assign(new Error('network'), { code: 'network' })));
+      };
+      const onEvent = (ev: MessageEvent<string>) => {
+        errors = 0;
+        let e: { state?: string; progress?: number };
+        try { e = JSON.parse(ev.data) as typeof e; } catch { return; }
+        // what arrived, for tests and tools: the count, and each event as state:progress
+        root.dataset.jobEvents = String(Number(root.dataset.jobEvents ?? 0) + 1);
+        root.dataset.jobSeen = [root.dataset.jobSeen, `${e.state}:${e.progress}`].filter(Boolean).join(',');
+        if (e.state === 'queued' || e.state === 'retrying') showProgress('queued');
+        else if (e.state === 'running') showProgress('measure', (e.progress ?? 0) / 100);
+        if (e.state && JOB_ENDS.has(e.state)) end();
+      };
+      es.addEventListener('state', onEvent);
+      es.addEventListener('progress', onEvent);
+      // the stream broke (EventSource reconnects by itself): the job may have ended meanwhile, or the server be gone
+      es.onerror = () => {
+        if (done) return;
+        if (++errors > 5) { done = true; es.close(); reject(Object.assign(new Error('network'), { code: 'network' })); return; }
+        void fetch(`${url}?lang=${lang}`, { headers: { accept: 'application/json' } })
+          .then((r) => r.json() as Promise<{ state?: string }>)
+          .then((j) => { if (j.state && JOB_ENDS.has(j.state)) end(); }, () => undefined);
+      };
+    });
+  }
+
   async function measure(): Promise<void> {
     const lang = getLang();
     const roi = input('ct-roi').value.trim();
@@ -412,17 +467,26 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       const sel = pacs;
       let res: Sent;
       const onStage = (stage: 'upload' | 'server' | 'download', frac?: number) => showProgress(stage === 'server' ? 'measure' : stage, frac);
+      // with a queue (calcdx serve --db) the measurement is a job: queued, its progress pushed by the server (SSE)
+      const queue = await hasQueue();
+      delete root.dataset.job; delete root.dataset.jobEvents; delete root.dataset.jobSeen;
       if (sel) {
         measuredPacs = undefined;
         showStore();
         const body = JSON.stringify({ study: sel.study, series: sel.series, roi });
-        res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/measure?lang=${lang}`, body, onStage, await csrfHeaders());
+        let queuedRes: Sent | undefined;
+        if (queue) {
+          const sent = await send(`api/pacs/${encodeURIComponent(sel.archive)}/jobs?lang=${lang}`, body, onStage, await csrfHeaders());
+          // the archive is not one the workers read: measured directly, as without a queue
+          if (!(sent.status === 503 && sent.json().code === 'queue_not_configured')) queuedRes = await jobResult(sent, lang);
+        }
+        res = queuedRes ?? await send(`api/pacs/${encodeURIComponent(sel.archive)}/measure?lang=${lang}`, body, onStage, await csrfHeaders());
         if (res.status === 200 && pacs === sel) measuredPacs = { sel, body };
       } else {
         const body = new FormData();
         body.append('roi', roi);
         for (const f of files) body.append('file', f, f.webkitRelativePath || f.name);
-        res = await send(`api/ct?lang=${lang}`, body, onStage);
+        res = queue ? await jobResult(await send(`api/ct/jobs?lang=${lang}`, body, onStage), lang) : await send(`api/ct?lang=${lang}`, body, onStage);
       }
       if (res.status !== 200) throw problemError(res, lang);
       const json = res.json();
@@ -535,6 +599,23 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
   }
 
   return { render };
+}
+
+/** the job states after which nothing changes (src/queue/schema.ts) */
+const JOB_ENDS = new Set(['completed', 'failed', 'dead', 'expired']);
+
+let queueAsked: Promise<boolean> | undefined;
+/** Whether the server queues CT jobs (GET /api/ct/queue), asked once per page: an upload is then sent once, to the route that takes it. */
+function hasQueue(): Promise<boolean> {
+  queueAsked ??= fetch('api/ct/queue', { headers: { accept: 'application/json' } })
+    .then(async (r) => r.ok && ((await r.json()) as { configured?: unknown }).configured === true, () => false);
+  return queueAsked;
+}
+
+/** A JSON answer as `send` gives it (a job's result or problem, read with fetch). */
+function jsonSent(status: number, value: unknown): Sent {
+  const body = new TextEncoder().encode(JSON.stringify(value)).buffer as ArrayBuffer;
+  return { status, body, header: () => null, json: () => (value && typeof value === 'object' ? value as Record<string, unknown> : {}) };
 }
 
 interface Sent { status: number; body: ArrayBuffer; header(name: string): string | null; json(): Record<string, unknown> }
