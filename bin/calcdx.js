@@ -13,7 +13,7 @@ import vm from 'node:vm';
 // a test keeps it equal to what the program itself prints (src/report/version.ts).
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.stdout.write(`${JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')).version}\n`);
   process.exit(0);
 }
 
