@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { withStatementCache } from './sqlite-statements.js';
 import type { RegistryDb } from './db-types.js';
 import { RegistryError } from './errors.js';
 import { KyselyRegistryStore } from './kysely-store.js';
@@ -77,7 +78,7 @@ export async function openRegistry(where: RegistryLocation | string | undefined,
       sqlite?.close();
       throw new RegistryError('bad_location', `cannot open the SQLite registry ${loc.file}: ${(e as Error).message}`);
     }
-    const db = new Kysely<RegistryDb>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<RegistryDb>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return KyselyRegistryStore.open(db, 'sqlite', { ...o, location });
   }
   const { default: pg } = await import('pg');
