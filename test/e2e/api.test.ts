@@ -157,8 +157,8 @@ describe('GET /api/health, /api/kb, /api/openapi.json', () => {
     expect(r.statusCode).toBe(200);
     const doc = JSON.parse(r.body);
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/ct/jobs', '/api/ct/jobs/{id}', '/api/ct/jobs/{id}/events', '/api/fhir/case', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json',
-      '/api/pacs/archives', '/api/pacs/{archive}/measure', '/api/pacs/{archive}/store', '/api/pacs/{archive}/studies', '/api/pacs/{archive}/studies/{study}/series', '/api/pacs/{archive}/volume', '/api/report', '/api/validate', '/api/volume', '/cds-services', '/cds-services/{id}', '/cds-services/{id}/feedback', '/fhir/$assess', ...Object.keys(registryOpenApiPaths())].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/assess', '/api/ct', '/api/ct/jobs', '/api/ct/jobs/{id}', '/api/ct/jobs/{id}/events', '/api/ct/queue', '/api/fhir/case', '/api/followup.ics', '/api/health', '/api/kb', '/api/kb/{id}', '/api/openapi.json',
+      '/api/pacs/archives', '/api/pacs/{archive}/jobs', '/api/pacs/{archive}/measure', '/api/pacs/{archive}/store', '/api/pacs/{archive}/studies', '/api/pacs/{archive}/studies/{study}/series', '/api/pacs/{archive}/volume', '/api/report', '/api/validate', '/api/volume', '/cds-services', '/cds-services/{id}', '/cds-services/{id}/feedback', '/fhir/$assess', ...Object.keys(registryOpenApiPaths())].sort());
     const { $id: _id, $schema: _s, ...caseSchema } = caseJsonSchema();
     expect(doc.components.schemas.Case).toEqual(caseSchema);
     for (const s of ['Assessment', 'Problem', 'Health', 'Valid', 'KbList', 'KbEntity', 'CtForm', 'CtResult', 'VolumeForm']) expect(doc.components.schemas[s]).toBeTypeOf('object');
