@@ -37,12 +37,8 @@ export async function init(o: DbOpts, lang: Lang): Promise<void> {
   await withStore(o, async (s) => {
     const st = await s.status();
     say(t(lang, 'registry.initialised', { location: st.location, version: st.schemaVersion }));
-    const admin = await ensureFirstAdmin(s);
-    if (admin) {
-      const u = await s.findUser(admin.username);
-      await s.appendAudit({ userId: null, action: 'create', recordType: 'user', recordId: u?.id ?? null, origin: CLI });
-      say(t(lang, 'registry.first_admin', admin));
-    }
+    const admin = await ensureFirstAdmin(s, CLI);
+    if (admin) say(t(lang, 'registry.first_admin', admin));
   });
 }
 

@@ -64,7 +64,7 @@ export async function serve(o: ServeOptions, lang: Lang, workers = 1): Promise<{
     const { ensureFirstAdmin } = await import('../registry/password.js');
     store = await openRegistry(o.db);
     try {
-      const admin = await ensureFirstAdmin(store);
+      const admin = await ensureFirstAdmin(store, 'server start');
       if (admin) process.stdout.write(`${t(lang, 'registry.first_admin', admin)}\n`);
     } catch (e) {
       await store.close();

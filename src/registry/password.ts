@@ -48,12 +48,21 @@ export function randomPassword(length = 24): string {
 /**
  * On a registry without users: creates `admin` (role admin) with a random one-time password
  * and returns it, for the caller to print once. Returns null when there are users already.
+ * The user and its audit row (from `origin`: who created it, e.g. "cli" or "server start") are one
+ * transaction: both are written or neither.
  */
-export async function ensureFirstAdmin(store: RegistryStore): Promise<{ username: string; password: string } | null> {
+export async function ensureFirstAdmin(store: RegistryStore, origin = 'first start'): Promise<{ username: string; password: string } | null> {
   if (await store.countUsers() > 0) return null;
   const password = randomPassword();
+  const passwordHash = await hashPassword(password); // ~50 ms of CPU: before the transaction, not inside it
   try {
-    await store.createUser({ username: 'admin', role: 'admin', passwordHash: await hashPassword(password) });
+    const created = await store.transaction(async (tx) => {
+      if (await tx.countUsers() > 0) return false;
+      const u = await tx.createUser({ username: 'admin', role: 'admin', passwordHash });
+      await tx.appendAudit({ userId: null, action: 'create', recordType: 'user', recordId: u.id, origin });
+      return true;
+    });
+    if (!created) return null;
   } catch (e) {
     // another process created the first user meanwhile
     if ((e as { code?: string }).code === 'exists') return null;

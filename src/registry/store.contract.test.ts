@@ -327,6 +327,10 @@ function contract(name: string, factory: () => TestDbFactory): void {
         expect(first!.password.length).toBeGreaterThanOrEqual(20);
         expect(await ensureFirstAdmin(s)).toBeNull();
         const admin = (await s.findUser('admin'))!;
+        // the user and its audit row were written together, once
+        const created = (await s.listAudit({ recordType: 'user', limit: 10, offset: 0 })).items.filter((r) => r.recordId === admin.id && r.action === 'create');
+        expect(created).toHaveLength(1);
+        expect(created[0]).toMatchObject({ userId: null, origin: 'first start' });
         expect(admin).toMatchObject({ role: 'admin', disabled: false, failedLogins: 0 });
         expect(admin.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=3,p=1\$/);
         expect(await verifyPassword(admin.passwordHash, first!.password)).toBe(true);
