@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ctReportJson } from '../report/ct-json.js';
 import { t } from '../i18n/index.js';
 import { labelVolume } from '../imaging/label.js';
 import { SourceSeriesError } from '../imaging/dicom-source.js';
 import { buildWriteback } from '../pacs/ct.js';
+import type { ConfiguredArchive } from '../pacs/config.js';
 import { analyseCalcification, type Analysis } from '../imaging/pattern.js';
 import { readNifti } from '../imaging/read-nifti.js';
 import { readVolume } from '../imaging/read-volume.js';
@@ -274,6 +275,33 @@ export async function volumeUpload(input: CtInput): Promise<{ nifti: Buffer; war
   const volume = await readUploadedVolume(input, input.fields.series || undefined);
   const nifti = encodeNiftiMask(volume, volume.data, { gzip: true, intent: 'none', description: 'calcdx HU volume' });
   return { nifti, warnings: volume.warnings, dims: volume.dims };
+}
+
+/** Answers with a volume of volumeUpload: the gzip NIfTI-1 file, its warnings and dimensions in headers (the upload and the archive route alike). */
+export function sendVolume(reply: FastifyReply, v: { nifti: Buffer; warnings: string[]; dims: [number, number, number] }): FastifyReply {
+  return reply.type('application/gzip')
+    .header('x-calcdx-warnings', asciiJson(v.warnings))
+    .header('x-calcdx-dims', v.dims.join(','))
+    .header('content-disposition', 'inline; filename="calcdx-volume.nii.gz"')
+    .send(v.nifti);
+}
+
+/**
+ * The configured archive a route's `:archive` names, or a 404 problem listing the configured ones:
+ * one lookup for the archive routes (plugins/pacs.ts) and the archive jobs (plugins/ct-jobs.ts).
+ */
+export function archiveLookup(archives: readonly ConfiguredArchive[]): (req: FastifyRequest) => ConfiguredArchive {
+  const byId = new Map(archives.map((a) => [a.id, a]));
+  return (req) => {
+    const id = (req.params as { archive: string }).archive;
+    const entry = byId.get(id);
+    if (!entry) {
+      const list = [...byId.keys()].join(', ') || '—';
+      const shown = id.slice(0, 40);
+      throw new HttpProblem(404, 'not_found', (l) => t(l, 'server.pacs_unknown_archive', { id: shown, list }), { reason: 'unknown_archive' });
+    }
+    return entry;
+  };
 }
 
 /** A JSON array of strings that fits in an HTTP header: every character outside printable ASCII escaped. */

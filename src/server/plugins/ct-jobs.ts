@@ -36,7 +36,7 @@ import type { QueueSettings } from '../../queue/queue.js';
 import type { ConfiguredArchive } from '../../pacs/config.js';
 import { READ_CLINICAL } from '../auth/access.js';
 import { pacsMeasureBodySchema } from '../openapi-pacs.js';
-import { CT_FORM, ctOptions, receiveCtUpload, uploadDir } from '../ct.js';
+import { archiveLookup, CT_FORM, ctOptions, receiveCtUpload, uploadDir } from '../ct.js';
 import { badParameter, HttpProblem } from '../problem.js';
 import { langOf } from '../request.js';
 
@@ -71,18 +71,8 @@ export async function ctJobsPlugin(app: FastifyInstance, o: CtJobsPluginOptions)
     langOf(req);
     return { configured: o.db !== undefined };
   });
-  const pacsById = new Map((o.pacs ?? []).map((a) => [a.id, a]));
-  /** the configured archive a PACS job names, or a 404 as the archive routes answer (plugins/pacs.ts) */
-  const pacsArchiveOf = (req: FastifyRequest): ConfiguredArchive => {
-    const id = (req.params as { archive: string }).archive;
-    const entry = pacsById.get(id);
-    if (!entry) {
-      const list = [...pacsById.keys()].join(', ') || '—';
-      const shown = id.slice(0, 40);
-      throw new HttpProblem(404, 'not_found', (l) => t(l, 'server.pacs_unknown_archive', { id: shown, list }), { reason: 'unknown_archive' });
-    }
-    return entry;
-  };
+  /** the configured archive a PACS job names, or a 404 as the archive routes answer */
+  const pacsArchiveOf = archiveLookup(o.pacs ?? []);
   const pacsJobRoute = { config: { access: READ_CLINICAL } };
   if (!o.db) {
     const refuse = async () => { throw notConfigured(); };

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tmpdir } from 'node:os';
 import { t } from '../../i18n/index.js';
-import { asciiJson, CT_FORM, measureUpload, receiveCtUpload, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from '../ct.js';
+import { CT_FORM, measureUpload, receiveCtUpload, sendVolume, VOLUME_FORM, volumeUpload, type CtInput, type CtResult, type UploadForm } from '../ct.js';
 import { ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { HttpProblem } from '../problem.js';
 import { langOf, multipartType, pathOf, safeLang } from '../request.js';
@@ -86,10 +86,6 @@ export async function ctPlugin(app: FastifyInstance, o: CtPluginOptions): Promis
   app.post('/api/volume', uploadBody, async (req, reply) => {
     const v = await ctUpload(req, VOLUME_FORM, volumeOf(req));
     if (reply.sent) return reply;
-    return reply.type('application/gzip')
-      .header('x-calcdx-warnings', asciiJson(v.warnings))
-      .header('x-calcdx-dims', v.dims.join(','))
-      .header('content-disposition', 'inline; filename="calcdx-volume.nii.gz"')
-      .send(v.nifti);
+    return sendVolume(reply, v);
   });
 }

@@ -32,7 +32,7 @@ import { dicomDateRange, retrieveSeries, searchSeries, searchStudies, storeInsta
 import { PacsError } from '../../pacs/errors.js';
 import { SeriesCache } from '../../pacs/series-cache.js';
 import { READ_CLINICAL, WRITE_CLINICAL } from '../auth/access.js';
-import { asciiJson, measureUpload, volumeUpload, writebackUpload, type CtInput } from '../ct.js';
+import { archiveLookup, measureUpload, sendVolume, volumeUpload, writebackUpload, type CtInput } from '../ct.js';
 import { CtJobAborted, ctWorkerAvailable, CtSlots, runCtJob } from '../ct-jobs.js';
 import { DICOM_UID, pacsMeasureBodySchema, pacsSeriesBodySchema } from '../openapi-pacs.js';
 import { badParameter, HttpProblem, type ProblemError } from '../problem.js';
@@ -91,21 +91,11 @@ function bodyProblem(issues: z.core.$ZodIssue[], fields: readonly string[]): Htt
 }
 
 export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Promise<void> {
-  const byId = new Map(o.archives.map((a) => [a.id, a]));
   const tmpRoot = o.tmpDir ?? tmpdir();
   const inWorker = o.ctWorker !== false && ctWorkerAvailable();
   const { requests } = app;
 
-  const archiveOf = (req: FastifyRequest): ConfiguredArchive => {
-    const id = (req.params as { archive: string }).archive;
-    const entry = byId.get(id);
-    if (!entry) {
-      const list = [...byId.keys()].join(', ') || '—';
-      const shown = id.slice(0, 40);
-      throw new HttpProblem(404, 'not_found', (l) => t(l, 'server.pacs_unknown_archive', { id: shown, list }), { reason: 'unknown_archive' });
-    }
-    return entry;
-  };
+  const archiveOf = archiveLookup(o.archives);
   /** runs a DICOMweb call; an archive error becomes a problem naming the archive by its label (and a log line with its id and code) */
   const call = async <T>(req: FastifyRequest, entry: ConfiguredArchive, f: () => Promise<T>): Promise<T> => {
     try {
@@ -237,11 +227,7 @@ export async function pacsPlugin(app: FastifyInstance, o: PacsPluginOptions): Pr
     const b = parse(pacsSeriesBodySchema, req);
     const v = await withSeries(req, entry, b.study, b.series, {}, (input) => inWorker ? runCtJob('volume', input, safeLang(req), pathOf(req), signal(req)) : volumeUpload(input));
     if (reply.sent) return reply;
-    return reply.type('application/gzip')
-      .header('x-calcdx-warnings', asciiJson(v.warnings))
-      .header('x-calcdx-dims', v.dims.join(','))
-      .header('content-disposition', 'inline; filename="calcdx-volume.nii.gz"')
-      .send(v.nifti);
+    return sendVolume(reply, v);
   });
 
   app.post('/api/pacs/:archive/measure', ctRoute, async (req, reply) => {
