@@ -2,7 +2,6 @@
 // entities ranked above it (log likelihood ratio of the truth minus that of each entity above it, at most three),
 // summed by finding value and entity pair over the development half.  node scripts/dev/culprits.mjs
 // KB=<folder> for a copy of data/kb.
-// For every dev case not ranked first: per finding, logLR(truth) - logLR(leader); aggregate by finding=value and entity pair.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadKnowledgeBase } from '../../dist/io/kb-files.js';
@@ -11,7 +10,7 @@ import { observe } from '../../dist/core/engine/findings.js';
 import { computeDifferential, evidenceFor } from '../../dist/core/engine/differential.js';
 const kb = loadKnowledgeBase(process.env.KB);
 const split = parse(readFileSync('eval/split.yaml', 'utf8'));
-const set = process.env.SET === 'holdout' ? null : split.development;
+const set = split.development; // development half only: tuning never looks at the holdout
 const agg = new Map();
 for (const f of set) {
   const { source, finalDiagnosis, confirmedBy, ...rest } = parse(readFileSync('eval/cases/' + f, 'utf8'));
