@@ -143,6 +143,18 @@ describe('knowledge base', () => {
     });
   });
 
+  it('deposits around several joints or widespread are several lesions: P(multiple) >= P(not localised) for every entity and the reference', () => {
+    const count = kb.findings[kb.findingIndex.get('lesion.count')!]!;
+    const dist = kb.findings[kb.findingIndex.get('lesion.distribution')!]!;
+    const m = count.values.indexOf('multiple');
+    const loc = dist.values.indexOf('localized');
+    const kc = count.values.length, kd = dist.values.length;
+    expect(count.reference[m]!).toBeGreaterThanOrEqual(1 - dist.reference[loc]!);
+    kb.entities.forEach((e, ei) => {
+      expect(count.lik[ei * kc + m]!, e.id).toBeGreaterThanOrEqual(1 - dist.lik[ei * kd + loc]! - 1e-9);
+    });
+  });
+
   it('rejects a knowledge base with a bad probability, an unknown finding or a missing translation', () => {
     const raw = readRawKnowledgeBase();
     const bad = structuredClone(raw);
