@@ -132,6 +132,29 @@ describe('knowledge base', () => {
     expect(r.problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(/findings\.history\.dialysis\.referenceBasis\.src: unknown source id "no-such-source"/);
   });
 
+  it('a recurrence after excision implies an operation at the site: P(surgery) >= P(recurrence) for every entity and the reference', () => {
+    const s = kb.findings[kb.findingIndex.get('history.surgeryAtSite')!]!;
+    const r = kb.findings[kb.findingIndex.get('history.recurrenceAfterExcision')!]!;
+    const t = s.values.indexOf('true');
+    expect(r.values.indexOf('true')).toBe(t);
+    expect(s.reference[t]!).toBeGreaterThanOrEqual(r.reference[t]!);
+    kb.entities.forEach((e, ei) => {
+      expect(s.lik[ei * 2 + t]!, e.id).toBeGreaterThanOrEqual(r.lik[ei * 2 + t]! - 1e-12);
+    });
+  });
+
+  it('deposits around several joints or widespread are several lesions: P(multiple) >= P(not localised) for every entity and the reference', () => {
+    const count = kb.findings[kb.findingIndex.get('lesion.count')!]!;
+    const dist = kb.findings[kb.findingIndex.get('lesion.distribution')!]!;
+    const m = count.values.indexOf('multiple');
+    const loc = dist.values.indexOf('localized');
+    const kc = count.values.length, kd = dist.values.length;
+    expect(count.reference[m]!).toBeGreaterThanOrEqual(1 - dist.reference[loc]!);
+    kb.entities.forEach((e, ei) => {
+      expect(count.lik[ei * kc + m]!, e.id).toBeGreaterThanOrEqual(1 - dist.lik[ei * kd + loc]! - 1e-9);
+    });
+  });
+
   it('rejects a knowledge base with a bad probability, an unknown finding or a missing translation', () => {
     const raw = readRawKnowledgeBase();
     const bad = structuredClone(raw);
