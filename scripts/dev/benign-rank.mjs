@@ -18,7 +18,7 @@ for (const f of readdirSync('eval/cases').filter((x) => x.endsWith('.yaml')).sor
   const rank = a.differential.find((d) => d.id === finalDiagnosis).rank;
   const mal = kb.groups[kb.entityIndex.get(finalDiagnosis)] === 'malignant';
   const set = dev.has(f) ? 'dev' : 'hold';
-  for (const s of [set, 'all']) for (const g of [mal ? 'mal' : 'ben', 'any']) {
+  for (const s of [set, 'all']) for (const g of [mal ? 'mal' : 'ben', 'any', `${mal ? 'mal' : 'ben'}:${confirmedBy}`]) {
     const x = (st[s + '/' + g] ??= { n: 0, t1: 0, t3: 0, ref: 0 });
     x.n++; if (rank === 1) x.t1++; if (rank <= 3) x.t3++; if (a.malignancy.urgentReferral) x.ref++;
   }
