@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archiveTools, startOrthanc } from '../dist/test-support/orthanc.js';
+import { orthancMissing, startOrthanc } from '../dist/test-support/orthanc.js';
 import { writePhantomStudy, PHANTOM_STUDY_UID } from '../dist/test-support/dicom-series.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,7 +15,7 @@ const BIN = join(here, '..', 'bin', 'calcdx.js');
 const SLICES = Number(process.env.CALCDX_BENCH_SLICES ?? 300);
 const RUNS = Number(process.env.CALCDX_BENCH_RUNS ?? 3);
 
-const missing = archiveTools().filter((m) => /Orthanc/.test(m));
+const missing = orthancMissing();
 if (missing.length) {
   console.log(`archive benchmark skipped: needs ${missing.join('; ')}`);
   process.exit(0);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { discoverySchema, feedbackSchema, hookRequestSchema, hookResponseSchema } from './cds-hooks-schema.js';
+import { problemResponse as problem } from './openapi-parts.js';
 
 const json = (s: z.ZodType) => {
   const { $schema: _s, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
@@ -12,7 +13,6 @@ const json = (s: z.ZodType) => {
 };
 const fhirResource = (type: string, description: string) => ({ type: 'object', description: `${description} (FHIR R4 ${type}: https://hl7.org/fhir/R4/${type.toLowerCase()}.html)`, required: ['resourceType'], properties: { resourceType: { const: type } } });
 const outcome = (description: string) => ({ description, content: { 'application/fhir+json': { schema: { $ref: '#/components/schemas/OperationOutcome' } } } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 const bundleBody = {
   required: true,
   description: 'a FHIR R4 Bundle of one patient (Patient, Observation, Condition, Procedure, DiagnosticReport; other resources are reported as not mapped) or a CDS Hooks prefetch object; at most 8 MiB',

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { READ_CLINICAL, WRITE_CLINICAL } from './auth/access.js';
+import { componentSchema, jsonResponse, langParam as lang, problemResponse, queuedResponse, ref, sessionProblems, sessionSecurity } from './openapi-parts.js';
 
 /** A DICOM UID (PS3.5 9.1): digit components without leading zeros, separated by dots, at most 64 characters. */
 export const DICOM_UID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
@@ -48,26 +49,18 @@ export const pacsStoredSchema = z.looseObject({
   stored: z.object({ archive: z.string(), study: z.string(), seg: uidObject, sr: uidObject }),
 });
 
-const json = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output' });
-function component(s: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _s, $id: _i, ...rest } = s;
-  return rest;
-}
-
 export function pacsOpenApiSchemas(): Record<string, unknown> {
   return {
-    PacsArchives: component(json(pacsArchivesSchema)),
-    PacsStudies: component(json(pacsStudiesSchema)),
-    PacsSeries: component(json(pacsSeriesSchema)),
-    PacsSeriesBody: component(json(pacsSeriesBodySchema)),
-    PacsMeasureBody: component(json(pacsMeasureBodySchema)),
-    PacsStored: component(json(pacsStoredSchema)),
+    PacsArchives: componentSchema(pacsArchivesSchema),
+    PacsStudies: componentSchema(pacsStudiesSchema),
+    PacsSeries: componentSchema(pacsSeriesSchema),
+    PacsSeriesBody: componentSchema(pacsSeriesBodySchema),
+    PacsMeasureBody: componentSchema(pacsMeasureBodySchema),
+    PacsStored: componentSchema(pacsStoredSchema),
   };
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
-const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] } };
+const langParam = lang();
 const archiveParam = { name: 'archive', in: 'path', required: true, schema: { type: 'string' }, description: 'the id of an archive of the server configuration (--pacs-config)' };
 const archiveErrors = {
   404: problemResponse('no such archive configured, or the archive does not have the study or series'),
@@ -84,12 +77,8 @@ function guarded(method: 'get' | 'post', roles: readonly string[], o: { response
     [method]: {
       ...o,
       'x-roles': [...roles],
-      security: [method === 'get' ? { session: [] } : { session: [], csrf: [] }],
-      responses: {
-        ...o.responses,
-        401: problemResponse('not logged in, or the session ended (idle or absolute timeout)'),
-        403: problemResponse('the role may not do this (reason role), or the X-CSRF-Token header is missing or wrong (reason csrf)'),
-      },
+      security: sessionSecurity(method),
+      responses: { ...o.responses, ...sessionProblems() },
     },
   };
 }
@@ -97,18 +86,18 @@ function guarded(method: 'get' | 'post', roles: readonly string[], o: { response
 export function pacsOpenApiPaths(): Record<string, unknown> {
   const q = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required: false, schema, description });
   return {
-    '/api/pacs/archives': guarded('get', READ_CLINICAL, { summary: 'the image archives configured on the server (ids and labels only)', responses: { 200: { description: 'archives', content: { 'application/json': { schema: ref('PacsArchives') } } } } }),
+    '/api/pacs/archives': guarded('get', READ_CLINICAL, { summary: 'the image archives configured on the server (ids and labels only)', responses: { 200: jsonResponse('archives', ref('PacsArchives')) } }),
     '/api/pacs/{archive}/studies': guarded('get', READ_CLINICAL, {
       summary: 'search the studies of an archive (QIDO-RS through the server; only these query keys are passed on)',
       parameters: [archiveParam, langParam, q('PatientID', 'patient ID (* and ? wildcards)'), q('AccessionNumber', 'accession number'),
         q('StudyDate', 'YYYYMMDD, YYYY-MM-DD, or a range FROM-TO, FROM-, -TO'), q('PatientName', 'patient name (DICOM PN matching)'),
         q('limit', 'at most this many studies (1–1000, default 100)', { type: 'integer' }), q('offset', 'skip this many (paging)', { type: 'integer' })],
-      responses: { 200: { description: 'studies', content: { 'application/json': { schema: ref('PacsStudies') } } }, 400: problemResponse('a query key or value not allowed'), ...archiveErrors },
+      responses: { 200: jsonResponse('studies', ref('PacsStudies')), 400: problemResponse('a query key or value not allowed'), ...archiveErrors },
     }),
     '/api/pacs/{archive}/studies/{study}/series': guarded('get', READ_CLINICAL, {
       summary: 'the series of a study (QIDO-RS), CT series marked',
       parameters: [archiveParam, { name: 'study', in: 'path', required: true, schema: { type: 'string' } }, langParam],
-      responses: { 200: { description: 'series', content: { 'application/json': { schema: ref('PacsSeries') } } }, 400: problemResponse('not a DICOM UID'), ...archiveErrors },
+      responses: { 200: jsonResponse('series', ref('PacsSeries')), 400: problemResponse('not a DICOM UID'), ...archiveErrors },
     }),
     '/api/pacs/{archive}/volume': guarded('post', READ_CLINICAL, {
       summary: 'a CT series of the archive (WADO-RS, retrieved by the server) as a gzip NIfTI-1 HU volume for the viewer, as POST /api/volume answers',
@@ -122,7 +111,7 @@ export function pacsOpenApiPaths(): Record<string, unknown> {
       summary: 'measure a CT series of the archive (retrieved by the server; the same measurement and JSON as POST /api/ct)',
       parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
       responses: {
-        200: { description: 'measurement, case-format findings and the component label mask', content: { 'application/json': { schema: ref('CtResult') } } },
+        200: jsonResponse('measurement, case-format findings and the component label mask', ref('CtResult')),
         400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, or the ROI does not fit it'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
       },
     }),
@@ -130,7 +119,7 @@ export function pacsOpenApiPaths(): Record<string, unknown> {
       summary: 'queue the measurement of a CT series of the archive for `calcdx worker` (needs `calcdx serve --db` and the archive\'s URL among the workers\' --archive); follow it at /api/ct/jobs/{id} and …/events',
       parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
       responses: {
-        202: { description: 'queued', headers: { Location: { description: 'the job', schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, state: { type: 'string' }, url: { type: 'string' }, events: { type: 'string' } } } } } },
+        202: queuedResponse(),
         400: problemResponse('a field missing or not allowed, or a malformed ROI'), 404: problemResponse('no such archive configured'),
         503: problemResponse('no queue (code queue_not_configured), or the archive is not one the workers read (reason archive_not_queued): measure with POST /api/pacs/{archive}/measure'),
       },
@@ -139,7 +128,7 @@ export function pacsOpenApiPaths(): Record<string, unknown> {
       summary: 'measure a CT series of the archive and store the DICOM SEG (component labels) and the TID 1500 SR (measurement) in its study (STOW-RS, one request)',
       parameters: [archiveParam, langParam], requestBody: jsonBody('PacsMeasureBody'),
       responses: {
-        200: { description: 'the measurement and the UIDs of the stored SEG and SR', content: { 'application/json': { schema: ref('PacsStored') } } },
+        200: jsonResponse('the measurement and the UIDs of the stored SEG and SR', ref('PacsStored')),
         400: problemResponse('a field missing or not allowed, or a malformed ROI'), 422: problemResponse('not a CT series, the ROI does not fit it, or the source cannot be referenced'), 429: problemResponse('too many CT jobs at once'), ...archiveErrors,
       },
     }),

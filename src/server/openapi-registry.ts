@@ -14,14 +14,9 @@ import {
   assessmentBody, auditQueryParams, lesionCreateBody, lesionPatchBody, outcomePatchBody, patientPatchBody, patientSearchQuery, planBody,
   visitBody, worklistQueryParams,
 } from './registry/plugin.js';
+import { componentSchema as json, jsonResponse, langParam as lang, problemResponse as problem, ref, sessionProblems, sessionSecurity } from './openapi-parts.js';
 
-const json = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
-  const { $schema: _s, $id: _i, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'any', io }) as Record<string, unknown>;
-  return rest;
-};
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
-const ok = (schema: Record<string, unknown>, description = 'ok', status = 200) => ({ [status]: { description, content: { 'application/json': { schema } } } });
+const ok = (schema: Record<string, unknown>, description = 'ok', status = 200) => ({ [status]: jsonResponse(description, schema) });
 
 const visitView = visit.extend({ status: z.enum(VISIT_STATUSES).describe('planned / due / overdue (from the dates and today), done, cancelled') });
 const publicUser = user.omit({ passwordHash: true });
@@ -39,7 +34,7 @@ export const REGISTRY_SCHEMAS = {
 } as const;
 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] }, description: 'language of the texts and problems (default: Accept-Language, else English)' };
+const langParam = lang('language of the texts and problems (default: Accept-Language, else English)');
 
 function queryParams(s: z.ZodObject): Array<Record<string, unknown>> {
   return Object.entries(s.shape).map(([name, f]) => ({ name, in: 'query', required: false, schema: json(f as z.ZodType, 'output') }));
@@ -49,7 +44,7 @@ interface Op { summary: string; roles: readonly string[] | 'session' | 'public';
 
 function op(method: string, o: Op): Record<string, unknown> {
   const change = method !== 'get';
-  const security = o.roles === 'public' ? [] : [change ? { session: [], csrf: [] } : { session: [] }];
+  const security = o.roles === 'public' ? [] : sessionSecurity(method);
   return {
     summary: o.summary,
     'x-roles': o.roles === 'public' || o.roles === 'session' ? o.roles : [...o.roles],
@@ -59,7 +54,7 @@ function op(method: string, o: Op): Record<string, unknown> {
     responses: {
       ...o.responses,
       ...(o.body || o.query || o.path ? { 400: problem('input not valid: `errors` names each field, what was found, what is allowed') } : {}),
-      ...(o.roles !== 'public' ? { 401: problem('not logged in, or the session ended (idle or absolute timeout)'), 403: problem('the role may not do this (reason role), or the X-CSRF-Token header is missing or wrong (reason csrf)') } : {}),
+      ...(o.roles !== 'public' ? sessionProblems() : {}),
       ...(o.path ? { 404: problem('no such record') } : {}),
       ...(change && o.body && o.path ? { 409: problem('stale row version: someone else changed the record first') } : {}),
       ...(change && o.body ? { 415: problem('the body is not application/json') } : {}),

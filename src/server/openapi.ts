@@ -11,6 +11,7 @@ import { PROBLEM_CODES } from './problem.js';
 import { assessFormatParam, cdsSecuritySchemes, fhirOpenApiPaths, fhirOpenApiSchemas } from './openapi-fhir.js';
 import { registryOpenApiPaths, registryOpenApiSchemas, registrySecuritySchemes } from './openapi-registry.js';
 import { pacsOpenApiPaths, pacsOpenApiSchemas } from './openapi-pacs.js';
+import { asComponent, componentSchema, jsonResponse, langParam as lang, problemResponse, queuedResponse, ref } from './openapi-parts.js';
 
 const allowed = z.union([z.string(), z.looseObject({})]);
 
@@ -103,17 +104,7 @@ export const volumeFormSchema = z.object({
   series: z.string().optional().describe('SeriesInstanceUID when the upload holds several series'),
 });
 
-const json = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-2020-12', unrepresentable: 'any', io: 'output' });
-
-/** Removes the $schema and $id keys that a component schema must not repeat. */
-function component(s: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _s, $id: _i, ...rest } = s;
-  return rest;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
-const langParam = { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['zh', 'en'] }, description: 'language of the texts (default: Accept-Language, else English)' };
+const langParam = lang('language of the texts (default: Accept-Language, else English)');
 const dateParam = { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: 'assessment date YYYY-MM-DD: dates the plan (re-imaging, review) and the follow-up of an unoperated lesion (default: today, UTC)' };
 const evidenceParam = {
   name: 'evidence', in: 'query', required: false, schema: { type: 'string', enum: [...EVIDENCE_SCOPES], default: 'leading' },
@@ -139,25 +130,25 @@ export function openApiDocument(): Record<string, unknown> {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths: {
-      '/api/health': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
+      '/api/health': { get: { summary: 'liveness', responses: { 200: jsonResponse('ok', ref('Health')) } } },
       '/api/assess': {
         post: {
           summary: 'assess a case (the same JSON as `calcdx assess --format json`, with the same --evidence)', parameters: [langParam, evidenceParam, dateParam, assessFormatParam], requestBody: caseBody,
-          responses: { 200: { description: 'the assessment', content: { 'application/json': { schema: ref('Assessment') } } }, ...common },
+          responses: { 200: jsonResponse('the assessment', ref('Assessment')), ...common },
         },
       },
       '/api/validate': {
         post: {
           summary: 'check a case against case format v1', parameters: [langParam], requestBody: caseBody,
-          responses: { 200: { description: 'valid', content: { 'application/json': { schema: ref('Valid') } } }, ...common },
+          responses: { 200: jsonResponse('valid', ref('Valid')), ...common },
         },
       },
-      '/api/kb': { get: { summary: 'the knowledge-base entities', responses: { 200: { description: 'entity list', content: { 'application/json': { schema: ref('KbList') } } } } } },
+      '/api/kb': { get: { summary: 'the knowledge-base entities', responses: { 200: jsonResponse('entity list', ref('KbList')) } } },
       '/api/kb/{id}': {
         get: {
           summary: 'one knowledge-base entity (as `calcdx kb show --json`)',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'the entity', content: { 'application/json': { schema: ref('KbEntity') } } }, 404: problemResponse('unknown entity') },
+          responses: { 200: jsonResponse('the entity', ref('KbEntity')), 404: problemResponse('unknown entity') },
         },
       },
       '/api/report': {
@@ -188,7 +179,7 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [langParam],
           requestBody: { required: true, content: { 'multipart/form-data': { schema: ref('CtForm') } } },
           responses: {
-            200: { description: 'measurement, case-format findings and the component label mask', content: { 'application/json': { schema: ref('CtResult') } } },
+            200: jsonResponse('measurement, case-format findings and the component label mask', ref('CtResult')),
             400: problemResponse('missing or malformed ROI or option, no file'),
             413: problemResponse('upload larger than the limit'),
             415: problemResponse('not multipart/form-data'),
@@ -235,7 +226,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
           },
           responses: {
-            202: { description: 'queued', headers: { Location: { description: 'the job', schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, state: { type: 'string' }, url: { type: 'string' }, events: { type: 'string' } } } } } },
+            202: queuedResponse(),
             400: problemResponse('malformed ROI or option, an archive that is not configured, a body that is neither multipart nor the JSON above'),
             413: problemResponse('upload larger than the queue\'s limit'),
             503: problemResponse('no queue: the server was started without --db'),
@@ -273,16 +264,16 @@ export function openApiDocument(): Record<string, unknown> {
         ...fhirOpenApiSchemas(),
         ...registryOpenApiSchemas(),
         ...pacsOpenApiSchemas(),
-        Case: component(caseJsonSchema()),
-        Assessment: component(json(assessmentSchema)),
-        Problem: component(json(problemSchema)),
-        Health: component(json(healthSchema)),
-        Valid: component(json(validSchema)),
-        KbList: component(json(kbListSchema)),
-        KbEntity: component(json(kbEntitySchema)),
-        CtForm: component(json(ctFormSchema)),
-        CtResult: component(json(ctResultSchema)),
-        VolumeForm: component(json(volumeFormSchema)),
+        Case: asComponent(caseJsonSchema()),
+        Assessment: componentSchema(assessmentSchema),
+        Problem: componentSchema(problemSchema),
+        Health: componentSchema(healthSchema),
+        Valid: componentSchema(validSchema),
+        KbList: componentSchema(kbListSchema),
+        KbEntity: componentSchema(kbEntitySchema),
+        CtForm: componentSchema(ctFormSchema),
+        CtResult: componentSchema(ctResultSchema),
+        VolumeForm: componentSchema(volumeFormSchema),
       },
     },
   };

@@ -4,14 +4,17 @@
  * remote access refused, the DICOM port disabled, HTTP basic authentication with one user), and
  * stopped (and its folder removed) after.
  *
- * `archiveTools()` says what is missing: the PACS tests are skipped with that message on a
- * developer machine, and fail in CI (CI=true), where .ci/run installs the packages.
+ * `orthancMissing()` / `archiveTools()` say what is missing: the PACS tests are skipped with that
+ * message on a developer machine, and fail in CI (CI=true), where .ci/run installs the packages
+ * (tool-gate.ts). `startPhantomArchive()` is what most of them need: Orthanc holding the phantom
+ * CT study of dicom-series.ts, in a temporary folder of their own, all of it gone after stop().
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writePhantomStudy } from './dicom-series.js';
 
 export const ORTHANC_BIN = '/usr/sbin/Orthanc';
 const PLUGIN_CANDIDATES = ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/lib/orthanc/libOrthancDicomWeb.so'];
@@ -27,11 +30,17 @@ export function dicomwebPlugin(): string | undefined {
 
 const onPath = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-/** What the archive tests need and is missing (empty when all is there). */
+/** What startOrthanc needs and is missing: Orthanc and its DICOMweb plugin (empty when both are there). */
+export function orthancMissing(): string[] {
+  return [
+    ...(existsSync(ORTHANC_BIN) ? [] : [`Orthanc (${ORTHANC_BIN}; apt-get install -y orthanc)`]),
+    ...(dicomwebPlugin() ? [] : ['the Orthanc DICOMweb plugin (apt-get install -y orthanc-dicomweb)']),
+  ];
+}
+
+/** What the archive tests of the CLI need and is missing: Orthanc, and dcmtk and pydicom to check what calcdx stores (empty when all is there). */
 export function archiveTools(): string[] {
-  const missing: string[] = [];
-  if (!existsSync(ORTHANC_BIN)) missing.push(`Orthanc (${ORTHANC_BIN}; apt-get install -y orthanc)`);
-  if (!dicomwebPlugin()) missing.push('the Orthanc DICOMweb plugin (apt-get install -y orthanc-dicomweb)');
+  const missing = orthancMissing();
   if (!onPath('dcmdump') || !onPath('dsrdump')) missing.push('dcmtk (dcmdump, dsrdump; apt-get install -y dcmtk)');
   if (spawnSync(PYTHON, ['-c', 'import pydicom, numpy'], { encoding: 'utf8' }).status !== 0) missing.push(`pydicom and numpy for ${PYTHON} (apt-get install -y python3-pydicom python3-numpy)`);
   return missing;
@@ -132,4 +141,41 @@ export async function startOrthanc(): Promise<Orthanc> {
     },
     stop,
   };
+}
+
+export type PhantomStudy = ReturnType<typeof writePhantomStudy>;
+
+export interface PhantomArchive {
+  orthanc: Orthanc;
+  /** a temporary folder of the test's own; the phantom's DICOM files are in `dir`/phantom */
+  dir: string;
+  /** the phantom study (PHANTOM_STUDY_UID, one CT series) as written and uploaded */
+  phantom: PhantomStudy;
+  /** stops Orthanc (if it still runs) and removes `dir` */
+  stop(): Promise<void>;
+}
+
+/**
+ * Orthanc started (startOrthanc) with the phantom CT study of dicom-series.ts uploaded through
+ * its REST API, the phantom's files kept in a temporary folder named after `prefix`.
+ */
+export async function startPhantomArchive(prefix: string): Promise<PhantomArchive> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let orthanc: Orthanc | undefined;
+  try {
+    orthanc = await startOrthanc();
+    const phantom = writePhantomStudy(join(dir, 'phantom'));
+    for (const b of phantom.instances) await orthanc.upload(b);
+    const o = orthanc;
+    return { orthanc: o, dir, phantom, stop: async () => { await o.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  } catch (e) {
+    await orthanc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The archive as one entry of a server's archive configuration (resolvePacsConfig): id `main`, the credentials inline. */
+export function pacsEntry(orthanc: Orthanc, label: string) {
+  return { id: 'main', label, url: orthanc.dicomweb, auth: { kind: 'basic' as const, user: orthanc.user, password: orthanc.password } };
 }

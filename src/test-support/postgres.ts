@@ -5,8 +5,9 @@
  * where the machine's PostgreSQL (127.0.0.1:5432, trust auth) is used and must be there.
  */
 import pg from 'pg';
+import { inCi } from './tool-gate.js';
 
-export const inCi = process.env.CI === 'true' || process.env.CI === '1';
+export { inCi };
 export const PG_BASE = process.env.CALCDX_TEST_PG || (inCi ? 'postgres://postgres@127.0.0.1:5432/postgres' : '');
 
 /** A message saying why the PostgreSQL tests are skipped, or '' when they run. */

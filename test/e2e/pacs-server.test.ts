@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,20 +29,17 @@ import { archiveFromEnv, retrieveSeries, searchSeries } from '../../src/pacs/dic
 import { problemSchema } from '../../src/server/openapi.js';
 import { pacsArchivesSchema, pacsSeriesSchema, pacsStoredSchema, pacsStudiesSchema } from '../../src/server/openapi-pacs.js';
 import { ROOT } from '../../src/test-support/cases.js';
-import { dicomwebPlugin, freePort, ORTHANC_BIN, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
-import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID, writePhantomStudy } from '../../src/test-support/dicom-series.js';
+import { freePort, orthancMissing, startPhantomArchive, type Orthanc, type PhantomArchive, type PhantomStudy } from '../../src/test-support/orthanc.js';
+import { toolGate } from '../../src/test-support/tool-gate.js';
+import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
 
 const BIN = join(ROOT, 'bin', 'calcdx.js');
-const missing = [
-  ...(existsSync(ORTHANC_BIN) ? [] : [`Orthanc (${ORTHANC_BIN}; apt-get install -y orthanc)`]),
-  ...(dicomwebPlugin() ? [] : ['the Orthanc DICOMweb plugin (apt-get install -y orthanc-dicomweb)']),
-];
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-if (missing.length && !inCi) process.stderr.write(`test/e2e/pacs-server.test.ts SKIPPED: needs ${missing.join('; ')}\n`);
+const gate = toolGate('test/e2e/pacs-server.test.ts', orthancMissing());
 
+let archive: PhantomArchive;
 let orthanc: Orthanc;
 let dir: string;
-let phantom: ReturnType<typeof writePhantomStudy>;
+let phantom: PhantomStudy;
 let app: FastifyInstance;
 let log = '';
 /** an archive that answers what DICOMweb does not allow */
@@ -85,13 +82,11 @@ async function req(method: 'GET' | 'POST', url: string, body?: unknown, who: key
   return r;
 }
 
-describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" routes against Orthanc', () => {
+describe.skipIf(gate.skip)('the server\'s "Open from PACS" routes against Orthanc', () => {
   beforeAll(async () => {
-    if (missing.length) throw new Error(`CI=true and the PACS server tests cannot run: missing ${missing.join('; ')} (.ci/run installs them)`);
-    dir = mkdtempSync(join(tmpdir(), 'calcdx-pacs-server-'));
-    orthanc = await startOrthanc();
-    phantom = writePhantomStudy(join(dir, 'phantom'));
-    for (const b of phantom.instances) await orthanc.upload(b);
+    gate.assert();
+    archive = await startPhantomArchive('calcdx-pacs-server-');
+    ({ orthanc, dir, phantom } = archive);
     const closed = await freePort();
     broken = createServer((q, r) => {
       if (/\/series\?/.test(q.url ?? '')) { r.writeHead(200, { 'content-type': 'application/dicom+json' }); r.end('[{"0020000E":{"vr":"UI","Value":["1.2.3.4"]},"00080060":{"vr":"CS","Value":["CT"]}}]'); return; }
@@ -129,10 +124,9 @@ describe.skipIf(missing.length > 0 && !inCi)('the server\'s "Open from PACS" rou
     await app?.close();
     await store?.close();
     await db?.cleanup();
-    await orthanc?.stop();
+    await archive?.stop();
     await new Promise((resolve) => (broken ? broken.close(resolve) : resolve(undefined)));
     await new Promise((resolve) => (counting ? counting.close(resolve) : resolve(undefined)));
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('needs login: anonymous 401, a viewer searches and measures but may not store, an administrator sees no archive data, a POST without the CSRF token is refused', async () => {

@@ -11,12 +11,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../src/test-support/cases.js';
-import { archiveTools, freePort, PYTHON, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
-import { writePhantomStudy, PHANTOM_SERIES_UID, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
+import { archiveTools, freePort, PYTHON, startPhantomArchive, type Orthanc, type PhantomArchive, type PhantomStudy } from '../../src/test-support/orthanc.js';
+import { toolGate } from '../../src/test-support/tool-gate.js';
+import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
 import { analyseCalcification } from '../../src/imaging/pattern.js';
 import { labelVolume } from '../../src/imaging/label.js';
 import { readDicom } from '../../src/imaging/read-dicom.js';
@@ -25,15 +25,12 @@ import { archiveFromEnv, retrieveSeries, searchSeries } from '../../src/pacs/dic
 const BIN = join(ROOT, 'bin', 'calcdx.js');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'dicom', 'series');
 const FIXTURE_STUDY = '1.2.826.0.1.3680043.10.1337.2';
-const missing = archiveTools();
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-if (missing.length && !inCi) {
-  process.stderr.write(`test/e2e/pacs.test.ts SKIPPED: the archive tests need ${missing.join('; ')}\n`);
-}
+const gate = toolGate('test/e2e/pacs.test.ts', archiveTools());
 
+let archive: PhantomArchive;
 let orthanc: Orthanc;
 let dir: string;
-let phantom: ReturnType<typeof writePhantomStudy>;
+let phantom: PhantomStudy;
 let env: NodeJS.ProcessEnv;
 
 /** Runs the CLI asynchronously (the archive runs in this process's children, so no spawnSync). */
@@ -49,23 +46,20 @@ function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 60_00
   });
 }
 
-describe.skipIf(missing.length > 0 && !inCi)('calcdx and a DICOMweb archive (Orthanc)', () => {
+describe.skipIf(gate.skip)('calcdx and a DICOMweb archive (Orthanc)', () => {
   beforeAll(async () => {
-    if (missing.length) throw new Error(`CI=true and the archive tests cannot run: missing ${missing.join('; ')} (.ci/run installs them)`);
-    dir = mkdtempSync(join(tmpdir(), 'calcdx-pacs-'));
-    orthanc = await startOrthanc();
+    gate.assert();
+    archive = await startPhantomArchive('calcdx-pacs-');
+    ({ orthanc, dir, phantom } = archive);
     env = { ...process.env, LANG: 'C', CALCDX_LANG: '', CALCDX_DICOMWEB_USER: orthanc.user, CALCDX_DICOMWEB_PASSWORD: orthanc.password, CALCDX_DICOMWEB_TOKEN: '' };
     delete env.CALCDX_DICOMWEB_TOKEN;
     for (const series of readdirSync(FIXTURES)) {
       if (series === 'mixed') continue; // copies of axial and float
       for (const f of readdirSync(join(FIXTURES, series))) await orthanc.upload(readFileSync(join(FIXTURES, series, f)));
     }
-    phantom = writePhantomStudy(join(dir, 'phantom'));
-    for (const b of phantom.instances) await orthanc.upload(b);
   }, 120_000);
   afterAll(async () => {
-    await orthanc?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await archive?.stop();
   });
 
   it('searches studies by patient ID, accession number and date, and lists a study\'s series', async () => {

@@ -10,8 +10,7 @@
  * Orthanc or Chromium is missing — except in CI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePacsConfig } from '../../src/pacs/config.js';
 import { archiveFromEnv } from '../../src/pacs/dicomweb.js';
@@ -21,24 +20,24 @@ import type { RegistryStore } from '../../src/registry/store.js';
 import { sqliteFactory, type TestDbFactory } from '../../src/registry/test-db.js';
 import { connectQueue, QUEUE_DEFAULTS } from '../../src/queue/queue.js';
 import { startWorker } from '../../src/queue/worker.js';
-import { createTestDb, inCi, PG_BASE, query, type TestDb } from '../../src/test-support/postgres.js';
-import { dicomwebPlugin, ORTHANC_BIN, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
-import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID, writePhantomStudy } from '../../src/test-support/dicom-series.js';
+import { createTestDb, PG_BASE, query, type TestDb } from '../../src/test-support/postgres.js';
+import { orthancMissing, pacsEntry, startPhantomArchive, type Orthanc, type PhantomArchive, type PhantomStudy } from '../../src/test-support/orthanc.js';
+import { toolGate } from '../../src/test-support/tool-gate.js';
+import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
 import { makePhantom } from '../../src/test-support/phantom.js';
 import { encodeNiftiMask } from '../../src/imaging/write-nifti.js';
 import { CHROMIUM, openApp, SHOTS, startWebHarness, type AppPage, type WebHarness } from './web-harness.js';
 
-const missing = [
+const gate = toolGate('test/e2e/web-jobs.test.ts', [
   ...(PG_BASE ? [] : ['PostgreSQL (CALCDX_TEST_PG=postgres://postgres@127.0.0.1:5432/postgres)']),
-  ...(existsSync(ORTHANC_BIN) ? [] : [`Orthanc (${ORTHANC_BIN})`]),
-  ...(dicomwebPlugin() ? [] : ['the Orthanc DICOMweb plugin (orthanc-dicomweb)']),
+  ...orthancMissing(),
   ...(existsSync(CHROMIUM) ? [] : [`Chromium (${CHROMIUM})`]),
-];
-if (missing.length && !inCi) process.stderr.write(`test/e2e/web-jobs.test.ts SKIPPED: needs ${missing.join('; ')}\n`);
+]);
 
+let archive: PhantomArchive;
 let orthanc: Orthanc;
 let dir: string;
-let phantom: ReturnType<typeof writePhantomStudy>;
+let phantom: PhantomStudy;
 let h: WebHarness;
 let regDb: TestDbFactory;
 let store: RegistryStore;
@@ -51,25 +50,23 @@ const savedEnv = { user: process.env.CALCDX_DICOMWEB_USER, password: process.env
 const seenOf = async (page: AppPage): Promise<Array<[string, number]>> =>
   ((await page.getAttribute('#ct-panel', 'data-job-seen')) ?? '').split(',').filter(Boolean).map((e) => { const [s, p] = e.split(':'); return [s!, Number(p)]; });
 
-describe.skipIf(missing.length > 0 && !inCi)('the web app measures through the CT job queue, its progress pushed by server-sent events', () => {
+describe.skipIf(gate.skip)('the web app measures through the CT job queue, its progress pushed by server-sent events', () => {
   beforeAll(async () => {
-    if (missing.length) throw new Error(`CI=true and the browser job test cannot run: missing ${missing.join('; ')} (.ci/run installs them)`);
-    dir = mkdtempSync(join(tmpdir(), 'calcdx-web-jobs-'));
-    orthanc = await startOrthanc();
-    phantom = writePhantomStudy(join(dir, 'phantom'));
-    for (const b of phantom.instances) await orthanc.upload(b);
-    const pacs = resolvePacsConfig({ archives: [{ id: 'main', label: 'Test PACS', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: orthanc.password } }] }, 'test');
+    gate.assert();
+    archive = await startPhantomArchive('calcdx-web-jobs-');
+    ({ orthanc, dir, phantom } = archive);
+    const pacs = resolvePacsConfig({ archives: [pacsEntry(orthanc, 'Test PACS')] }, 'test');
     regDb = sqliteFactory();
     store = await openRegistry(await regDb.fresh());
     await store.createUser({ username: 'doc', role: 'clinician', passwordHash: await hashPassword(PASSWORD) });
     pgDb = await createTestDb('calcdx_webjobs');
-    const archive = archiveFromEnv(orthanc.dicomweb, {}).url;
-    h = await startWebHarness({ pacs, registry: store, ctQueue: { db: pgDb.url, archives: [archive] } });
+    const archiveUrl = archiveFromEnv(orthanc.dicomweb, {}).url;
+    h = await startWebHarness({ pacs, registry: store, ctQueue: { db: pgDb.url, archives: [archiveUrl] } });
     // the worker reads the archive with its own credentials (as `calcdx worker` does, from its environment)
     process.env.CALCDX_DICOMWEB_USER = orthanc.user;
     process.env.CALCDX_DICOMWEB_PASSWORD = orthanc.password;
     const q = await connectQueue(pgDb.url, { role: 'worker' });
-    stopWorker = await startWorker(q, { concurrency: 1, archives: [archive], keepSeconds: QUEUE_DEFAULTS.keepSeconds });
+    stopWorker = await startWorker(q, { concurrency: 1, archives: [archiveUrl], keepSeconds: QUEUE_DEFAULTS.keepSeconds });
   }, 180_000);
   afterAll(async () => {
     await stopWorker?.();
@@ -77,10 +74,9 @@ describe.skipIf(missing.length > 0 && !inCi)('the web app measures through the C
     await store?.close();
     await regDb?.cleanup();
     await pgDb?.drop();
-    await orthanc?.stop();
+    await archive?.stop();
     if (savedEnv.user === undefined) delete process.env.CALCDX_DICOMWEB_USER; else process.env.CALCDX_DICOMWEB_USER = savedEnv.user;
     if (savedEnv.password === undefined) delete process.env.CALCDX_DICOMWEB_PASSWORD; else process.env.CALCDX_DICOMWEB_PASSWORD = savedEnv.password;
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('an uploaded volume: 202, state and progress events, the overlay and the findings', async () => {

@@ -9,8 +9,7 @@
  * token (web/src/api/session.ts). The browser never sees the archive's URL or credentials. Skipped with a message when Orthanc or Chromium is missing — except in CI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePacsConfig } from '../../src/pacs/config.js';
 import { openRegistry } from '../../src/registry/open.js';
@@ -18,34 +17,27 @@ import { hashPassword } from '../../src/registry/password.js';
 import type { RegistryStore } from '../../src/registry/store.js';
 import { sqliteFactory, type TestDbFactory } from '../../src/registry/test-db.js';
 import { archiveFromEnv, searchSeries } from '../../src/pacs/dicomweb.js';
-import { dicomwebPlugin, ORTHANC_BIN, startOrthanc, type Orthanc } from '../../src/test-support/orthanc.js';
-import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID, writePhantomStudy } from '../../src/test-support/dicom-series.js';
+import { orthancMissing, pacsEntry, startPhantomArchive, type Orthanc, type PhantomArchive, type PhantomStudy } from '../../src/test-support/orthanc.js';
+import { toolGate } from '../../src/test-support/tool-gate.js';
+import { PHANTOM_SERIES_UID, PHANTOM_STUDY_UID } from '../../src/test-support/dicom-series.js';
 import { CHROMIUM, openApp, SHOTS, startWebHarness, type WebHarness } from './web-harness.js';
 
-const missing = [
-  ...(existsSync(ORTHANC_BIN) ? [] : [`Orthanc (${ORTHANC_BIN})`]),
-  ...(dicomwebPlugin() ? [] : ['the Orthanc DICOMweb plugin (orthanc-dicomweb)']),
-  ...(existsSync(CHROMIUM) ? [] : [`Chromium (${CHROMIUM})`]),
-];
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-if (missing.length && !inCi) process.stderr.write(`test/e2e/web-pacs.test.ts SKIPPED: needs ${missing.join('; ')}\n`);
+const gate = toolGate('test/e2e/web-pacs.test.ts', [...orthancMissing(), ...(existsSync(CHROMIUM) ? [] : [`Chromium (${CHROMIUM})`])]);
 
+let archive: PhantomArchive;
 let orthanc: Orthanc;
-let dir: string;
-let phantom: ReturnType<typeof writePhantomStudy>;
+let phantom: PhantomStudy;
 let h: WebHarness;
 let db: TestDbFactory;
 let store: RegistryStore;
 const PASSWORD = 'correct horse battery staple';
 
-describe.skipIf(missing.length > 0 && !inCi)('the web app opens a CT series from PACS, measures it and stores the result back', () => {
+describe.skipIf(gate.skip)('the web app opens a CT series from PACS, measures it and stores the result back', () => {
   beforeAll(async () => {
-    if (missing.length) throw new Error(`CI=true and the browser PACS test cannot run: missing ${missing.join('; ')} (.ci/run installs them)`);
-    dir = mkdtempSync(join(tmpdir(), 'calcdx-web-pacs-'));
-    orthanc = await startOrthanc();
-    phantom = writePhantomStudy(join(dir, 'phantom'));
-    for (const b of phantom.instances) await orthanc.upload(b);
-    const pacs = resolvePacsConfig({ archives: [{ id: 'main', label: 'Test PACS', url: orthanc.dicomweb, auth: { kind: 'basic', user: orthanc.user, password: orthanc.password } }] }, 'test');
+    gate.assert();
+    archive = await startPhantomArchive('calcdx-web-pacs-');
+    ({ orthanc, phantom } = archive);
+    const pacs = resolvePacsConfig({ archives: [pacsEntry(orthanc, 'Test PACS')] }, 'test');
     db = sqliteFactory();
     store = await openRegistry(await db.fresh());
     await store.createUser({ username: 'doc', role: 'clinician', passwordHash: await hashPassword(PASSWORD) });
@@ -55,8 +47,7 @@ describe.skipIf(missing.length > 0 && !inCi)('the web app opens a CT series from
     await h?.close();
     await store?.close();
     await db?.cleanup();
-    await orthanc?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await archive?.stop();
   });
 
   it('sign in → search → pick → measure → store', async () => {

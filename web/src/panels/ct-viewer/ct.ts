@@ -254,6 +254,36 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       statusDetail ? h('details', { class: 'ct-detail' }, h('summary', { text: t(lang, 'web.ct.technical') }), h('code', { text: statusDetail })) : null);
   }
 
+  /**
+   * The panel's one way to run an action: the busy status (and its button disabled) while `work`
+   * runs; an error shown as the `failed` sentence (its {detail}: the error in plain words) with the
+   * server's own detail as the technical detail; then the progress hidden and the button enabled
+   * again. `current`: false once a later choice of volume has replaced this one, whose error and
+   * progress are then left alone. `lang`: the action's language, else the page's when it fails.
+   */
+  async function runAction(o: {
+    busy?: string; button?: HTMLButtonElement; current?: () => boolean; failed: string; lang?: Lang;
+    onError?: () => void; explain?: (e: PanelError, lang: Lang) => { message: string; detail: string };
+  }, work: () => Promise<void>): Promise<void> {
+    const current = o.current ?? (() => true);
+    if (o.button) o.button.disabled = true;
+    if (o.busy !== undefined) setStatus(o.busy);
+    try {
+      await work();
+    } catch (e) {
+      if (current()) {
+        const lang = o.lang ?? getLang();
+        const pe = e as PanelError;
+        const { message, detail } = o.explain ? o.explain(pe, lang) : { message: messageOf(pe, lang), detail: pe.detail ?? '' };
+        o.onError?.();
+        setStatus(t(lang, o.failed, { detail: message }), 'error', detail);
+      }
+    } finally {
+      if (current()) hideProgress();
+      if (o.button) o.button.disabled = false;
+    }
+  }
+
   /** Clears the viewer and what was measured on the previous volume. */
   function clearVolume(): void {
     if (nv) while (nv.volumes.length) nv.removeVolume(nv.volumes[0]!);
@@ -300,18 +330,17 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const lang = getLang();
     const seq = ++loadSeq;
     clearVolume();
-    try {
+    await runAction({
+      current: () => seq === loadSeq, failed: 'web.ct.failed', lang,
+      explain: (e) => ({ message: t(lang, 'web.ct.error.unreadableVolume'), detail: e.message }),
+    }, async () => {
       files = [file];
       volumeName = file.name;
       showProgress('read');
       const bytes = await file.arrayBuffer();
       if (!await showVolume(bytes, file.name, seq)) return;
       setStatus(t(lang, 'web.ct.loaded', { name: file.name }));
-    } catch (e) {
-      if (seq === loadSeq) setStatus(t(lang, 'web.ct.failed', { detail: t(lang, 'web.ct.error.unreadableVolume') }), 'error', (e as Error).message);
-    } finally {
-      if (seq === loadSeq) hideProgress();
-    }
+    });
   }
 
   /**
@@ -324,8 +353,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     files = fs;
     volumeName = '';
     const folder = fs[0]?.webkitRelativePath.split('/')[0] || 'DICOM';
-    setStatus(t(getLang(), 'web.ct.converting', { count: fs.length }));
-    try {
+    await runAction({ busy: t(getLang(), 'web.ct.converting', { count: fs.length }), current: () => seq === loadSeq, failed: 'web.ct.convertFailed' }, async () => {
       const body = new FormData();
       for (const f of fs) body.append('file', f, f.webkitRelativePath || f.name);
       const res = await send(`api/volume?lang=${getLang()}`, body, (stage, frac) => { if (seq === loadSeq) showProgress(stage === 'server' ? 'convert' : stage, frac); });
@@ -337,12 +365,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       const lang = getLang();
       const dims = root.dataset.dims?.replace(/x/g, '×') ?? '?';
       setStatus([t(lang, 'web.ct.dicomLoaded', { count: fs.length, dims }), ...(warnings.length ? [t(lang, 'web.ct.warnings', { list: warnings.join('; ') })] : [])].join(lang === 'zh' ? '。' : '. '));
-    } catch (e) {
-      const pe = e as Error & { detail?: string };
-      if (seq === loadSeq) setStatus(t(getLang(), 'web.ct.convertFailed', { detail: messageOf(pe, getLang()) }), 'error', pe.detail ?? '');
-    } finally {
-      if (seq === loadSeq) hideProgress();
-    }
+    });
   }
 
   /** A CT series of an archive: the server retrieves it and answers with the NIfTI volume for the viewer. */
@@ -352,8 +375,10 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     files = [];
     volumeName = '';
     pacs = sel;
-    setStatus(t(getLang(), 'web.pacs.retrieving', { archive: sel.archiveLabel }));
-    try {
+    await runAction({
+      busy: t(getLang(), 'web.pacs.retrieving', { archive: sel.archiveLabel }), current: () => seq === loadSeq, failed: 'web.pacs.failed',
+      onError: () => { pacs = undefined; },
+    }, async () => {
       const body = JSON.stringify({ study: sel.study, series: sel.series });
       const res = await send(`api/pacs/${encodeURIComponent(sel.archive)}/volume?lang=${getLang()}`, body, (stage, frac) => { if (seq === loadSeq) showProgress(stage === 'server' ? 'retrieve' : stage, frac); }, await csrfHeaders());
       if (res.status !== 200) throw problemError(res, getLang());
@@ -365,12 +390,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
       const dims = root.dataset.dims?.replace(/x/g, '×') ?? '?';
       root.dataset.source = 'pacs';
       setStatus([t(lang, 'web.pacs.loaded', { archive: sel.archiveLabel, title: volumeName, dims }), ...(warnings.length ? [t(lang, 'web.ct.warnings', { list: warnings.join('; ') })] : [])].join(lang === 'zh' ? '。' : '. '));
-    } catch (e) {
-      const pe = e as Error & { detail?: string };
-      if (seq === loadSeq) { pacs = undefined; setStatus(t(getLang(), 'web.pacs.failed', { detail: messageOf(pe, getLang()) }), 'error', pe.detail ?? ''); }
-    } finally {
-      if (seq === loadSeq) hideProgress();
-    }
+    });
   }
 
   /** "Store to PACS": shown once an archive series has been measured. */
@@ -384,22 +404,14 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const lang = getLang();
     const m = measuredPacs;
     if (!m) return;
-    const btn = root.querySelector<HTMLButtonElement>('#ct-store')!;
-    btn.disabled = true;
-    setStatus(t(lang, 'web.pacs.storing', { archive: m.sel.archiveLabel }));
-    try {
+    const button = root.querySelector<HTMLButtonElement>('#ct-store')!;
+    await runAction({ busy: t(lang, 'web.pacs.storing', { archive: m.sel.archiveLabel }), button, failed: 'web.pacs.storeFailed', lang }, async () => {
       const res = await send(`api/pacs/${encodeURIComponent(m.sel.archive)}/store?lang=${lang}`, m.body, (stage, frac) => showProgress(stage === 'server' ? 'store' : stage, frac), await csrfHeaders());
       if (res.status !== 200) throw problemError(res, lang);
       const stored = (res.json().stored ?? {}) as { seg?: { sopInstanceUid?: string }; sr?: { sopInstanceUid?: string } };
       root.dataset.stored = '1';
       setStatus(t(lang, 'web.pacs.stored', { archive: m.sel.archiveLabel, seg: stored.seg?.sopInstanceUid ?? '?', sr: stored.sr?.sopInstanceUid ?? '?' }));
-    } catch (e) {
-      const pe = e as Error & { detail?: string };
-      setStatus(t(lang, 'web.pacs.storeFailed', { detail: messageOf(pe, lang) }), 'error', pe.detail ?? '');
-    } finally {
-      hideProgress();
-      btn.disabled = false;
-    }
+    });
   }
 
   /**
@@ -460,10 +472,8 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
     const roi = input('ct-roi').value.trim();
     if (!files.length && !pacs) { setStatus(t(lang, 'web.ct.needVolume'), 'error'); return; }
     if (!roi) { setStatus(t(lang, 'web.ct.needRoi'), 'error'); return; }
-    const btn = root.querySelector<HTMLButtonElement>('#ct-measure')!;
-    btn.disabled = true;
-    setStatus(t(lang, 'web.ct.measuring'));
-    try {
+    const button = root.querySelector<HTMLButtonElement>('#ct-measure')!;
+    await runAction({ busy: t(lang, 'web.ct.measuring'), button, failed: 'web.ct.failed', lang }, async () => {
       const sel = pacs;
       let res: Sent;
       const onStage = (stage: 'upload' | 'server' | 'download', frac?: number) => showProgress(stage === 'server' ? 'measure' : stage, frac);
@@ -508,13 +518,7 @@ export function createCtPanel(root: HTMLElement, getLang: () => Lang, onFindings
         ...(outcome.differences ? [t(lang, 'web.ct.differ', { count: outcome.differences })] : [])].join(end));
       root.dataset.measured = '1';
       showStore();
-    } catch (e) {
-      const pe = e as Error & { detail?: string };
-      setStatus(t(lang, 'web.ct.failed', { detail: messageOf(pe, lang) }), 'error', pe.detail ?? '');
-    } finally {
-      hideProgress();
-      btn.disabled = false;
-    }
+    });
   }
 
   async function showLabels(b64: string, count: number): Promise<void> {
@@ -664,8 +668,11 @@ function problemError(res: Sent, lang: Lang): Error & { detail: string } {
   return Object.assign(new Error(key ? t(lang, key) : t(lang, 'web.ct.error.unknown', { status: res.status })), { detail });
 }
 
+/** An error of an action: `detail` the server's own words (problemError), `code` 'network' when the server was not reached. */
+type PanelError = Error & { detail?: string; code?: string };
+
 /** The sentence of an error: a network failure in words, else the error's own (already plain) message. */
-function messageOf(e: Error & { code?: string }, lang: Lang): string {
+function messageOf(e: PanelError, lang: Lang): string {
   return e.code === 'network' ? t(lang, 'web.ct.error.network') : e.message;
 }
 
