@@ -8,7 +8,7 @@ import type { CaseFile } from '../core/case-format/schema.js';
 import { isIsoDate } from '../core/engine/dates.js';
 import { isLang, type Lang } from '../i18n/lang.js';
 import type { Audience } from '../report/build.js';
-import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from '../report/evidence-scope.js';
+import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, LIKELY_MIN_PROBABILITY, type EvidenceScope } from '../report/evidence-scope.js';
 import { ROI_SPEC_HELP } from '../imaging/roi-spec.js';
 import { VERSION } from '../report/version.js';
 import type { CtOptions } from './ct.js';
@@ -84,7 +84,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format (fhir: a FHIR R4 Bundle)').choices([...FORMATS, 'fhir']).default('text'))
     .addOption(langOption())
     .addOption(new Option('--audience <audience>', 'who the report is for').choices(['clinician', 'patient']).default('clinician'))
-    .addOption(new Option('--evidence <scope>', `--format json: whose evidence is listed: leading (the first ${LEADING_EVIDENCE_ENTITIES} entities), all, none`).choices([...EVIDENCE_SCOPES]).default('leading'))
+    .addOption(new Option('--evidence <scope>', `--format json: whose evidence is listed: leading (the first ${LEADING_EVIDENCE_ENTITIES} entities), likely (the first, and the others of the first ${LEADING_EVIDENCE_ENTITIES} at ≥ ${100 * LIKELY_MIN_PROBABILITY} %; the HTTP API's default), all, none`).choices([...EVIDENCE_SCOPES]).default('leading'))
     .option('--out <file>', 'write the report to a file instead of standard output')
     .option('--date <YYYY-MM-DD>', 'assessment date: dates the plan (re-imaging, review) and the follow-up (default: today, UTC)', parseDate)
     .option('--ct <volume>', 'measure the calcification on this CT (DICOM folder or NIfTI file) and add the findings to the case')

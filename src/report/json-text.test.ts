@@ -6,8 +6,8 @@ import type { Lang } from '../i18n/index.js';
 import { loadKnowledgeBase } from '../io/kb-files.js';
 import { arbitraryCase } from '../test-support/arbitrary-case.js';
 import { exampleCases, textbookCases } from '../test-support/cases.js';
-import { assessmentJsonText } from './json-text.js';
-import { assessmentToJson, EVIDENCE_SCOPES, type EvidenceScope } from './json.js';
+import { assessmentJsonBytes, assessmentJsonText, utf8Bytes } from './json-text.js';
+import { assessmentToJson, EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, LIKELY_MIN_PROBABILITY, type EvidenceScope } from './json.js';
 
 const kb = loadKnowledgeBase();
 const cases: CaseFile[] = [...exampleCases(), ...textbookCases()].map((c) => c.case);
@@ -44,4 +44,41 @@ describe('assessmentJsonText', () => {
     const c = cases[0]!;
     expect(assessmentJsonText(other, assess(other, c), 'zh')).toBe(assessmentJsonText(kb, assess(kb, c), 'zh'));
   });
+
+  it('assessmentJsonBytes is Buffer.from of the text (non-Latin-1, Chinese, lone surrogates), also after a longer answer', () => {
+    for (const s of ['', 'abc', '≥ 3 cm — 软组织', '\ud800x', 'a'.repeat(70_000) + '—', 'b']) expect(utf8Bytes(s).equals(Buffer.from(s))).toBe(true);
+    for (const c of cases.slice(0, 4)) {
+      for (const lang of ['en', 'zh'] as const) {
+        const a = assess(kb, c, { date: '2026-12-03' });
+        expect(assessmentJsonBytes(kb, a, lang, 'likely').equals(Buffer.from(reference(c, lang, 'likely', '2026-12-03')))).toBe(true);
+      }
+    }
+  });
 });
+
+describe('evidence scopes', () => {
+  type Row = { rank: number; probability: number; evidence?: unknown[] };
+  type Answer = { calcdx: { evidence: string }; differential: Row[] };
+  /** the answer with every entity's evidence, cut down to the rows `keep` says */
+  const restrict = (all: Answer, keep: boolean[], scope: EvidenceScope): Answer => ({
+    ...all,
+    calcdx: { ...all.calcdx, evidence: scope },
+    differential: all.differential.map((d, i) => { const { evidence, ...row } = d; return keep[i] ? { ...row, evidence } : row; }),
+  });
+
+  it('random valid cases, both languages: each scope is the full answer (evidence=all) restricted to the evidence it lists, and lists what it says', () => {
+    fc.assert(fc.property(arbitraryCase, fc.constantFrom<Lang>('en', 'zh'), (c, lang) => {
+      const a = assess(kb, c, { date: '2026-12-03' });
+      const all = JSON.parse(assessmentJsonText(kb, a, lang, 'all')) as Answer;
+      for (const scope of EVIDENCE_SCOPES) {
+        const got = JSON.parse(assessmentJsonText(kb, a, lang, scope)) as Answer;
+        const keep = got.differential.map((d) => Array.isArray(d.evidence));
+        expect(got).toEqual(restrict(all, keep, scope));
+        const want = all.differential.map((d) => scope === 'all' || (scope === 'leading' && d.rank <= LEADING_EVIDENCE_ENTITIES)
+          || (scope === 'likely' && (d.rank === 1 || (d.rank <= LEADING_EVIDENCE_ENTITIES && d.probability >= LIKELY_MIN_PROBABILITY))));
+        expect(keep).toEqual(want);
+      }
+    }), { numRuns: 200 });
+  });
+});
+

@@ -7,7 +7,7 @@ import type { Lang } from '../i18n/index.js';
 import { arbitraryCase } from '../test-support/arbitrary-case.js';
 import { exampleCases, textbookCases } from '../test-support/cases.js';
 import { cachedFindingValueText, findingValueText } from './describe.js';
-import { assessmentToJson, EVIDENCE_SCOPES, JSON_MIN_ABS_LOG_LR, LEADING_EVIDENCE_ENTITIES } from './json.js';
+import { assessmentToJson, EVIDENCE_SCOPES, JSON_MIN_ABS_LOG_LR, LEADING_EVIDENCE_ENTITIES, LIKELY_MIN_PROBABILITY } from './json.js';
 import { kbVersion } from './kb-version.js';
 import { VERSION } from './version.js';
 
@@ -77,7 +77,8 @@ describe('assessmentToJson evidence', () => {
         expect(j.calcdx).toEqual({ assessmentVersion: 1, lang, evidence: scope, version: VERSION, knowledgeBase: kbVersion(kb) });
         const d = j.differential as DifferentialOut[];
         d.forEach((x, i) => {
-          const want = scope === 'all' || (scope === 'leading' && x.rank <= LEADING_EVIDENCE_ENTITIES);
+          const want = scope === 'all' || (scope === 'leading' && x.rank <= LEADING_EVIDENCE_ENTITIES)
+            || (scope === 'likely' && (x.rank === 1 || (x.rank <= LEADING_EVIDENCE_ENTITIES && x.probability >= LIKELY_MIN_PROBABILITY)));
           expect('evidence' in x).toBe(want);
           if (want) expect(x).toEqual((all.differential as DifferentialOut[])[i]);
           else { const { evidence: _e, ...rest } = (all.differential as DifferentialOut[])[i]!; expect(x).toEqual(rest); }

@@ -7,11 +7,12 @@
  * calcdx.knowledgeBase, workup[].purpose, treatment.*[].level, followUp.applies / datedFrom.
  *
  * Evidence (the likelihood ratios behind each rank) is the bulk of the answer: about 3.5 KiB per
- * entity, 85 % of the whole with every entity listed. `evidence` chooses whose is listed:
- * 'leading' (default) the first LEADING_EVIDENCE_ENTITIES of the differential — what a report
- * shows and a reader opens —, 'all' every entity, 'none' no entity. An entity whose evidence is not
- * listed has no `evidence` key (an empty list would read as "no evidence"). The probabilities are
- * the same in every scope.
+ * entity, 85 % of the whole with every entity listed. `evidence` chooses whose is listed
+ * (evidence-scope.ts): 'leading' (this function's default) the first LEADING_EVIDENCE_ENTITIES of
+ * the differential — what a report shows and a reader opens —, 'likely' (the HTTP API's default)
+ * those of them still in contention (the first, and the others at ≥ 1 %), 'all' every entity,
+ * 'none' no entity. An entity whose evidence is not listed has no `evidence` key (an empty list
+ * would read as "no evidence"); everything else is the same in every scope.
  */
 import type { Assessment, TextItem } from '../core/engine/assess.js';
 import type { EvidenceTerm } from '../core/engine/differential.js';
@@ -22,7 +23,7 @@ import { boundedPercent } from '../core/engine/bounded.js';
 import { cachedFindingValueText, entityName, findingLabel, questionText, warningText } from './describe.js';
 import { kbVersion } from './kb-version.js';
 import { VERSION } from './version.js';
-import { LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from './evidence-scope.js';
+import { evidenceListed, type EvidenceScope } from './evidence-scope.js';
 
 /**
  * x rounded to d decimals (half away from zero, as toFixed): multiplying and Math.round cost a
@@ -57,10 +58,7 @@ function evidenceJson(kb: KnowledgeBase, terms: readonly EvidenceTerm[], lang: L
   return out;
 }
 
-export { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, type EvidenceScope } from './evidence-scope.js';
-
-export const evidenceListed = (scope: EvidenceScope, rank: number): boolean =>
-  scope === 'all' || (scope === 'leading' && rank <= LEADING_EVIDENCE_ENTITIES);
+export { EVIDENCE_SCOPES, evidenceListed, LEADING_EVIDENCE_ENTITIES, LIKELY_MIN_PROBABILITY, type EvidenceScope } from './evidence-scope.js';
 
 const treatmentItems = (xs: TextItem[], lang: Lang) => xs.map((x) => ({ id: x.id, text: x.text[lang], ...(x.level ? { level: x.level } : {}) }));
 
@@ -90,7 +88,7 @@ export function assessmentToJson(kb: KnowledgeBase, a: Assessment, lang: Lang, e
       probability: round(d.probability),
       group: d.group,
       prior: round(d.prior),
-      ...(evidenceListed(evidence, d.rank) ? { evidence: evidenceJson(kb, d.evidence, lang) } : {}),
+      ...(evidenceListed(evidence, d.rank, d.probability) ? { evidence: evidenceJson(kb, d.evidence, lang) } : {}),
     })),
     ...assessmentJsonTail(kb, a, lang),
   };

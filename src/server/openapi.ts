@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { caseJsonSchema } from '../core/case-format/json-schema.js';
-import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES } from '../report/json.js';
+import { EVIDENCE_SCOPES, LEADING_EVIDENCE_ENTITIES, LIKELY_MIN_PROBABILITY } from '../report/json.js';
 import { VERSION } from '../report/version.js';
 import { PROBLEM_CODES } from './problem.js';
 import { assessFormatParam, cdsSecuritySchemes, fhirOpenApiPaths, fhirOpenApiSchemas } from './openapi-fhir.js';
@@ -51,7 +51,7 @@ export const assessmentSchema = z.looseObject({
   assessedOn: z.string().optional().describe('the assessment date (query `date`, default today)'),
   differential: z.array(z.looseObject({
     id: z.string(), name: z.string(), rank: z.number(), probability: z.number(), group: z.string(), prior: z.number(),
-    evidence: z.array(evidence).optional().describe(`likelihood ratios behind the rank (|LR| ≥ 1.1); present for the first ${LEADING_EVIDENCE_ENTITIES} entities ('leading'), every entity ('all') or none ('none')`),
+    evidence: z.array(evidence).optional().describe(`likelihood ratios behind the rank (|LR| ≥ 1.1); present for the first entity and the others of the first ${LEADING_EVIDENCE_ENTITIES} with probability ≥ ${LIKELY_MIN_PROBABILITY} ('likely', the default), the first ${LEADING_EVIDENCE_ENTITIES} ('leading'), every entity ('all') or none ('none'); the other keys are the same in every scope`),
   })),
   malignancy: z.looseObject({
     probability: z.number(), urgentReferral: z.boolean(),
@@ -107,8 +107,8 @@ export const volumeFormSchema = z.object({
 const langParam = lang('language of the texts (default: Accept-Language, else English)');
 const dateParam = { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: 'assessment date YYYY-MM-DD: dates the plan (re-imaging, review) and the follow-up of an unoperated lesion (default: today, UTC)' };
 const evidenceParam = {
-  name: 'evidence', in: 'query', required: false, schema: { type: 'string', enum: [...EVIDENCE_SCOPES], default: 'leading' },
-  description: `whose evidence (likelihood ratios) is listed: leading = the first ${LEADING_EVIDENCE_ENTITIES} entities of the differential (default), all = every entity (about 4× larger), none`,
+  name: 'evidence', in: 'query', required: false, schema: { type: 'string', enum: [...EVIDENCE_SCOPES], default: 'likely' },
+  description: `whose evidence (likelihood ratios) is listed; the other entities are compact rows (id, name, rank, probability, group, prior) and every other key is the same in every scope: likely = the entities still in contention, the first of the differential and the others of the first ${LEADING_EVIDENCE_ENTITIES} with probability ≥ ${LIKELY_MIN_PROBABILITY} (default), leading = the first ${LEADING_EVIDENCE_ENTITIES} entities (what \`calcdx assess --format json\` lists by default), all = every entity (about 4× larger than leading), none`,
 };
 const caseBody = {
   required: true,

@@ -195,30 +195,37 @@ describe('POST /api/assess', () => {
     const lang = expectProblem(await postJson('/api/assess?lang=fr', exampleCase(SS)), 400, 'bad_parameter');
     expect(lang.errors[0]).toMatchObject({ path: 'query.lang', found: 'fr' });
     const scope = expectProblem(await postJson('/api/assess?evidence=top', exampleCase(SS)), 400, 'bad_parameter');
-    expect(scope.errors[0]).toMatchObject({ path: 'query.evidence', found: 'top', allowed: 'leading | all | none' });
+    expect(scope.errors[0]).toMatchObject({ path: 'query.evidence', found: 'top', allowed: 'likely | leading | all | none' });
     expectProblem(await app.inject({ method: 'POST', url: '/api/assess', payload: '<case/>', headers: { 'content-type': 'application/xml' } }), 415, 'unsupported_media_type');
   });
 
-  it('evidence=leading (default) lists the evidence of the first five entities, all of every entity, none of none; the probabilities are the same', async () => {
-    const body = JSON.stringify(exampleCase(SS));
+  it('evidence=likely (default) lists the evidence of the first entity and the others of the first five at ≥ 1 %, leading of the first five, all of every entity, none of none; the rest is the same', async () => {
     type D = { id: string; probability: number; evidence?: unknown[] };
     const listed = (ds: D[]) => ds.map((d) => Array.isArray(d.evidence));
-    const def = (await postJson('/api/assess?lang=en', body)).json();
-    const leading = (await postJson('/api/assess?lang=en&evidence=leading', body)).json();
-    const all = (await postJson('/api/assess?lang=en&evidence=all', body)).json();
-    const none = (await postJson('/api/assess?lang=en&evidence=none', body)).json();
-    expect(def).toEqual(leading);
-    expect([def.calcdx.evidence, all.calcdx.evidence, none.calcdx.evidence]).toEqual(['leading', 'all', 'none']);
-    const n = all.differential.length;
-    expect(n).toBeGreaterThan(5);
-    expect(listed(leading.differential)).toEqual(Array.from({ length: n }, (_, i) => i < 5));
-    expect(listed(all.differential)).toEqual(Array.from({ length: n }, () => true));
-    expect(listed(none.differential)).toEqual(Array.from({ length: n }, () => false));
-    const probs = (x: { differential: D[] }) => x.differential.map((d) => [d.id, d.probability]);
-    expect(probs(leading)).toEqual(probs(all));
-    expect(probs(none)).toEqual(probs(all));
-    expect(leading.differential.slice(0, 5)).toEqual(all.differential.slice(0, 5));
-    for (const x of [leading, all, none]) assessmentSchema.parse(x);
+    // a near-certain differential (one entity at 99.8 %) and one spread over several entities
+    for (const c of [exampleCase(SS), { formatVersion: 1, patient: { age: 45, sex: 'female' }, lesion: { region: 'thigh', sizeCm: 4 } }]) {
+      const body = JSON.stringify(c);
+      const def = (await postJson('/api/assess?lang=en', body)).json();
+      const likely = (await postJson('/api/assess?lang=en&evidence=likely', body)).json();
+      const leading = (await postJson('/api/assess?lang=en&evidence=leading', body)).json();
+      const all = (await postJson('/api/assess?lang=en&evidence=all', body)).json();
+      const none = (await postJson('/api/assess?lang=en&evidence=none', body)).json();
+      expect(def).toEqual(likely);
+      expect([def.calcdx.evidence, leading.calcdx.evidence, all.calcdx.evidence, none.calcdx.evidence]).toEqual(['likely', 'leading', 'all', 'none']);
+      const n = all.differential.length;
+      expect(n).toBeGreaterThan(5);
+      expect(listed(likely.differential)).toEqual(all.differential.map((d: D, i: number) => i === 0 || (i < 5 && d.probability >= 0.01)));
+      expect(listed(leading.differential)).toEqual(Array.from({ length: n }, (_, i) => i < 5));
+      expect(listed(all.differential)).toEqual(Array.from({ length: n }, () => true));
+      expect(listed(none.differential)).toEqual(Array.from({ length: n }, () => false));
+      // every scope is the full answer without the evidence it does not list
+      const strip = (x: { calcdx: object; differential: D[] }, keep: boolean[]) => ({ ...x, calcdx: { ...x.calcdx, evidence: 'all' }, differential: x.differential.map((d, i) => { const { evidence, ...row } = d; return keep[i] ? { ...row, evidence } : row; }) });
+      for (const x of [likely, leading, none]) expect(strip(x, listed(x.differential))).toEqual(strip(all, listed(x.differential)));
+      for (const x of [likely, leading, all, none]) assessmentSchema.parse(x);
+    }
+    const spread = (await postJson('/api/assess?lang=en', JSON.stringify({ formatVersion: 1, patient: { age: 45, sex: 'female' }, lesion: { region: 'thigh', sizeCm: 4 } }))).json();
+    expect(listed(spread.differential).filter(Boolean).length).toBeGreaterThan(1);
+    expect(listed((await postJson('/api/assess?lang=en', JSON.stringify(exampleCase(SS)))).json().differential).filter(Boolean).length).toBe(1);
   });
 
   it('identical requests are answered from the cache with the same bytes; another language, evidence scope or case is not', async () => {
@@ -1284,14 +1291,17 @@ describe('media types and framework errors as problems (issue 13 D7, D8)', () =>
 
 // last: these spawn the CLI, four node processes that each load the knowledge base
 describe('POST /api/assess and the CLI', () => {
-  // each evidence scope on some example; the default (no option, no parameter) on the first
-  const scopes = ['default', 'all', 'none', 'leading'] as const;
+  // each evidence scope on some example: 'api default' is the API without a parameter against
+  // `--evidence likely`, 'cli default' the command line without the option against `evidence=leading`
+  const scopes = ['api default', 'all', 'none', 'cli default', 'likely'] as const;
   it.each(exampleFiles.map((f, i) => [f, scopes[i % scopes.length]!]))('%s: the same JSON as `calcdx assess --format json` (evidence: %s)', async (f, scope) => {
-    const cli = spawnSync(process.execPath, [BIN, 'assess', join(EX, f), '--format', 'json', '--lang', 'en', ...(scope !== 'default' ? ['--evidence', scope] : [])], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
+    const cliScope = scope === 'api default' ? 'likely' : scope === 'cli default' ? undefined : scope;
+    const apiScope = scope === 'api default' ? undefined : scope === 'cli default' ? 'leading' : scope;
+    const cli = spawnSync(process.execPath, [BIN, 'assess', join(EX, f), '--format', 'json', '--lang', 'en', ...(cliScope ? ['--evidence', cliScope] : [])], { encoding: 'utf8', env: { ...process.env, LANG: 'C', CALCDX_LANG: '' } });
     expect(cli.status).toBe(0);
     const want = JSON.parse(cli.stdout);
-    expect(want.calcdx.evidence).toBe(scope === 'default' ? 'leading' : scope);
-    const r = await postJson(`/api/assess?lang=en${scope !== 'default' ? `&evidence=${scope}` : ''}`, exampleCase(f));
+    expect(want.calcdx.evidence).toBe(cliScope ?? 'leading');
+    const r = await postJson(`/api/assess?lang=en${apiScope ? `&evidence=${apiScope}` : ''}`, exampleCase(f));
     expect(r.statusCode).toBe(200);
     const got = assessmentSchema.parse(r.json());
     expect(got.differential[0]!.id).toBe(want.differential[0].id);

@@ -11,7 +11,7 @@ import { t } from '../../i18n/index.js';
 import { buildReport, type Audience } from '../../report/build.js';
 import { followUpIcs } from '../../report/ics.js';
 import { EVIDENCE_SCOPES, type EvidenceScope } from '../../report/json.js';
-import { assessmentJsonText } from '../../report/json-text.js';
+import { assessmentJsonBytes } from '../../report/json-text.js';
 import { renderHtml } from '../../report/render-html.js';
 import { renderMarkdown, renderText } from '../../report/render-text.js';
 import { HttpProblem } from '../problem.js';
@@ -68,7 +68,8 @@ export async function assessPlugin(app: FastifyInstance, o: AssessOptions): Prom
     const lang = langOf(req);
     // ?format=fhir: an R4 Bundle (src/server/fhir.ts, loaded when first asked for)
     if (choice(req, 'format', ['json', 'fhir'], 'json') === 'fhir') return (await import('../fhir.js')).fhirAssessmentReply(kb, caseOf(req.body), lang, reply);
-    const evidence = choice<EvidenceScope>(req, 'evidence', EVIDENCE_SCOPES, 'leading');
+    // whose evidence is listed: by default the entities still in contention (evidence-scope.ts)
+    const evidence = choice<EvidenceScope>(req, 'evidence', EVIDENCE_SCOPES, 'likely');
     const raw = app.caseBodies.raw(req);
     const date = dateOf(req);
     const key = raw ? ResponseCache.key(`${lang}:${evidence}:${date}`, raw) : undefined;
@@ -77,7 +78,7 @@ export async function assessPlugin(app: FastifyInstance, o: AssessOptions): Prom
     if (hit !== undefined) return hit;
     const c = caseOf(req.body);
     // the bytes of JSON.stringify(assessmentToJson(…)), written with the knowledge base's texts pre-serialised
-    const bytes = Buffer.from(assessmentJsonText(kb, assess(kb, c, { date }), lang, evidence));
+    const bytes = assessmentJsonBytes(kb, assess(kb, c, { date }), lang, evidence);
     if (key) assessCache.set(key, bytes);
     return bytes;
   });
