@@ -84,7 +84,7 @@ await build({
   // by node:vm can import() only with an experimental option, which its code cache does not keep
   supported: { 'dynamic-import': false },
   // without indentation and comments: a smaller script to read at each command (1.9 → 1.4 MB);
-  // names and line breaks inside statements stay as they are
+  // names stay as they are (error stacks and .name keep them)
   minifyWhitespace: true,
   logLevel: 'warning',
   plugins: [zodLocales, lazyChildProcess],
