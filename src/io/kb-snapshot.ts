@@ -18,8 +18,9 @@
  * arrays, Maps, typed arrays, primitives), so the copy read back is exact. A snapshot written by
  * another Node version that this one cannot read is treated as missing.
  */
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultDeserializer, serialize } from 'node:v8';
@@ -29,6 +30,13 @@ import { packagePath } from './package-root.js';
 import { writeFileAtomic } from './write-file.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * node:crypto is loaded only when a digest is computed (at build, or when the stamps below differ):
+ * loading it is ~10 ms of CPU and 200 page faults, which every command reading the snapshot paid (issue 15).
+ */
+const requireBuiltin = createRequire(import.meta.url);
+const createHash = (algorithm: string): Hash => (requireBuiltin('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
 
 /** dist/kb/snapshot.bin of this package (the same path from src/ under vitest and from dist/). */
 export const DEFAULT_SNAPSHOT = join(ROOT, 'dist', 'kb', 'snapshot.bin');
@@ -49,7 +57,7 @@ function files(dir: string, keep: (name: string) => boolean): string[] {
   return out;
 }
 
-function hashFiles(h: ReturnType<typeof createHash>, dir: string, keep: (name: string) => boolean): void {
+function hashFiles(h: Hash, dir: string, keep: (name: string) => boolean): void {
   for (const f of files(dir, keep).map((p) => relative(dir, p).split('\\').join('/')).sort()) {
     h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parse } from 'yaml';
 import { validateCase } from './validate.js';
 import { formatIssue } from '../../i18n/index.js';
@@ -116,6 +117,29 @@ describe('case format v1 validation', () => {
     const i = v.issues[0]!;
     expect(formatIssue('en', i)).toBe('patient.age: found -1; allowed: a number ≥ 0');
     expect(formatIssue('zh', i)).toBe('patient.age：发现 -1；允许：≥ 0 的数字');
+  });
+});
+
+describe('validation without zod\'s compiled fast path (jitless, what a command uses)', () => {
+  const both = (data: unknown): void => { expect(validateCase(data, { jitless: true })).toEqual(validateCase(data)); };
+
+  it('gives the same result as the compiled path on every evaluation case, valid or not', () => {
+    const dir = join(EXAMPLES, '..', '..', 'eval', 'cases');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(100);
+    let invalid = 0;
+    for (const f of files) {
+      const data = parse(readFileSync(join(dir, f), 'utf8')) as unknown;
+      if (!validateCase(data).ok) invalid++; // with source, finalDiagnosis and confirmedBy: unknown fields
+      both(data);
+    }
+    expect(invalid).toBeGreaterThan(0);
+  });
+
+  it('gives the same result on arbitrary values in the fields of an example case', () => {
+    const c = exampleCases()[0]!.case as Record<string, unknown>;
+    const keys = ['patient', 'lesion', 'imaging', 'labs', 'history', 'treatment', 'setting', 'id'];
+    fc.assert(fc.property(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 3 }), (k, v) => { both({ ...c, [k]: v }); }), { numRuns: 300 });
   });
 });
 

@@ -120,11 +120,16 @@ function convert(i: z.core.$ZodIssue, data: unknown): CaseIssue[] {
   }
 }
 
-export function validateCase(data: unknown): CaseValidation {
+/**
+ * `jitless`: validate without zod's compiled fast path. zod compiles (new Function) a checker for
+ * each object schema on its first parse, which pays off over many parses (the server) but costs a
+ * command that validates one case file more than the validation itself (issue 15); the result is the same.
+ */
+export function validateCase(data: unknown, opts: { jitless?: boolean } = {}): CaseValidation {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, issues: [{ code: 'wrong_type', path: '', found: `${show(data) ?? 'nothing'} (${typeName(data)})`, allowed: { type: 'object' } }] };
   }
-  const r = caseSchema.safeParse(data);
+  const r = opts.jitless ? caseSchema.safeParse(data, { jitless: true }) : caseSchema.safeParse(data);
   if (r.success) return { ok: true, value: r.data };
   const issues = r.error.issues.flatMap((i) => convert(i, data));
   // regex failure and refinement can both report the same date: keep one per path and code
