@@ -459,6 +459,14 @@ function contract(name: string, factory: () => TestDbFactory): void {
         // without an audit entry: the assessment alone, as before
         await t.addAssessment(rec, 'u1');
         expect(await counts()).toEqual({ assessments: 3, audit: 2 });
+        if (name === 'postgres') {
+          // one statement, prepared once per connection (src/registry/pg-statements.ts)
+          const prepared = await t.transaction(async (s) => {
+            await s.addAssessment(rec, 'u1', by);
+            return (await sql<{ name: string }>`select name from pg_prepared_statements`.execute((s as KyselyRegistryStore).db)).rows.map((r) => r.name);
+          });
+          expect(prepared).toEqual([expect.stringMatching(/^calcdx_[0-9a-f]{24}$/)]);
+        }
       } finally {
         await t.close();
       }
