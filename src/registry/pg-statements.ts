@@ -22,11 +22,6 @@ export function namedStatement(sql: string): void {
   if (!names.has(sql)) names.set(sql, `calcdx_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`);
 }
 
-/** the name a SQL text runs under (undefined: sent unnamed) */
-export function statementName(sql: string): string | undefined {
-  return names.get(sql);
-}
-
 export function withNamedStatements(pool: Pool): PostgresPool {
   // one wrapper per connection: kysely keeps its connection object by the client it is given
   const wrapped = new WeakMap<PoolClient, PostgresPoolClient>();
