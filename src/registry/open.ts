@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { withNamedStatements } from './pg-statements.js';
 import { withStatementCache } from './sqlite-statements.js';
 import type { RegistryDb } from './db-types.js';
 import { RegistryError } from './errors.js';
@@ -100,6 +101,6 @@ export async function openRegistry(where: RegistryLocation | string | undefined,
     await pool.end();
     throw new RegistryError('bad_location', `cannot connect to the PostgreSQL registry ${location}: ${(e as Error).message}`);
   }
-  const db = new Kysely<RegistryDb>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<RegistryDb>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   return KyselyRegistryStore.open(db, 'postgres', { ...o, location });
 }

@@ -420,6 +420,58 @@ function contract(name: string, factory: () => TestDbFactory): void {
       }
     });
 
+    it('writes an assessment and the audit row given with it at once: both, or neither', async () => {
+      const t = await openRegistry(await f.fresh(), { now: clock });
+      try {
+        const p = await t.createPatient({}, 'u1');
+        const l = await t.createLesion({ patientId: p.id, site: 'knee' }, 'u1');
+        const rec = assessmentRecord(kb, l.id, sarcoma, '2026-01-01');
+        const by = { userId: 'u1', action: 'create', origin: '127.0.0.1' };
+        const counts = async () => { const c = (await t.status()).counts; return { assessments: c.assessments, audit: c.audit }; };
+        const a = await t.addAssessment(rec, 'u1', by);
+        expect(a).toMatchObject({ lesionId: l.id, patientId: p.id, createdBy: 'u1', createdAt: clock().toISOString() });
+        expect(await t.getAssessment(a.id)).toEqual(a);
+        expect((await t.listAudit({ recordId: a.id })).items).toEqual([{ seq: expect.any(Number), at: clock().toISOString(), ...by, recordType: 'assessment', recordId: a.id, username: null }]);
+        expect(await counts()).toEqual({ assessments: 1, audit: 1 });
+        // a lesion that does not exist: neither row
+        const missing = await rejects(t.addAssessment({ ...rec, lesionId: 'missing' }, 'u1', by), 'invalid');
+        expect(missing.details.issues?.[0]).toMatchObject({ field: 'lesionId', found: 'missing' });
+        // an audit entry that is not valid: refused before anything is written, naming its field
+        const bad = await rejects(t.addAssessment(rec, 'u1', { ...by, action: 'Read Name: Li Wei' }), 'invalid');
+        expect(bad.details.issues?.[0]).toMatchObject({ field: 'audit.action' });
+        expect(await counts()).toEqual({ assessments: 1, audit: 1 });
+        // the database refuses the audit row: the assessment is not kept either
+        if (name === 'sqlite') await sql`create trigger refuse_audit before insert on audit_log begin select raise(abort, 'audit refused'); end`.execute(t.db);
+        else {
+          await sql`create function refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$`.execute(t.db);
+          await sql`create trigger refuse_audit before insert on audit_log for each row execute function refuse_audit()`.execute(t.db);
+        }
+        await expect(t.addAssessment(rec, 'u1', by)).rejects.toThrow(/audit refused/);
+        await expect(t.transaction(async (s) => s.addAssessment(rec, 'u1', by))).rejects.toThrow(/audit refused/);
+        expect(await counts()).toEqual({ assessments: 1, audit: 1 });
+        await sql`drop trigger refuse_audit${sql.raw(name === 'postgres' ? ' on audit_log' : '')}`.execute(t.db);
+        // inside transaction(): kept or rolled back with it
+        await expect(t.transaction(async (s) => { await s.addAssessment(rec, 'u1', by); throw new Error('after the assessment'); })).rejects.toThrow('after the assessment');
+        expect(await counts()).toEqual({ assessments: 1, audit: 1 });
+        const b = await t.transaction(async (s) => s.addAssessment(rec, 'u1', by));
+        expect((await t.listAudit({ recordId: b.id })).total).toBe(1);
+        expect(await counts()).toEqual({ assessments: 2, audit: 2 });
+        // without an audit entry: the assessment alone, as before
+        await t.addAssessment(rec, 'u1');
+        expect(await counts()).toEqual({ assessments: 3, audit: 2 });
+        if (name === 'postgres') {
+          // one statement, prepared once per connection (src/registry/pg-statements.ts)
+          const prepared = await t.transaction(async (s) => {
+            await s.addAssessment(rec, 'u1', by);
+            return (await sql<{ name: string }>`select name from pg_prepared_statements`.execute((s as KyselyRegistryStore).db)).rows.map((r) => r.name);
+          });
+          expect(prepared).toEqual([expect.stringMatching(/^calcdx_[0-9a-f]{24}$/)]);
+        }
+      } finally {
+        await t.close();
+      }
+    });
+
     it('exports and imports losslessly (JSON Lines records); pseudonymised export drops identifying fields', async () => {
       await store.appendAudit({ userId: null, action: 'create', recordType: 'patient', recordId: 'x', origin: 'cli' });
       await store.createUser({ username: 'exp', role: 'auditor', passwordHash: await hashPassword('exported password') });

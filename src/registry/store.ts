@@ -11,6 +11,9 @@
  * The store does not write audit rows by itself: the caller (HTTP route, CLI command) knows
  * who, what and from where, and appends it in the same transaction as the write:
  * `store.transaction(async (s) => { const p = await s.createPatient(…); await s.appendAudit(…); })`.
+ * The most frequent write, an assessment, takes its audit row with it instead
+ * (`addAssessment(input, actor, audit)`): both are written at once, or neither — on PostgreSQL in
+ * one statement, so that outside a transaction it costs one round trip and one commit.
  */
 import type {
   Assessment, AssessmentInput, AuditEntry, AuditInput, AuditQuery, AuditView, FollowUpPlan, Lesion, LesionInput, LesionPatch,
@@ -20,6 +23,9 @@ import type {
 import type { ExportRecord } from './export-format.js';
 
 export type Actor = string | null;
+
+/** the audit row of a new assessment: its record type is `assessment` and its record id the new assessment's */
+export type AssessmentAudit = Omit<AuditInput, 'recordType' | 'recordId'>;
 
 export interface RegistryStatus {
   dialect: 'sqlite' | 'postgres';
@@ -49,7 +55,8 @@ export interface RegistryStore {
   lesionTimeline(id: string, today?: string): Promise<LesionTimeline>;
 
   // assessments: immutable; there is no update or delete
-  addAssessment(input: AssessmentInput, actor: Actor): Promise<Assessment>;
+  /** with `audit`: its audit row too, atomically (both written or neither; also outside transaction()) */
+  addAssessment(input: AssessmentInput, actor: Actor, audit?: AssessmentAudit): Promise<Assessment>;
   getAssessment(id: string): Promise<Assessment>;
   /** oldest first */
   listAssessments(lesionId: string): Promise<Assessment[]>;

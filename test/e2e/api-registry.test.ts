@@ -211,6 +211,26 @@ function suite(name: string, factory: () => TestDbFactory): void {
       expect(au.json().items.every((x: { username: string }) => x.username === 'clinician')).toBe(true);
     }, 120_000);
 
+    it('an assessment is written with its audit row; with a plan, the plan with its own', async () => {
+      const doc = await login('clinician');
+      const p = (await as(doc, 'POST', '/api/patients', { name: 'Audit Rows' })).json();
+      const l = (await as(doc, 'POST', `/api/patients/${p.id}/lesions`, { site: 'knee' })).json();
+      const sarcoma = exampleCase('synovial-sarcoma-knee');
+      // no treatment date: the post-operative visits cannot be dated, no plan is made
+      const alone = await as(doc, 'POST', `/api/lesions/${l.id}/assessments`, { case: { ...sarcoma, treatment: undefined }, assessedOn: '2026-02-10' });
+      expect(alone.statusCode, alone.body).toBe(201);
+      expect(alone.json()).toMatchObject({ plan: null, visits: [] });
+      const planned = await as(doc, 'POST', `/api/lesions/${l.id}/assessments`, { case: sarcoma, assessedOn: '2026-02-10' });
+      expect(planned.statusCode, planned.body).toBe(201);
+      expect(planned.json().plan).not.toBeNull();
+      const auditor = await login('auditor');
+      const rows = async (id: string) => (await as(auditor, 'GET', `/api/audit?recordId=${id}`)).json().items
+        .map((x: { action: string; recordType: string; userId: string }) => ({ action: x.action, recordType: x.recordType, userId: x.userId }));
+      expect(await rows(alone.json().assessment.id)).toEqual([{ action: 'create', recordType: 'assessment', userId: doc.userId }]);
+      expect(await rows(planned.json().assessment.id)).toEqual([{ action: 'create', recordType: 'assessment', userId: doc.userId }]);
+      expect(await rows(planned.json().plan.id)).toEqual([{ action: 'create', recordType: 'plan', userId: doc.userId }]);
+    });
+
     it('a change without the CSRF token (or with a wrong one) is refused with 403, nothing written', async () => {
       const doc = await login('clinician');
       const before = await counts();

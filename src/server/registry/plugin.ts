@@ -193,17 +193,17 @@ export async function registryPlugin(app: FastifyInstance, o: RegistryPluginOpti
     // a plan only when its visits can be dated: by the assessment itself, or by the date given
     const f = followUpOf(rec.output);
     const plannable = !!f && f.visits.length > 0 && (b.followUpFrom !== undefined || f.visits.every((v) => v.date));
-    // the assessment, its plan and their audit rows: one transaction
-    const { a, plan } = await store.transaction(async (s) => {
-      const a = await s.addAssessment(rec, actor(req));
-      await s.appendAudit(app.auditEntry(req, 'create', 'assessment', a.id));
-      let plan = null;
-      if (plannable) {
-        plan = await s.createPlan({ assessmentId: a.id, ...(b.followUpFrom ?? {}) }, actor(req));
-        await s.appendAudit(app.auditEntry(req, 'create', 'plan', plan.plan.id));
-      }
+    // the assessment with its audit row (written together: one statement on PostgreSQL); with a
+    // plan, the plan and its audit row too, all in one transaction
+    const { recordType: _t, recordId: _r, ...audit } = app.auditEntry(req, 'create', 'assessment', null);
+    const write = async (s: RegistryStore) => {
+      const a = await s.addAssessment(rec, actor(req), audit);
+      if (!plannable) return { a, plan: null };
+      const plan = await s.createPlan({ assessmentId: a.id, ...(b.followUpFrom ?? {}) }, actor(req));
+      await s.appendAudit(app.auditEntry(req, 'create', 'plan', plan.plan.id));
       return { a, plan };
-    });
+    };
+    const { a, plan } = plannable ? await store.transaction(write) : await write(store);
     return reply.code(201).send({ assessment: a, plan: plan?.plan ?? null, visits: plan?.visits ?? [] });
   });
 
