@@ -4,6 +4,7 @@
 // once, each insert committed), on SQLite and — when CALCDX_BENCH_PG names a server — PostgreSQL.
 // Goals (issue 9, at 100,000 patients): worklist p99 < 50 ms, timeline p99 < 20 ms, ≥ 1,000 inserts/s.
 //   CALCDX_BENCH_REGISTRY_PATIENTS (default 20000: ~0.7 GB of SQLite; 100000 takes ~3.4 GB and tens of minutes)
+//   CALCDX_BENCH_REGISTRY_INSERTS (default 3000): inserts per measurement (one writer, then eight); more for a longer sustained run
 //   CALCDX_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres (a database is created and dropped)
 //   CALCDX_BENCH_REGISTRY_SQLITE=PATH / CALCDX_BENCH_REGISTRY_PG_DB=postgres://…: a registry made before by
 //     scripts/gen-registry.mjs (same size and day) is measured instead of generating one, and is kept
@@ -50,7 +51,7 @@ async function measure(where, label, size, reuse = false) {
   for (const id of ids) { const s = performance.now(); await store.patientTimeline(id, TODAY); tl.push(performance.now() - s); }
   const anchor = [];
   for (let i = 0; i < 200; i++) { const s = performance.now(); await sql`select 1`.execute(store.db); anchor.push(performance.now() - s); }
-  const INS = 3000;
+  const INS = Number(process.env.CALCDX_BENCH_REGISTRY_INSERTS ?? 3000);
   // as POST /api/lesions/:id/assessments (without a plan): the assessment and its audit row, written
   // together (on PostgreSQL one statement, committed on its own)
   const insert = () => store.addAssessment({ lesionId: lesion.id, caseInput: template.caseInput, output: template.output, kbVersion: template.kbVersion, engineVersion: template.engineVersion, assessedOn: TODAY }, null,
