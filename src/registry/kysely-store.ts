@@ -474,8 +474,13 @@ export class KyselyRegistryStore implements RegistryStore {
       version: 1, createdAt: now, updatedAt: now,
     }));
     await this.#tx(async (tx) => {
-      // one plan change of a lesion at a time (SQLite: BEGIN IMMEDIATE already serialises writers)
-      if (this.dialect === 'postgres') await tx.selectFrom('lesion').select('id').where('id', '=', a.lesionId).forUpdate().execute();
+      // one plan change of a lesion at a time (SQLite: BEGIN IMMEDIATE already serialises writers).
+      // FOR NO KEY UPDATE, not FOR UPDATE: an assessment inserted earlier in the same transaction holds
+      // the lesion's FOR KEY SHARE lock (its foreign key), as does a concurrent one; FOR UPDATE would
+      // wait on the other's KEY SHARE while the other waits on ours (deadlock 40P01, seen with two
+      // assessments of one lesion posted at once), NO KEY UPDATE does not conflict with KEY SHARE and
+      // still serialises the plan changes of one lesion
+      if (this.dialect === 'postgres') await tx.selectFrom('lesion').select('id').where('id', '=', a.lesionId).forNoKeyUpdate().execute();
       // the new plan supersedes the lesion's open plans: their planned visits are cancelled
       const open = await tx.selectFrom('plan').select('id').where('lesionId', '=', a.lesionId).where('supersededAt', 'is', null).execute();
       if (open.length) {

@@ -1,7 +1,8 @@
 /**
  * Nothing acknowledged is lost: the real server process (`calcdx serve --db …`, built dist/)
- * takes a stream of writes and is killed with SIGKILL in the middle of it; restarted on the
- * same database, every write it had answered 201 is there, the session made before the kill
+ * takes a stream of writes (patients, and assessments with their audit rows — one statement on
+ * PostgreSQL) and is killed with SIGKILL in the middle of it; restarted on the
+ * same database, every write it had answered 201 is there (an assessment with its audit row), the session made before the kill
  * still works, and the database opens clean (SQLite: integrity_check). SQLite always;
  * PostgreSQL when CALCDX_TEST_PG is set (CI).
  */
@@ -10,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { openRegistry } from '../../src/registry/open.js';
 import { postgresFactory, postgresTestPlan, sqliteFactory, type TestDbFactory } from '../../src/registry/test-db.js';
-import { ROOT } from '../../src/test-support/cases.js';
+import { exampleCases, ROOT } from '../../src/test-support/cases.js';
 
 const BIN = join(ROOT, 'bin', 'calcdx.js');
 
@@ -57,18 +58,34 @@ function durability(name: string, factory: () => TestDbFactory): void {
         expect(add.status).toBe(201);
         const doc = await login(first.url, 'writer', 'writer password 12345');
 
-        // four writers, each sending patients one after another until the server dies
+        const headers = { 'content-type': 'application/json', cookie: doc.cookie, 'x-csrf-token': doc.csrf };
+        const owner = await fetch(`${first.url}/api/patients`, { method: 'POST', headers, body: JSON.stringify({ mrn: 'K-owner' }) });
+        expect(owner.status).toBe(201);
+        const lesionRes = await fetch(`${first.url}/api/patients/${(await owner.json()).id}/lesions`, { method: 'POST', headers, body: JSON.stringify({ site: 'thigh' }) });
+        expect(lesionRes.status).toBe(201);
+        const lesionId: string = (await lesionRes.json()).id;
+        // an assessment as a clinician posts it: with its audit row and, its visits being dated, the
+        // follow-up plan that supersedes the lesion's last one — two writers on one lesion at once (on
+        // PostgreSQL this once deadlocked: the plan's FOR UPDATE lock against the other's foreign-key lock)
+        const kase = exampleCases()[0]!.case;
+
+        // four writers until the server dies: two sending patients, two sending assessments
         const acked: Array<{ id: string; mrn: string }> = [];
+        const ackedAssessments: string[] = [];
         let failed = 0;
         let killed = false;
         let n = 0;
-        const writer = async () => {
+        const writer = async (kind: 'patient' | 'assessment') => {
           for (;;) {
             const mrn = `K-${++n}`;
             try {
-              const r = await fetch(`${first.url}/api/patients`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: doc.cookie, 'x-csrf-token': doc.csrf }, body: JSON.stringify({ mrn }) });
+              const r = kind === 'patient'
+                ? await fetch(`${first.url}/api/patients`, { method: 'POST', headers, body: JSON.stringify({ mrn }) })
+                : await fetch(`${first.url}/api/lesions/${lesionId}/assessments`, { method: 'POST', headers, body: JSON.stringify({ case: kase, assessedOn: '2026-02-10' }) });
               if (r.status !== 201) throw new Error(`status ${r.status}: ${await r.text()}`);
-              acked.push({ id: (await r.json()).id, mrn });
+              const body = await r.json();
+              if (kind === 'patient') acked.push({ id: body.id, mrn });
+              else ackedAssessments.push(body.assessment.id);
             } catch (e) {
               // a write the server had not answered when it was killed: not acknowledged
               if (!killed) throw e;
@@ -77,8 +94,8 @@ function durability(name: string, factory: () => TestDbFactory): void {
             }
           }
         };
-        const writers = [writer(), writer(), writer(), writer()];
-        while (acked.length < 60) await new Promise((r) => setTimeout(r, 5));
+        const writers = [writer('patient'), writer('patient'), writer('assessment'), writer('assessment')];
+        while (acked.length < 40 || ackedAssessments.length < 20) await new Promise((r) => setTimeout(r, 5));
         killed = true;
         first.child.kill('SIGKILL');
         await Promise.all(writers);
@@ -94,6 +111,10 @@ function durability(name: string, factory: () => TestDbFactory): void {
           expect(r.status, `acknowledged patient ${mrn}`).toBe(200);
           expect((await r.json()).patient.mrn).toBe(mrn);
         }
+        const timeline = await fetch(`${second.url}/api/lesions/${lesionId}/assessments`, { headers: { cookie: doc.cookie } });
+        expect(timeline.status).toBe(200);
+        const stored = new Set(((await timeline.json()).items as Array<{ id: string }>).map((a) => a.id));
+        for (const id of ackedAssessments) expect(stored.has(id), `acknowledged assessment ${id}`).toBe(true);
         second.child.kill('SIGTERM');
         await exited(second.child);
         second = undefined;
@@ -103,6 +124,11 @@ function durability(name: string, factory: () => TestDbFactory): void {
           const st = await s.status();
           expect(st.counts.patients).toBeGreaterThanOrEqual(acked.length);
           expect(st.schemaVersion).toBe(st.latestSchemaVersion);
+          // every assessment stored has its audit row, and no audit row names an assessment that is not stored
+          const rows = await s.db.selectFrom('assessment').select('id').where('lesionId', '=', lesionId).execute();
+          const audited = await s.db.selectFrom('auditLog').select('recordId').where('recordType', '=', 'assessment').where('action', '=', 'create').execute();
+          expect(new Set(audited.map((a) => a.recordId))).toEqual(new Set(rows.map((r) => r.id)));
+          expect(rows.length).toBeGreaterThanOrEqual(ackedAssessments.length);
         } finally { await s.close(); }
         if (db.startsWith('sqlite:')) {
           const { default: Database } = await import('better-sqlite3');
