@@ -112,6 +112,9 @@ function isUniqueViolation(e: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/** the audit_log row of a checked audit entry written at `at` */
+const auditRow = (e: z.infer<typeof auditInput>, at: string) => ({ at, userId: e.userId, action: e.action, recordType: e.recordType, recordId: e.recordId, origin: e.origin });
+
 const ASSESSMENT_COLUMNS = ['id', 'lesionId', 'caseInputBrotli', 'outputBrotli', 'kbVersion', 'engineVersion', 'assessedOn', 'topEntity', 'createdBy', 'createdAt'] as const;
 type AssessmentColumn = (typeof ASSESSMENT_COLUMNS)[number];
 
@@ -427,7 +430,7 @@ export class KyselyRegistryStore implements RegistryStore {
       // SQLite (in process: no round trips to save) has no data-modifying CTE: one transaction
       inserted = await this.#tx(async (tx) => {
         const r = await insert(tx).executeTakeFirst();
-        if (r) await tx.insertInto('auditLog').values({ at: createdAt, userId: au.userId, action: au.action, recordType: au.recordType, recordId: au.recordId, origin: au.origin }).execute();
+        if (r) await tx.insertInto('auditLog').values(auditRow(au, createdAt)).execute();
         return r;
       });
     }
@@ -792,8 +795,7 @@ export class KyselyRegistryStore implements RegistryStore {
   // ------------------------------------------------------------ audit
 
   async appendAudit(entry: AuditInput): Promise<AuditEntry> {
-    const e = check(auditInput, entry);
-    const row = { at: iso(this.#now()), userId: e.userId, action: e.action, recordType: e.recordType, recordId: e.recordId, origin: e.origin };
+    const row = auditRow(check(auditInput, entry), iso(this.#now()));
     const r = await this.#db.insertInto('auditLog').values(row).returning('seq').executeTakeFirstOrThrow();
     return toAudit({ ...row, seq: r.seq });
   }
